@@ -1,0 +1,102 @@
+//! Each Rust error kind is its own Python exception, a subclass of the family that
+//! `zippifi.errors` defines in Python (so the multiple-inheritance bases such as ValueError stay
+//! in one readable place). The subclasses are created here and re-exported by `zippifi.errors`.
+
+use pyo3::prelude::*;
+use pyo3::{create_exception, import_exception};
+
+use crate::sign::{BatchError, SignError};
+
+import_exception!(zippifi.errors, InvalidInputError);
+import_exception!(zippifi.errors, ZippiRuntimeError);
+
+create_exception!(
+    zippifi.errors,
+    InvalidTransactionError,
+    InvalidInputError,
+    "A transaction field is missing, malformed or out of range; the message names the field."
+);
+create_exception!(
+    zippifi.errors,
+    UnsupportedTransactionTypeError,
+    InvalidTransactionError,
+    "A transaction type the signer does not handle (blob and set-code transactions, unknown types)."
+);
+create_exception!(
+    zippifi.errors,
+    InvalidKeyError,
+    InvalidInputError,
+    "A private key of the wrong length, form or range. Never carries key material."
+);
+create_exception!(
+    zippifi.errors,
+    InvalidSignatureError,
+    InvalidInputError,
+    "A signature that does not parse or from which no public key recovers."
+);
+create_exception!(
+    zippifi.errors,
+    InvalidTypedDataError,
+    InvalidInputError,
+    "EIP-712 typed data that does not follow the spec; the message names the path."
+);
+create_exception!(
+    zippifi.errors,
+    InvalidRawTransactionError,
+    InvalidInputError,
+    "Bytes that are not a well-formed signed transaction."
+);
+create_exception!(
+    zippifi.errors,
+    KernelPanicError,
+    ZippiRuntimeError,
+    "A Rust kernel hit a bug and stopped; no state was changed. Please report it."
+);
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("InvalidTransactionError", py.get_type::<InvalidTransactionError>())?;
+    m.add("UnsupportedTransactionTypeError", py.get_type::<UnsupportedTransactionTypeError>())?;
+    m.add("InvalidKeyError", py.get_type::<InvalidKeyError>())?;
+    m.add("InvalidSignatureError", py.get_type::<InvalidSignatureError>())?;
+    m.add("InvalidTypedDataError", py.get_type::<InvalidTypedDataError>())?;
+    m.add("InvalidRawTransactionError", py.get_type::<InvalidRawTransactionError>())?;
+    m.add("KernelPanicError", py.get_type::<KernelPanicError>())?;
+    Ok(())
+}
+
+pub fn sign_err(e: SignError) -> PyErr {
+    sign_err_with_prefix(e, "")
+}
+
+fn sign_err_with_prefix(e: SignError, prefix: &str) -> PyErr {
+    let msg = format!("{prefix}{e}");
+    match e {
+        SignError::InvalidTransaction(_) => InvalidTransactionError::new_err(msg),
+        SignError::UnsupportedTransactionType(_) => UnsupportedTransactionTypeError::new_err(msg),
+        SignError::InvalidKey(_) => InvalidKeyError::new_err(msg),
+        SignError::InvalidSignature(_) => InvalidSignatureError::new_err(msg),
+        SignError::InvalidTypedData(_) => InvalidTypedDataError::new_err(msg),
+        SignError::InvalidRawTransaction(_) => InvalidRawTransactionError::new_err(msg),
+    }
+}
+
+pub fn batch_err(e: BatchError) -> PyErr {
+    sign_err_with_prefix(e.error, &format!("transaction {}: ", e.index))
+}
+
+/// Run kernel code so that a bug (a panic) surfaces as `KernelPanicError`, never as pyo3's
+/// PanicException (a BaseException that `except Exception` would not catch).
+pub fn no_panic<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            Err(KernelPanicError::new_err(format!("internal error in a Rust kernel: {what}")))
+        }
+    }
+}
