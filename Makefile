@@ -1,0 +1,73 @@
+# The two commands a user needs (README.md): `make demo` and `make test`. Each creates the
+# virtualenv, builds the wheel once (release profile) and installs it before running.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+DIST   := dist
+STAMP  := $(DIST)/.built
+SOURCES := $(shell find core-rs/src core-rs/benches python -type f \( -name '*.rs' -o -name '*.py' -o -name '*.pyi' -o -name 'py.typed' \) 2>/dev/null) \
+           Cargo.toml core-rs/Cargo.toml pyproject.toml README.md $(wildcard Cargo.lock)
+
+.PHONY: demo test lint bench bench-short wheel wheel-check clean
+
+$(VENV)/.deps: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	# the tools and test/lint dependencies; the package itself is installed from the wheel
+	$(PIP) install --quiet "maturin>=1.7,<2" "eth-account>=0.13" "pydantic>=2.7" "pydantic-settings>=2.3" \
+	    "structlog>=24.1" "rich>=13" "web3>=7" "eth-tester[py-evm]>=0.12.0b1" \
+	    "pytest>=8" "hypothesis>=6.100" "pytest-benchmark>=4" "coincurve>=20" "ruff>=0.6" "mypy>=1.11"
+	touch $@
+
+# One release build of the extension, reused by the tests, the benchmarks and the wheel check.
+$(STAMP): $(VENV)/.deps $(SOURCES)
+	rm -f $(DIST)/zippifi-*.whl
+	$(VENV)/bin/maturin build --release --out $(DIST)
+	$(PIP) install --quiet --force-reinstall --no-deps $(DIST)/zippifi-*.whl
+	touch $@
+
+wheel: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/zippifi demo
+
+test: $(STAMP)
+	cargo test --locked -p zippifi-core
+	$(PY) -m pytest tests
+
+lint: $(STAMP)
+	cargo fmt --all -- --check
+	cargo clippy --locked -p zippifi-core --all-targets --features python -- -D warnings
+	$(VENV)/bin/ruff check python tests bench
+	$(VENV)/bin/ruff format --check python tests bench
+	$(VENV)/bin/mypy
+	$(PY) -m mypy.stubtest zippifi._core
+
+bench: $(STAMP)
+	mkdir -p bench/.results
+	cargo bench --locked -p zippifi-core --bench ecdsa
+	$(PY) -m pytest bench --benchmark-json=bench/.results/sign.json
+	$(PY) bench/report.py bench/.results/sign.json
+
+# CI's smoke run: every benchmark executes (and checks its output), few transactions, one round.
+bench-short: $(STAMP)
+	mkdir -p bench/.results
+	ZIPPIFI_BENCH_TXS=300 ZIPPIFI_BENCH_ROUNDS=1 $(PY) -m pytest bench --benchmark-json=bench/.results/short.json
+	$(PY) bench/report.py bench/.results/short.json -o bench/.results/SHORT.md
+
+# The wheel on its own: a fresh venv outside the checkout, no source tree on the path.
+wheel-check: $(STAMP)
+	set -e; d=$$(mktemp -d); \
+	$(PYTHON) -m venv $$d/venv; \
+	$$d/venv/bin/pip install --quiet $(DIST)/zippifi-*.whl; \
+	cd $$d && $$d/venv/bin/python -c "import zippifi, zippifi.sign as s; from eth_account import Account; \
+	k = b'\x11' * 32; tx = {'type': 2, 'chainId': 1, 'nonce': 0, 'gas': 21000, 'maxFeePerGas': 2, 'maxPriorityFeePerGas': 1}; \
+	assert 'site-packages' in zippifi.__file__, zippifi.__file__; \
+	assert s.Signer(k).sign_transaction(tx).raw_transaction == bytes(Account.sign_transaction(tx, k).raw_transaction); \
+	print('wheel OK:', zippifi.__file__)"; \
+	$$d/venv/bin/zippifi --version; rm -rf $$d
+
+clean:
+	rm -rf $(DIST) target bench/.results
