@@ -1,6 +1,6 @@
 """Write bench/RESULTS.md from pytest-benchmark JSON (and criterion's estimates, if present).
 
-    python bench/report.py bench/.results/sign.json [--criterion target/criterion] [-o bench/RESULTS.md]
+    python bench/report.py bench/.results/sign.json [--criterion DIR] [-o bench/RESULTS.md]
 
 RESULTS.md is only ever produced by this script: never edit it by hand.
 """
@@ -19,7 +19,10 @@ SIGN_ROWS = [
     ("test_eth_account", "eth-account (peer)"),
     ("test_kernel_one_call_per_tx", "zippifi `Signer.sign_transaction`, one call per tx"),
     ("test_kernel_batch", "zippifi `Signer.sign_transactions`, one batch call"),
-    ("test_raw_libsecp256k1_signature", "raw libsecp256k1 signature of a hash (coincurve, reference)"),
+    (
+        "test_raw_libsecp256k1_signature",
+        "raw libsecp256k1 signature of a hash (coincurve, reference)",
+    ),
 ]
 GOALS = {
     "test_kernel_one_call_per_tx": 15.0,
@@ -53,10 +56,11 @@ def _sign_section(data: dict[str, Any]) -> list[str]:
         f"## Signing {n:,} EIP-1559 transactions",
         "",
         f"Median of {rounds} rounds; eth-account's eth_keys backend: `{backend}`. "
-        "\"Per core\" multiplies the batch's wall time by the cores it spread over "
+        '"Per core" multiplies the batch\'s wall time by the cores it spread over '
         f"({cores}); single-call rows run on one core.",
         "",
-        "| what | µs per tx | tx/s | speed-up vs eth-account | cost per core vs raw signature | goal |",
+        "| what | µs per tx | tx/s | speed-up vs eth-account "
+        "| cost per core vs raw signature | goal |",
         "| --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for name, label in SIGN_ROWS:

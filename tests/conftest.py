@@ -4,7 +4,6 @@ import os
 from typing import Any
 
 import pytest
-
 from hypothesis import HealthCheck, settings
 
 # CI runs more examples; a developer's quick run fewer. Deadlines are off: machines are shared.
@@ -15,7 +14,6 @@ settings.register_profile(
     "dev", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
-
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -79,7 +79,9 @@ def transactions(draw: st.DrawFn) -> dict[str, Any]:
         elif form == "hex":
             tx["type"] = hex(number)
         # else: eth-account infers the type from the fee fields / accessList
-    to = draw(st.one_of(st.none(), st.just(""), addresses, addresses.map(lambda a: bytes.fromhex(a[2:]))))
+    to = draw(
+        st.one_of(st.none(), st.just(""), addresses, addresses.map(lambda a: bytes.fromhex(a[2:])))
+    )
     if to is not None or draw(st.booleans()):
         tx["to"] = to
     if draw(st.booleans()):

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
-
 from zippifi import errors, sign
 
 KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
@@ -23,7 +22,9 @@ def test_roundtrip_through_a_file(tmp_path: Path) -> None:
     # same file as a str path, as JSON text and as a dict
     assert sign.Signer.from_keystore(str(path), "hunter2").address == signer.address
     assert sign.Signer.from_keystore(path.read_text(), b"hunter2").address == signer.address
-    assert sign.Signer.from_keystore(json.loads(path.read_text()), "hunter2").address == signer.address
+    assert (
+        sign.Signer.from_keystore(json.loads(path.read_text()), "hunter2").address == signer.address
+    )
     with pytest.raises(errors.KeystoreError, match="exists"):
         sign.write_keystore(path, KEY, "x")
 

@@ -9,9 +9,9 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from zippifi import sign
 
 from tests.strategies import private_keys, transactions
-from zippifi import sign
 
 
 def _reference(tx: dict[str, Any], key: bytes) -> Any:
@@ -43,7 +43,9 @@ def test_batch_matches_eth_account_in_order(txs: list[dict[str, Any]], key: byte
 
 
 @given(pairs=st.lists(st.tuples(private_keys, transactions()), min_size=1, max_size=10))
-def test_one_key_per_transaction_matches_eth_account(pairs: list[tuple[bytes, dict[str, Any]]]) -> None:
+def test_one_key_per_transaction_matches_eth_account(
+    pairs: list[tuple[bytes, dict[str, Any]]],
+) -> None:
     keys = [k if i % 2 else "0x" + k.hex() for i, (k, _) in enumerate(pairs)]
     batch = sign.sign_transactions(keys, [tx for _, tx in pairs])
     for ours, (key, tx) in zip(batch, pairs, strict=True):
@@ -54,7 +56,9 @@ def test_one_key_per_transaction_matches_eth_account(pairs: list[tuple[bytes, di
 def test_personal_message_matches_eth_account(key: bytes, message: bytes | str) -> None:
     ours = sign.Signer(key).sign_message(message)
     signable = (
-        encode_defunct(primitive=message) if isinstance(message, bytes) else encode_defunct(text=message)
+        encode_defunct(primitive=message)
+        if isinstance(message, bytes)
+        else encode_defunct(text=message)
     )
     ref = Account.sign_message(signable, key)
     assert ours.signature == bytes(ref.signature)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from zippifi import errors, sign
 
 KEY = "0x" + "42" * 32
@@ -62,8 +62,14 @@ _DROP = object()
         (_with(maxFeePerGas=_DROP), "maxFeePerGas"),
         (_with(foo=1), "foo"),
         (_with(accessList=[{"address": "0x12"}]), "accessList[0]"),
-        (_with(accessList=[{"address": BASE["to"], "storageKeys": [-1]}]), "accessList[0].storageKeys[0]"),
-        (_with(accessList=[{"address": BASE["to"], "storageKeys": "0x00"}]), "accessList[0].storageKeys"),
+        (
+            _with(accessList=[{"address": BASE["to"], "storageKeys": [-1]}]),
+            "accessList[0].storageKeys[0]",
+        ),
+        (
+            _with(accessList=[{"address": BASE["to"], "storageKeys": "0x00"}]),
+            "accessList[0].storageKeys",
+        ),
         (_with(accessList="nope"), "accessList"),
         ({"nonce": 0, "gas": 1, "gasPrice": 1, "maxFeePerGas": 1, "type": 0}, "maxFeePerGas"),
         ({"nonce": 0, "gas": 1, "gasPrice": 1, "accessList": [], "type": 0}, "accessList"),
@@ -89,15 +95,21 @@ def test_bad_field_is_named(tx: dict[str, Any], field: str) -> None:
     ],
 )
 def test_unsupported_types_say_so(tx: dict[str, Any]) -> None:
-    with pytest.raises(errors.UnsupportedTransactionTypeError, match="unsupported transaction type"):
+    with pytest.raises(
+        errors.UnsupportedTransactionTypeError, match="unsupported transaction type"
+    ):
         SIGNER.sign_transaction(tx)
 
 
 def test_from_must_be_the_signer() -> None:
     other = sign.Signer("0x" + "43" * 32).address
-    with pytest.raises(errors.InvalidTransactionError, match=r"^from: .* is not the signing account"):
+    with pytest.raises(
+        errors.InvalidTransactionError, match=r"^from: .* is not the signing account"
+    ):
         SIGNER.sign_transaction(_with(**{"from": other}))
-    assert SIGNER.sign_transaction(_with(**{"from": SIGNER.address.lower()})) == SIGNER.sign_transaction(BASE)
+    assert SIGNER.sign_transaction(
+        _with(**{"from": SIGNER.address.lower()})
+    ) == SIGNER.sign_transaction(BASE)
 
 
 def test_batch_error_names_index_and_signs_nothing() -> None:
@@ -179,33 +191,41 @@ hostile = st.recursive(
     max_leaves=12,
 )
 tx_keys = st.sampled_from(
-    ["type", "chainId", "nonce", "gas", "gasPrice", "maxFeePerGas", "maxPriorityFeePerGas", "to",
-     "value", "data", "accessList", "from", "junk"]
+    [
+        "type",
+        "chainId",
+        "nonce",
+        "gas",
+        "gasPrice",
+        "maxFeePerGas",
+        "maxPriorityFeePerGas",
+        "to",
+        "value",
+        "data",
+        "accessList",
+        "from",
+        "junk",
+    ]
 )
 
 
 @given(fields=st.dictionaries(tx_keys, hostile, max_size=8))
 def test_hostile_transactions_raise_only_zippi_errors(fields: dict[str, Any]) -> None:
-    try:
+    # only bad-input errors: a KernelPanicError (a ZippiRuntimeError) would fail the test
+    with contextlib.suppress(errors.InvalidInputError):
         SIGNER.sign_transaction(fields)
-    except errors.ZippiError as exc:
-        assert not isinstance(exc, errors.KernelPanicError)
 
 
 @given(raw=st.binary(max_size=200))
 def test_hostile_raw_transactions(raw: bytes) -> None:
-    try:
+    with contextlib.suppress(errors.InvalidInputError):
         sign.recover_transaction(raw)
-    except errors.InvalidInputError:
-        pass
 
 
 @given(value=hostile)
 def test_hostile_typed_data(value: Any) -> None:
-    try:
+    with contextlib.suppress(errors.InvalidInputError):
         sign.hash_typed_data(value)
-    except errors.InvalidInputError:
-        pass
 
 
 def test_deeply_nested_typed_data_raises() -> None:

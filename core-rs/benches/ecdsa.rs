@@ -10,11 +10,17 @@ fn bench_sign(c: &mut Criterion) {
     let mut group = c.benchmark_group("sign_recoverable");
 
     let ours = zippifi_core::sign::PrivateKey::from_bytes(&key_bytes).expect("valid key");
-    group.bench_function("libsecp256k1", |b| b.iter(|| ours.sign_hash(black_box(&digest))));
+    group.bench_function("libsecp256k1", |b| {
+        b.iter(|| ours.sign_hash(black_box(&digest)))
+    });
 
     let k256_key = SigningKey::from_bytes(&key_bytes.into()).expect("valid key");
     group.bench_function("k256", |b| {
-        b.iter(|| k256_key.sign_prehash_recoverable(black_box(&digest)).expect("signs"))
+        b.iter(|| {
+            k256_key
+                .sign_prehash_recoverable(black_box(&digest))
+                .expect("signs")
+        })
     });
 
     // Both must agree before their speeds mean anything (RFC 6979 makes them deterministic).

@@ -51,7 +51,9 @@ def _cmd_keystore_new(args: argparse.Namespace) -> None:
 def _cmd_keystore_address(args: argparse.Namespace) -> None:
     from zippifi.sign import Signer
 
-    print(Signer.from_keystore(Path(args.path), _password(args.password_env, confirm=False)).address)
+    print(
+        Signer.from_keystore(Path(args.path), _password(args.password_env, confirm=False)).address
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,8 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="run the main job on embedded defaults")
-    demo.add_argument("--txs", type=int, default=2000, help="transactions in the signing comparison")
-    demo.add_argument("--chain-txs", type=int, default=50, help="transfers sent to the embedded chain")
+    demo.add_argument(
+        "--txs", type=int, default=2000, help="transactions in the signing comparison"
+    )
+    demo.add_argument(
+        "--chain-txs", type=int, default=50, help="transfers sent to the embedded chain"
+    )
     demo.set_defaults(func=_cmd_demo)
 
     ks = sub.add_parser("keystore", help="encrypted key files (v3 keystores)")

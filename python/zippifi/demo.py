@@ -45,8 +45,16 @@ def _timed(label: str, count: int, fn: Callable[[], T]) -> tuple[Timing, T]:
 
 def _transactions(n: int, to: str, chain_id: int, max_fee: int) -> list[dict[str, Any]]:
     return [
-        {"type": 2, "chainId": chain_id, "nonce": i, "gas": 21000, "to": to,
-         "maxFeePerGas": max_fee, "maxPriorityFeePerGas": 10**9, "value": 10**12 + i}
+        {
+            "type": 2,
+            "chainId": chain_id,
+            "nonce": i,
+            "gas": 21000,
+            "to": to,
+            "maxFeePerGas": max_fee,
+            "maxPriorityFeePerGas": 10**9,
+            "value": 10**12 + i,
+        }
         for i in range(n)
     ]
 
@@ -55,8 +63,12 @@ def signing_comparison(n: int, console: Console) -> list[Timing]:
     key = os.urandom(32)
     signer = sign.Signer(key)
     txs = _transactions(n, signer.address, 1, 30 * 10**9)
-    peer, reference = _timed("eth-account", n, lambda: [Account.sign_transaction(t, key) for t in txs])
-    single, ours = _timed("zippifi, one call per tx", n, lambda: [signer.sign_transaction(t) for t in txs])
+    peer, reference = _timed(
+        "eth-account", n, lambda: [Account.sign_transaction(t, key) for t in txs]
+    )
+    single, ours = _timed(
+        "zippifi, one call per tx", n, lambda: [signer.sign_transaction(t) for t in txs]
+    )
     batch, ours_batch = _timed("zippifi, one batch call", n, lambda: signer.sign_transactions(txs))
     for i, (ref, a, b) in enumerate(zip(reference, ours, ours_batch, strict=True)):
         if not (bytes(ref.raw_transaction) == a.raw_transaction == b.raw_transaction):
@@ -73,13 +85,14 @@ def signing_comparison(n: int, console: Console) -> list[Timing]:
 
 def embedded_chain_run(n: int, console: Console) -> dict[str, int]:
     from web3 import EthereumTesterProvider, Web3
+    from web3.types import Wei
 
     w3 = Web3(EthereumTesterProvider())
     agent = sign.Signer(os.urandom(32))
     payee = sign.Signer(os.urandom(32)).address
     funder = w3.eth.accounts[0]
     w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_transaction({"from": funder, "to": agent.address, "value": 10**20})
+        w3.eth.send_transaction({"from": funder, "to": agent.address, "value": Wei(10**20)})
     )
     base_fee = int(w3.eth.get_block("latest")["baseFeePerGas"])
     txs = _transactions(n, payee, w3.eth.chain_id, 4 * base_fee)

@@ -16,8 +16,18 @@ import structlog
 from zippifi.settings import LogSettings
 
 REDACTED = "<redacted>"
-_SECRET_MARKERS = ("private_key", "privatekey", "password", "passphrase", "secret", "mnemonic",
-                   "api_key", "apikey", "token", "seed")
+_SECRET_MARKERS = (
+    "private_key",
+    "privatekey",
+    "password",
+    "passphrase",
+    "secret",
+    "mnemonic",
+    "api_key",
+    "apikey",
+    "token",
+    "seed",
+)
 
 
 def _is_secret(key: str) -> bool:

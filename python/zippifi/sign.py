@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from eth_account import Account
+from eth_typing import HexStr
 
 from zippifi._core import (
     SignedMessage,
@@ -77,6 +78,15 @@ def _keystore_dict(keystore: KeystoreSource) -> dict[str, Any]:
     return data
 
 
+def _password_text(password: str | bytes) -> str:
+    if isinstance(password, bytes):
+        try:
+            return password.decode("utf-8")
+        except UnicodeDecodeError:
+            raise KeystoreError("keystore: a bytes password must be UTF-8") from None
+    return password
+
+
 class Signer(_RustSigner):
     """An Ethereum account that signs transactions, messages and typed data."""
 
@@ -85,12 +95,14 @@ class Signer(_RustSigner):
         """Open a v3 keystore (dict, JSON text or file path), decrypted by eth-account."""
         data = _keystore_dict(keystore)
         try:
-            key = bytearray(Account.decrypt(data, password))
+            key = bytearray(Account.decrypt(data, _password_text(password)))
         except ValueError as exc:
             # eth-account says "MAC mismatch" for a wrong password; never echo the input.
             raise KeystoreError(f"keystore: cannot decrypt ({exc})") from None
         except (KeyError, TypeError, NotImplementedError) as exc:
-            raise KeystoreError(f"keystore: not a v3 keystore ({type(exc).__name__}: {exc})") from None
+            raise KeystoreError(
+                f"keystore: not a v3 keystore ({type(exc).__name__}: {exc})"
+            ) from None
         try:
             return cls(key)
         finally:
@@ -106,8 +118,12 @@ def encrypt_keystore(
 ) -> dict[str, Any]:
     """A v3 keystore dict for ``private_key``, encrypted with ``password`` by eth-account."""
     address = Signer(private_key).address  # validates the key before eth-account sees it
-    key = private_key if isinstance(private_key, str) else bytes(private_key)
-    data: dict[str, Any] = Account.encrypt(key, password, kdf=kdf, iterations=iterations)
+    key: bytes | HexStr = (
+        HexStr(private_key) if isinstance(private_key, str) else bytes(private_key)
+    )
+    data: dict[str, Any] = Account.encrypt(
+        key, _password_text(password), kdf=kdf, iterations=iterations
+    )
     if to_checksum_address("0x" + str(data["address"]).removeprefix("0x")) != address:
         raise KeystoreError("keystore: encrypted address does not match the key")
     return data

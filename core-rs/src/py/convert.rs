@@ -48,7 +48,11 @@ fn int_magnitude(obj: &Bound<'_, PyAny>) -> PyResult<Option<(bool, U256)>> {
         return Ok(Some((false, U256::from(small))));
     }
     let negative = obj.lt(0)?;
-    let magnitude = if negative { obj.call_method0("__neg__")? } else { obj.clone() };
+    let magnitude = if negative {
+        obj.call_method0("__neg__")?
+    } else {
+        obj.clone()
+    };
     if magnitude.call_method0("bit_length")?.extract::<u32>()? > 256 {
         return Ok(None);
     }
@@ -60,7 +64,10 @@ fn int_magnitude(obj: &Bound<'_, PyAny>) -> PyResult<Option<(bool, U256)>> {
 /// A quantity field: a non-negative int or a 0x-hex string, below 2**256.
 pub fn quantity(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<SignResult<U256>> {
     if obj.is_instance_of::<PyBool>() {
-        return Ok(Err(invalid(field, "expected an int or 0x-hex string, got bool")));
+        return Ok(Err(invalid(
+            field,
+            "expected an int or 0x-hex string, got bool",
+        )));
     }
     if obj.is_instance_of::<PyInt>() {
         return Ok(match int_magnitude(obj)? {
@@ -89,7 +96,10 @@ fn byte_string(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<SignResult<Vec<u
     }
     if let Ok(s) = obj.cast::<PyString>() {
         let text = s.to_str()?;
-        let digits = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")).unwrap_or(text);
+        let digits = text
+            .strip_prefix("0x")
+            .or_else(|| text.strip_prefix("0X"))
+            .unwrap_or(text);
         let padded;
         let digits = if digits.len() % 2 == 1 {
             padded = format!("0{digits}");
@@ -97,7 +107,9 @@ fn byte_string(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<SignResult<Vec<u
         } else {
             digits
         };
-        return Ok(hex::decode(digits).map_err(|_| invalid(field, format!("{text:?} is not valid hex"))));
+        return Ok(
+            hex::decode(digits).map_err(|_| invalid(field, format!("{text:?} is not valid hex")))
+        );
     }
     Ok(Err(invalid(
         field,
@@ -113,12 +125,18 @@ fn address(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<SignResult<Address>>
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(match <[u8; 20]>::try_from(b.as_bytes()) {
             Ok(a) => Ok(Address(a)),
-            Err(_) => Err(invalid(field, format!("address must be 20 bytes, got {}", b.as_bytes().len()))),
+            Err(_) => Err(invalid(
+                field,
+                format!("address must be 20 bytes, got {}", b.as_bytes().len()),
+            )),
         });
     }
     Ok(Err(invalid(
         field,
-        format!("expected an address string or 20 bytes, got {}", type_name(obj)),
+        format!(
+            "expected an address string or 20 bytes, got {}",
+            type_name(obj)
+        ),
     )))
 }
 
@@ -140,8 +158,12 @@ fn recipient(obj: &Bound<'_, PyAny>) -> PyResult<SignResult<Option<Address>>> {
 
 fn storage_key(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<SignResult<[u8; 32]>> {
     if let Ok(b) = obj.cast::<PyBytes>() {
-        return Ok(<[u8; 32]>::try_from(b.as_bytes())
-            .map_err(|_| invalid(field, format!("storage key must be 32 bytes, got {}", b.as_bytes().len()))));
+        return Ok(<[u8; 32]>::try_from(b.as_bytes()).map_err(|_| {
+            invalid(
+                field,
+                format!("storage key must be 32 bytes, got {}", b.as_bytes().len()),
+            )
+        }));
     }
     Ok(quantity(field, obj)?.map(|v| v.to_be_bytes()))
 }
@@ -156,8 +178,14 @@ macro_rules! tri {
 }
 
 fn access_list(obj: &Bound<'_, PyAny>) -> PyResult<SignResult<Vec<AccessListItem>>> {
-    if obj.is_instance_of::<PyString>() || obj.is_instance_of::<PyBytes>() || obj.is_instance_of::<PyDict>() {
-        return Ok(Err(invalid("accessList", "expected a list of {address, storageKeys} entries")));
+    if obj.is_instance_of::<PyString>()
+        || obj.is_instance_of::<PyBytes>()
+        || obj.is_instance_of::<PyDict>()
+    {
+        return Ok(Err(invalid(
+            "accessList",
+            "expected a list of {address, storageKeys} entries",
+        )));
     }
     let Ok(iter) = obj.try_iter() else {
         return Ok(Err(invalid(
@@ -177,32 +205,53 @@ fn access_list(obj: &Bound<'_, PyAny>) -> PyResult<SignResult<Vec<AccessListItem
                 }
             }
             let (Some(a), Some(k)) = (d.get_item("address")?, d.get_item("storageKeys")?) else {
-                return Ok(Err(invalid(&path, "needs both \"address\" and \"storageKeys\"")));
+                return Ok(Err(invalid(
+                    &path,
+                    "needs both \"address\" and \"storageKeys\"",
+                )));
             };
             (a, k)
         } else if entry.is_instance_of::<PyTuple>() || entry.is_instance_of::<PyList>() {
             if entry.len()? != 2 {
-                return Ok(Err(invalid(&path, "a pair (address, storageKeys) has 2 elements")));
+                return Ok(Err(invalid(
+                    &path,
+                    "a pair (address, storageKeys) has 2 elements",
+                )));
             }
             (entry.get_item(0)?, entry.get_item(1)?)
         } else {
             return Ok(Err(invalid(
                 &path,
-                format!("expected a dict with address and storageKeys, got {}", type_name(&entry)),
+                format!(
+                    "expected a dict with address and storageKeys, got {}",
+                    type_name(&entry)
+                ),
             )));
         };
         let address = tri!(address(&format!("{path}.address"), &addr));
         if keys.is_instance_of::<PyString>() || keys.is_instance_of::<PyBytes>() {
-            return Ok(Err(invalid(&format!("{path}.storageKeys"), "expected a list of storage keys")));
+            return Ok(Err(invalid(
+                &format!("{path}.storageKeys"),
+                "expected a list of storage keys",
+            )));
         }
         let Ok(key_iter) = keys.try_iter() else {
-            return Ok(Err(invalid(&format!("{path}.storageKeys"), "expected a list of storage keys")));
+            return Ok(Err(invalid(
+                &format!("{path}.storageKeys"),
+                "expected a list of storage keys",
+            )));
         };
         let mut storage_keys = Vec::new();
         for (j, key) in key_iter.enumerate() {
-            storage_keys.push(tri!(storage_key(&format!("{path}.storageKeys[{j}]"), &key?)));
+            storage_keys.push(tri!(storage_key(
+                &format!("{path}.storageKeys[{j}]"),
+                &key?
+            )));
         }
-        items.push(AccessListItem { address, storage_keys });
+        items.push(AccessListItem {
+            address,
+            storage_keys,
+        });
     }
     Ok(Ok(items))
 }
@@ -250,12 +299,10 @@ pub fn tx_fields(obj: &Bound<'_, PyAny>) -> PyResult<SignResult<TxFields>> {
                     "4 (EIP-7702 set-code; field \"authorizationList\")".into(),
                 )))
             }
-            other => {
-                return Ok(Err(SignError::InvalidTransaction(format!(
-                    "{other}: unknown transaction field (known: type, chainId, nonce, gas, gasPrice, \
+            other => return Ok(Err(SignError::InvalidTransaction(format!(
+                "{other}: unknown transaction field (known: type, chainId, nonce, gas, gasPrice, \
                      maxFeePerGas, maxPriorityFeePerGas, to, value, data, accessList, from)"
-                ))))
-            }
+            )))),
         }
     }
     Ok(Ok(f))
@@ -275,7 +322,9 @@ pub fn private_key(obj: &Bound<'_, PyAny>) -> PyResult<SignResult<PrivateKey>> {
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(PrivateKey::from_hex(s.to_str()?));
     }
-    Ok(Err(SignError::InvalidKey("a private key is 32 bytes or a hex string")))
+    Ok(Err(SignError::InvalidKey(
+        "a private key is 32 bytes or a hex string",
+    )))
 }
 
 /// A message as eth-account's encode_defunct takes it: bytes as primitive, str as UTF-8 text.
@@ -298,7 +347,11 @@ pub fn message_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
 const MAX_TYPED_DEPTH: usize = 64;
 
 /// A JSON-like Python value for EIP-712.
-pub fn typed_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> PyResult<SignResult<TypedValue>> {
+pub fn typed_value(
+    obj: &Bound<'_, PyAny>,
+    path: &str,
+    depth: usize,
+) -> PyResult<SignResult<TypedValue>> {
     let err = |why: String| Ok(Err(SignError::InvalidTypedData(format!("{path}: {why}"))));
     if depth > MAX_TYPED_DEPTH {
         return err(format!("nested deeper than {MAX_TYPED_DEPTH} levels"));
@@ -311,7 +364,10 @@ pub fn typed_value(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> PyResult
     }
     if obj.is_instance_of::<PyInt>() {
         return match int_magnitude(obj)? {
-            Some((negative, magnitude)) => Ok(Ok(TypedValue::Int { negative, magnitude })),
+            Some((negative, magnitude)) => Ok(Ok(TypedValue::Int {
+                negative,
+                magnitude,
+            })),
             None => err("integer does not fit in 256 bits".into()),
         };
     }

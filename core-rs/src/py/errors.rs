@@ -55,12 +55,27 @@ create_exception!(
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    m.add("InvalidTransactionError", py.get_type::<InvalidTransactionError>())?;
-    m.add("UnsupportedTransactionTypeError", py.get_type::<UnsupportedTransactionTypeError>())?;
+    m.add(
+        "InvalidTransactionError",
+        py.get_type::<InvalidTransactionError>(),
+    )?;
+    m.add(
+        "UnsupportedTransactionTypeError",
+        py.get_type::<UnsupportedTransactionTypeError>(),
+    )?;
     m.add("InvalidKeyError", py.get_type::<InvalidKeyError>())?;
-    m.add("InvalidSignatureError", py.get_type::<InvalidSignatureError>())?;
-    m.add("InvalidTypedDataError", py.get_type::<InvalidTypedDataError>())?;
-    m.add("InvalidRawTransactionError", py.get_type::<InvalidRawTransactionError>())?;
+    m.add(
+        "InvalidSignatureError",
+        py.get_type::<InvalidSignatureError>(),
+    )?;
+    m.add(
+        "InvalidTypedDataError",
+        py.get_type::<InvalidTypedDataError>(),
+    )?;
+    m.add(
+        "InvalidRawTransactionError",
+        py.get_type::<InvalidRawTransactionError>(),
+    )?;
     m.add("KernelPanicError", py.get_type::<KernelPanicError>())?;
     Ok(())
 }
@@ -96,7 +111,9 @@ pub fn no_panic<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_string());
-            Err(KernelPanicError::new_err(format!("internal error in a Rust kernel: {what}")))
+            Err(KernelPanicError::new_err(format!(
+                "internal error in a Rust kernel: {what}"
+            )))
         }
     }
 }

@@ -6,7 +6,9 @@ use pyo3::types::{PyBytes, PyString};
 use ruint::aliases::U256;
 
 use super::convert;
-use super::errors::{batch_err, no_panic, sign_err, InvalidSignatureError, InvalidTransactionError};
+use super::errors::{
+    batch_err, no_panic, sign_err, InvalidSignatureError, InvalidTransactionError,
+};
 use crate::sign::{self as kernel, BatchError, SignError, SignedTx, TxRequest};
 
 /// An unsigned 256-bit integer as a Python int.
@@ -82,7 +84,11 @@ impl PySignedTransaction {
     }
 
     fn __repr__(&self) -> String {
-        format!("SignedTransaction(hash=0x{}, v={})", hex::encode(self.inner.hash), self.inner.v)
+        format!(
+            "SignedTransaction(hash=0x{}, v={})",
+            hex::encode(self.inner.hash),
+            self.inner.v
+        )
     }
 }
 
@@ -130,7 +136,11 @@ impl PySignedMessage {
     }
 
     fn __repr__(&self) -> String {
-        format!("SignedMessage(message_hash=0x{}, v={})", hex::encode(self.message_hash), self.v())
+        format!(
+            "SignedMessage(message_hash=0x{}, v={})",
+            hex::encode(self.message_hash),
+            self.v()
+        )
     }
 }
 
@@ -159,26 +169,45 @@ impl PySigner {
     }
 
     /// Sign one transaction dict (eth-account field names).
-    fn sign_transaction(&self, py: Python<'_>, tx: &Bound<'_, PyAny>) -> PyResult<PySignedTransaction> {
+    fn sign_transaction(
+        &self,
+        py: Python<'_>,
+        tx: &Bound<'_, PyAny>,
+    ) -> PyResult<PySignedTransaction> {
         let tx = parse_tx(tx)?.map_err(sign_err)?;
         no_panic(|| {
-            let signed = py.detach(|| self.inner.sign_transaction(&tx)).map_err(sign_err)?;
+            let signed = py
+                .detach(|| self.inner.sign_transaction(&tx))
+                .map_err(sign_err)?;
             Ok(PySignedTransaction { inner: signed })
         })
     }
 
     /// Sign many transaction dicts in one call across all cores, results in order. A bad
     /// transaction raises naming its index, and then nothing is signed.
-    fn sign_transactions(&self, py: Python<'_>, txs: &Bound<'_, PyAny>) -> PyResult<Vec<PySignedTransaction>> {
+    fn sign_transactions(
+        &self,
+        py: Python<'_>,
+        txs: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<PySignedTransaction>> {
         let txs = parse_txs(txs)?;
         no_panic(|| {
-            let signed = py.detach(|| self.inner.sign_transactions(&txs)).map_err(batch_err)?;
-            Ok(signed.into_iter().map(|inner| PySignedTransaction { inner }).collect())
+            let signed = py
+                .detach(|| self.inner.sign_transactions(&txs))
+                .map_err(batch_err)?;
+            Ok(signed
+                .into_iter()
+                .map(|inner| PySignedTransaction { inner })
+                .collect())
         })
     }
 
     /// EIP-191 personal message: bytes are signed as they are, str as its UTF-8 text.
-    fn sign_message(&self, py: Python<'_>, message: &Bound<'_, PyAny>) -> PyResult<PySignedMessage> {
+    fn sign_message(
+        &self,
+        py: Python<'_>,
+        message: &Bound<'_, PyAny>,
+    ) -> PyResult<PySignedMessage> {
         let bytes = convert::message_bytes(message)?;
         no_panic(|| {
             let (message_hash, sig) = py.detach(|| {
@@ -190,7 +219,11 @@ impl PySigner {
     }
 
     /// EIP-712: a full message {"types", "primaryType", "domain", "message"}.
-    fn sign_typed_data(&self, py: Python<'_>, full_message: &Bound<'_, PyAny>) -> PyResult<PySignedMessage> {
+    fn sign_typed_data(
+        &self,
+        py: Python<'_>,
+        full_message: &Bound<'_, PyAny>,
+    ) -> PyResult<PySignedMessage> {
         let value = convert::typed_value(full_message, "full_message", 0)?.map_err(sign_err)?;
         no_panic(|| {
             let (message_hash, sig) = py
@@ -230,8 +263,13 @@ pub fn sign_transactions(
         }
     }
     no_panic(|| {
-        let signed = py.detach(|| kernel::sign_with_keys(&parsed, &txs)).map_err(batch_err)?;
-        Ok(signed.into_iter().map(|inner| PySignedTransaction { inner }).collect())
+        let signed = py
+            .detach(|| kernel::sign_with_keys(&parsed, &txs))
+            .map_err(batch_err)?;
+        Ok(signed
+            .into_iter()
+            .map(|inner| PySignedTransaction { inner })
+            .collect())
     })
 }
 
@@ -259,7 +297,9 @@ pub fn recover_transaction(py: Python<'_>, raw_transaction: &Bound<'_, PyAny>) -
     let raw = bytes_or_hex("raw_transaction", raw_transaction)
         .map_err(|e| super::errors::InvalidRawTransactionError::new_err(e.value(py).to_string()))?;
     no_panic(|| {
-        let addr = py.detach(|| kernel::recover_sender(&raw)).map_err(sign_err)?;
+        let addr = py
+            .detach(|| kernel::recover_sender(&raw))
+            .map_err(sign_err)?;
         Ok(addr.to_checksum())
     })
 }
@@ -267,7 +307,11 @@ pub fn recover_transaction(py: Python<'_>, raw_transaction: &Bound<'_, PyAny>) -
 /// The checksummed signer of an EIP-191 personal message (bytes, or str as UTF-8 text).
 #[pyfunction]
 #[pyo3(signature = (message, signature))]
-pub fn recover_message(py: Python<'_>, message: &Bound<'_, PyAny>, signature: &Bound<'_, PyAny>) -> PyResult<String> {
+pub fn recover_message(
+    py: Python<'_>,
+    message: &Bound<'_, PyAny>,
+    signature: &Bound<'_, PyAny>,
+) -> PyResult<String> {
     let bytes = convert::message_bytes(message)?;
     let sig = bytes_or_hex("signature", signature)?;
     let sig = parse_rsv65(&sig).map_err(sign_err)?;
@@ -280,13 +324,20 @@ pub fn recover_message(py: Python<'_>, message: &Bound<'_, PyAny>, signature: &B
 }
 
 fn parse_rsv65(sig: &[u8]) -> Result<kernel::Signature, SignError> {
-    let bytes: &[u8; 65] = sig
-        .try_into()
-        .map_err(|_| SignError::InvalidSignature(format!("signature must be 65 bytes (r, s, v), got {}", sig.len())))?;
+    let bytes: &[u8; 65] = sig.try_into().map_err(|_| {
+        SignError::InvalidSignature(format!(
+            "signature must be 65 bytes (r, s, v), got {}",
+            sig.len()
+        ))
+    })?;
     let y_parity = match bytes[64] {
         0 | 27 => 0,
         1 | 28 => 1,
-        v => return Err(SignError::InvalidSignature(format!("v must be 0, 1, 27 or 28, got {v}"))),
+        v => {
+            return Err(SignError::InvalidSignature(format!(
+                "v must be 0, 1, 27 or 28, got {v}"
+            )))
+        }
     };
     let mut r = [0u8; 32];
     let mut s = [0u8; 32];
@@ -305,9 +356,15 @@ pub fn keccak256<'py>(py: Python<'py>, data: &[u8]) -> Bound<'py, PyBytes> {
 /// The EIP-712 digest that `Signer.sign_typed_data` signs.
 #[pyfunction]
 #[pyo3(signature = (full_message))]
-pub fn hash_typed_data<'py>(py: Python<'py>, full_message: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+pub fn hash_typed_data<'py>(
+    py: Python<'py>,
+    full_message: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyBytes>> {
     let value = convert::typed_value(full_message, "full_message", 0)?.map_err(sign_err)?;
-    let digest = no_panic(|| py.detach(|| kernel::eip712::hash_typed_data(&value)).map_err(sign_err))?;
+    let digest = no_panic(|| {
+        py.detach(|| kernel::eip712::hash_typed_data(&value))
+            .map_err(sign_err)
+    })?;
     Ok(PyBytes::new(py, &digest))
 }
 
@@ -316,12 +373,16 @@ pub fn hash_typed_data<'py>(py: Python<'py>, full_message: &Bound<'py, PyAny>) -
 #[pyo3(signature = (address))]
 pub fn to_checksum_address(address: &Bound<'_, PyAny>) -> PyResult<String> {
     if let Ok(s) = address.cast::<PyString>() {
-        return Ok(kernel::Address::parse("address", s.to_str()?).map_err(sign_err)?.to_checksum());
+        return Ok(kernel::Address::parse("address", s.to_str()?)
+            .map_err(sign_err)?
+            .to_checksum());
     }
     let raw: Vec<u8> = address.extract()?;
-    let arr: [u8; 20] = raw
-        .as_slice()
-        .try_into()
-        .map_err(|_| sign_err(SignError::InvalidTransaction(format!("address: must be 20 bytes, got {}", raw.len()))))?;
+    let arr: [u8; 20] = raw.as_slice().try_into().map_err(|_| {
+        sign_err(SignError::InvalidTransaction(format!(
+            "address: must be 20 bytes, got {}",
+            raw.len()
+        )))
+    })?;
     Ok(kernel::Address(arr).to_checksum())
 }

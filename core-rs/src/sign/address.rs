@@ -23,7 +23,11 @@ impl Address {
         out.push_str("0x");
         for (i, c) in lower.chars().enumerate() {
             let nibble = (hash[i / 2] >> (if i % 2 == 0 { 4 } else { 0 })) & 0x0f;
-            out.push(if nibble >= 8 { c.to_ascii_uppercase() } else { c });
+            out.push(if nibble >= 8 {
+                c.to_ascii_uppercase()
+            } else {
+                c
+            });
         }
         out
     }
@@ -31,7 +35,8 @@ impl Address {
     /// Parse a `0x`-prefixed hex address. All-lowercase and all-uppercase forms carry no checksum and
     /// are accepted; a mixed-case form must be a valid EIP-55 checksum (a typo must not send funds).
     pub fn parse(field: &str, text: &str) -> SignResult<Address> {
-        let bad = |why: &str| SignError::InvalidTransaction(format!("{field}: {why}, got {text:?}"));
+        let bad =
+            |why: &str| SignError::InvalidTransaction(format!("{field}: {why}, got {text:?}"));
         let digits = text
             .strip_prefix("0x")
             .or_else(|| text.strip_prefix("0X"))

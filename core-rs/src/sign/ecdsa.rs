@@ -32,13 +32,17 @@ impl PrivateKey {
     pub fn from_hex(text: &str) -> SignResult<PrivateKey> {
         let digits = text.strip_prefix("0x").unwrap_or(text);
         if digits.len() != 64 {
-            return Err(SignError::InvalidKey("a hex private key is 64 hex digits (32 bytes)"));
+            return Err(SignError::InvalidKey(
+                "a hex private key is 64 hex digits (32 bytes)",
+            ));
         }
         let mut raw = [0u8; 32];
         let parsed = hex::decode_to_slice(digits, &mut raw);
         let key = match parsed {
             Ok(()) => PrivateKey::from_bytes(&raw),
-            Err(_) => Err(SignError::InvalidKey("a hex private key must contain only hex digits")),
+            Err(_) => Err(SignError::InvalidKey(
+                "a hex private key must contain only hex digits",
+            )),
         };
         raw.zeroize();
         key
@@ -105,17 +109,23 @@ impl Signature {
 
     /// The address that produced this signature over `digest`.
     pub fn recover(&self, digest: &[u8; 32]) -> SignResult<Address> {
-        let recid = RecoveryId::try_from(i32::from(self.y_parity))
-            .map_err(|_| SignError::InvalidSignature(format!("y parity {} is not 0 or 1", self.y_parity)))?;
+        let recid = RecoveryId::try_from(i32::from(self.y_parity)).map_err(|_| {
+            SignError::InvalidSignature(format!("y parity {} is not 0 or 1", self.y_parity))
+        })?;
         let mut compact = [0u8; 64];
         compact[..32].copy_from_slice(&self.r);
         compact[32..].copy_from_slice(&self.s);
-        let sig = RecoverableSignature::from_compact(&compact, recid)
-            .map_err(|_| SignError::InvalidSignature("r or s is zero or not below the curve order".into()))?;
+        let sig = RecoverableSignature::from_compact(&compact, recid).map_err(|_| {
+            SignError::InvalidSignature("r or s is zero or not below the curve order".into())
+        })?;
         let pubkey = SECP256K1
             .recover_ecdsa(Message::from_digest(*digest), &sig)
-            .map_err(|_| SignError::InvalidSignature("no public key recovers from this signature".into()))?;
-        Ok(Address::from_uncompressed_pubkey(&pubkey.serialize_uncompressed()))
+            .map_err(|_| {
+                SignError::InvalidSignature("no public key recovers from this signature".into())
+            })?;
+        Ok(Address::from_uncompressed_pubkey(
+            &pubkey.serialize_uncompressed(),
+        ))
     }
 }
 
@@ -128,7 +138,10 @@ mod tests {
         let mut one = [0u8; 32];
         one[31] = 1;
         let key = PrivateKey::from_bytes(&one).unwrap();
-        assert_eq!(key.address().to_checksum(), "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf");
+        assert_eq!(
+            key.address().to_checksum(),
+            "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf"
+        );
     }
 
     #[test]

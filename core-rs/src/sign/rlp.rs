@@ -90,7 +90,11 @@ pub fn decode(input: &[u8]) -> Result<Item<'_>, String> {
 
 fn split(input: &[u8], at: usize) -> Result<(&[u8], &[u8]), String> {
     if input.len() < at {
-        return Err(format!("truncated: needs {} bytes, has {}", at, input.len()));
+        return Err(format!(
+            "truncated: needs {} bytes, has {}",
+            at,
+            input.len()
+        ));
     }
     Ok(input.split_at(at))
 }
@@ -103,7 +107,9 @@ fn long_len(input: &[u8], len_of_len: usize) -> Result<(usize, &[u8]), String> {
     if len_of_len > 8 {
         return Err("length does not fit in 64 bits".into());
     }
-    let len = len_bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+    let len = len_bytes
+        .iter()
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
     if len <= 55 {
         return Err("non-canonical long form for a short payload".into());
     }

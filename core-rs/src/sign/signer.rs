@@ -51,7 +51,8 @@ impl Signer {
     /// checked before any is signed.
     pub fn sign_transactions(&self, txs: &[TxRequest]) -> Result<Vec<SignedTx>, BatchError> {
         for (index, tx) in txs.iter().enumerate() {
-            tx.check_from(&self.address).map_err(|error| BatchError { index, error })?;
+            tx.check_from(&self.address)
+                .map_err(|error| BatchError { index, error })?;
         }
         Ok(map_maybe_parallel(txs, |tx| tx.sign_unchecked(&self.key)))
     }
@@ -94,11 +95,14 @@ pub fn sign_with_keys(keys: &[PrivateKey], txs: &[TxRequest]) -> Result<Vec<Sign
     for (index, (key, tx)) in keys.iter().zip(txs).enumerate() {
         // Deriving an address costs a point multiplication: only pay it when `from` asks.
         if tx.from.is_some() {
-            tx.check_from(&key.address()).map_err(|error| BatchError { index, error })?;
+            tx.check_from(&key.address())
+                .map_err(|error| BatchError { index, error })?;
         }
     }
     let pairs: Vec<(&PrivateKey, &TxRequest)> = keys.iter().zip(txs).collect();
-    Ok(map_maybe_parallel(&pairs, |(key, tx)| tx.sign_unchecked(key)))
+    Ok(map_maybe_parallel(&pairs, |(key, tx)| {
+        tx.sign_unchecked(key)
+    }))
 }
 
 fn map_maybe_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {

@@ -20,13 +20,18 @@ pub enum TxType {
 impl TxType {
     /// From the numeric `type` field. Blob (3) and set-code (4) transactions are named as such.
     pub fn from_number(n: &U256) -> SignResult<TxType> {
-        let small = u8::try_from(*n).map_err(|_| SignError::UnsupportedTransactionType(format!("{n:#x}")))?;
+        let small = u8::try_from(*n)
+            .map_err(|_| SignError::UnsupportedTransactionType(format!("{n:#x}")))?;
         match small {
             0 => Ok(TxType::Legacy),
             1 => Ok(TxType::AccessList),
             2 => Ok(TxType::DynamicFee),
-            3 => Err(SignError::UnsupportedTransactionType("3 (EIP-4844 blob)".into())),
-            4 => Err(SignError::UnsupportedTransactionType("4 (EIP-7702 set-code)".into())),
+            3 => Err(SignError::UnsupportedTransactionType(
+                "3 (EIP-4844 blob)".into(),
+            )),
+            4 => Err(SignError::UnsupportedTransactionType(
+                "4 (EIP-7702 set-code)".into(),
+            )),
             other => Err(SignError::UnsupportedTransactionType(other.to_string())),
         }
     }
@@ -90,7 +95,9 @@ fn missing(field: &str, kind: &str) -> SignError {
 }
 
 fn forbidden(field: &str, kind: &str, hint: &str) -> SignError {
-    SignError::InvalidTransaction(format!("{field}: not allowed in a {kind} transaction{hint}"))
+    SignError::InvalidTransaction(format!(
+        "{field}: not allowed in a {kind} transaction{hint}"
+    ))
 }
 
 impl TxRequest {
@@ -101,7 +108,9 @@ impl TxRequest {
         let tx_type = match &f.tx_type {
             Some(n) => TxType::from_number(n)?,
             None if f.gas_price.is_some() && f.access_list.is_some() => TxType::AccessList,
-            None if f.max_fee_per_gas.is_some() || f.max_priority_fee_per_gas.is_some() => TxType::DynamicFee,
+            None if f.max_fee_per_gas.is_some() || f.max_priority_fee_per_gas.is_some() => {
+                TxType::DynamicFee
+            }
             None => TxType::Legacy,
         };
         let kind = match tx_type {
@@ -111,7 +120,9 @@ impl TxRequest {
         };
         let chain_id = match f.chain_id {
             Some(c) => Some(u64::try_from(c).map_err(|_| {
-                SignError::InvalidTransaction(format!("chainId: {c} exceeds the largest chain id 2**64-1"))
+                SignError::InvalidTransaction(format!(
+                    "chainId: {c} exceeds the largest chain id 2**64-1"
+                ))
             })?),
             None if tx_type == TxType::Legacy => None,
             None => Some(0),
@@ -120,14 +131,19 @@ impl TxRequest {
         let gas = f.gas.ok_or_else(|| missing("gas", kind))?;
         let (gas_price, max_fee, max_priority) = match tx_type {
             TxType::Legacy | TxType::AccessList => {
-                let hint = " (gasPrice and EIP-1559 fees are exclusive; use type 2 for maxFeePerGas)";
+                let hint =
+                    " (gasPrice and EIP-1559 fees are exclusive; use type 2 for maxFeePerGas)";
                 if f.max_fee_per_gas.is_some() {
                     return Err(forbidden("maxFeePerGas", kind, hint));
                 }
                 if f.max_priority_fee_per_gas.is_some() {
                     return Err(forbidden("maxPriorityFeePerGas", kind, hint));
                 }
-                (f.gas_price.ok_or_else(|| missing("gasPrice", kind))?, U256::ZERO, U256::ZERO)
+                (
+                    f.gas_price.ok_or_else(|| missing("gasPrice", kind))?,
+                    U256::ZERO,
+                    U256::ZERO,
+                )
             }
             TxType::DynamicFee => {
                 if f.gas_price.is_some() {
@@ -139,13 +155,19 @@ impl TxRequest {
                 }
                 (
                     U256::ZERO,
-                    f.max_fee_per_gas.ok_or_else(|| missing("maxFeePerGas", kind))?,
-                    f.max_priority_fee_per_gas.ok_or_else(|| missing("maxPriorityFeePerGas", kind))?,
+                    f.max_fee_per_gas
+                        .ok_or_else(|| missing("maxFeePerGas", kind))?,
+                    f.max_priority_fee_per_gas
+                        .ok_or_else(|| missing("maxPriorityFeePerGas", kind))?,
                 )
             }
         };
         if tx_type == TxType::Legacy && f.access_list.is_some() {
-            return Err(forbidden("accessList", kind, " (give a type or gasPrice with it for type 1)"));
+            return Err(forbidden(
+                "accessList",
+                kind,
+                " (give a type or gasPrice with it for type 1)",
+            ));
         }
         Ok(TxRequest {
             tx_type,
@@ -236,7 +258,9 @@ impl TxRequest {
         let sig = key.sign_hash(&self.signing_hash_of(&items));
         let v = match (self.tx_type, self.chain_id) {
             (TxType::Legacy, None) => U256::from(27 + sig.y_parity),
-            (TxType::Legacy, Some(c)) => U256::from(c) * U256::from(2) + U256::from(35 + sig.y_parity),
+            (TxType::Legacy, Some(c)) => {
+                U256::from(c) * U256::from(2) + U256::from(35 + sig.y_parity)
+            }
             _ => U256::from(sig.y_parity),
         };
         let mut payload = items;
@@ -303,7 +327,10 @@ fn bad_raw(why: impl Into<String>) -> SignError {
 }
 
 fn word(item: &rlp::Item<'_>, name: &str) -> SignResult<[u8; 32]> {
-    Ok(item.as_uint().map_err(|e| bad_raw(format!("{name}: {e}")))?.to_be_bytes())
+    Ok(item
+        .as_uint()
+        .map_err(|e| bad_raw(format!("{name}: {e}")))?
+        .to_be_bytes())
 }
 
 /// The sender of a signed raw transaction (legacy, type 1 or type 2).
@@ -312,7 +339,11 @@ pub fn recover_sender(raw: &[u8]) -> SignResult<Address> {
     let (prefix, body) = match first {
         0xc0..=0xff => (None, raw),
         1 | 2 => (Some(first), &raw[1..]),
-        3 | 4 => return Err(TxType::from_number(&U256::from(first)).err().unwrap_or_else(|| bad_raw("type"))),
+        3 | 4 => {
+            return Err(TxType::from_number(&U256::from(first))
+                .err()
+                .unwrap_or_else(|| bad_raw("type")))
+        }
         other => return Err(bad_raw(format!("unknown leading byte {other:#04x}"))),
     };
     let decoded = rlp::decode(body).map_err(bad_raw)?;
@@ -323,7 +354,10 @@ pub fn recover_sender(raw: &[u8]) -> SignResult<Address> {
         _ => 12,
     };
     if items.len() != expected {
-        return Err(bad_raw(format!("expected {expected} fields, found {}", items.len())));
+        return Err(bad_raw(format!(
+            "expected {expected} fields, found {}",
+            items.len()
+        )));
     }
     let (fields, sig) = items.split_at(expected - 3);
     let v = sig[0].as_uint().map_err(|e| bad_raw(format!("v: {e}")))?;
@@ -357,7 +391,16 @@ pub fn recover_sender(raw: &[u8]) -> SignResult<Address> {
             rlp::put_list(&mut list, &payload);
             ((offset % U256::from(2)).to::<u8>(), keccak256(&list))
         }
-        None => return Err(bad_raw(format!("legacy v {v} is neither 27/28 nor EIP-155"))),
+        None => {
+            return Err(bad_raw(format!(
+                "legacy v {v} is neither 27/28 nor EIP-155"
+            )))
+        }
     };
-    Signature { r, s, y_parity: parity }.recover(&digest)
+    Signature {
+        r,
+        s,
+        y_parity: parity,
+    }
+    .recover(&digest)
 }
