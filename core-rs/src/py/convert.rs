@@ -299,10 +299,12 @@ pub fn tx_fields(obj: &Bound<'_, PyAny>) -> PyResult<SignResult<TxFields>> {
                     "4 (EIP-7702 set-code; field \"authorizationList\")".into(),
                 )))
             }
-            other => return Ok(Err(SignError::InvalidTransaction(format!(
+            other => {
+                return Ok(Err(SignError::InvalidTransaction(format!(
                 "{other}: unknown transaction field (known: type, chainId, nonce, gas, gasPrice, \
                      maxFeePerGas, maxPriorityFeePerGas, to, value, data, accessList, from)"
-            )))),
+            ))))
+            }
         }
     }
     Ok(Ok(f))

@@ -404,3 +404,220 @@ pub fn recover_sender(raw: &[u8]) -> SignResult<Address> {
     }
     .recover(&digest)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> PrivateKey {
+        PrivateKey::from_bytes(&[0x46; 32]).unwrap()
+    }
+
+    fn addr(byte: u8) -> Address {
+        Address([byte; 20])
+    }
+
+    fn u(v: u128) -> Option<U256> {
+        Some(U256::from(v))
+    }
+
+    fn check(fields: TxFields, expected_raw: &str, expected_v: U256) {
+        let tx = TxRequest::new(fields).unwrap();
+        let signed = tx.sign_unchecked(&key());
+        assert_eq!(hex::encode(&signed.raw), expected_raw);
+        assert_eq!(signed.v, expected_v);
+        assert_eq!(signed.hash, keccak256(&signed.raw));
+        assert_eq!(recover_sender(&signed.raw).unwrap(), key().address());
+    }
+
+    /// The example in EIP-155 itself.
+    #[test]
+    fn eip155_vector() {
+        let fields = TxFields {
+            nonce: u(9),
+            gas_price: u(20_000_000_000),
+            gas: u(21000),
+            to: Some(addr(0x35)),
+            value: u(1_000_000_000_000_000_000),
+            chain_id: u(1),
+            ..TxFields::default()
+        };
+        let tx = TxRequest::new(fields.clone()).unwrap();
+        assert_eq!(
+            hex::encode(tx.signing_hash()),
+            "daf5a779ae972f972197303d7b574746c7ef83eadac0f2791ad23db92e4c8e53"
+        );
+        check(
+            fields,
+            "f86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a0\
+             28ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703\
+             304b3800ccf555c9f3dc64214b297fb1966a3b6d83",
+            U256::from(37),
+        );
+    }
+
+    // The vectors below were produced by eth-account 0.14 (Account.sign_transaction) with the
+    // key 0x4646...46; the Python differential tests cover the space at random.
+
+    #[test]
+    fn eip2930_vector() {
+        let fields = TxFields {
+            tx_type: u(1),
+            chain_id: u(5),
+            nonce: u(3),
+            gas_price: u(1_000_000_000),
+            gas: u(50000),
+            to: Some(addr(0x35)),
+            value: u(7),
+            data: Some(vec![0xde, 0xad, 0xbe, 0xef]),
+            access_list: Some(vec![AccessListItem {
+                address: Address::parse("a", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed").unwrap(),
+                storage_keys: vec![[0; 32], U256::from(1).to_be_bytes()],
+            }]),
+            ..TxFields::default()
+        };
+        check(
+            fields,
+            "01f8c50503843b9aca0082c3509435353535353535353535353535353535353535350784deadbeeff85bf859945a\
+             aeb6053f3e94c9b9a09f33669435e7ef1beaedf842a00000000000000000000000000000000000000000000000\
+             000000000000000000a000000000000000000000000000000000000000000000000000000000000000010\
+             1a096267828a52577e6f80b316776be3b896cec5ea74cec3936bd1756a872d511f6a038330e7c70a14db4a42\
+             6b15e2585189f93a481d9097d388d649b8843f8edffdc",
+            U256::from(1),
+        );
+    }
+
+    #[test]
+    fn eip1559_creation_with_extreme_values() {
+        let fields = TxFields {
+            tx_type: u(2),
+            chain_id: u(u64::MAX as u128),
+            nonce: u(0),
+            max_fee_per_gas: Some(U256::MAX),
+            max_priority_fee_per_gas: u(1),
+            gas: u(100000),
+            value: Some(U256::MAX),
+            data: Some(vec![0xab; 60]),
+            access_list: Some(vec![]),
+            ..TxFields::default()
+        };
+        check(
+            fields,
+            "02f8d488ffffffffffffffff8001a0ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\
+             ff830186a080a0ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffb83cabababab\
+             abababababababababababababababababababababababababababababababababababababababababababab\
+             ababababababababababababc001a05f01244b0c7d49a72ca73d29dd7876dec601f8d4b949dc14c9ea510fe29\
+             24d0ba004d6bcc5d8b81c12734cbd53eb3e23bafeb9c6c77c43eae8846dda819702a5b9",
+            U256::from(1),
+        );
+    }
+
+    #[test]
+    fn legacy_without_chain_id_and_huge_chain_id() {
+        let base = TxFields {
+            gas_price: u(1),
+            gas: u(21000),
+            to: Some(addr(0x35)),
+            value: u(0),
+            ..TxFields::default()
+        };
+        check(
+            TxFields { nonce: u(0), ..base.clone() },
+            "f85f800182520894353535353535353535353535353535353535353580801ca081191cc4600d063004fbd43197\
+             cabbbe0c505bd86ae75a4f56e68765a1d6ab49a05dc0da8cf05a65efea722a53d2e0c3a4eea4f5b010eb7cf2a\
+             4d657c50d470d10",
+            U256::from(28),
+        );
+        // v = chainId * 2 + 35 + parity exceeds 64 bits.
+        check(
+            TxFields { nonce: u(1), chain_id: u(u64::MAX as u128), ..base },
+            "f8680101825208943535353535353535353535353535353535353535808089020000000000000022a058862d2e\
+             bdd0548ab3687807eb49cccedd3e0ad359e1d2fb3a8bde0e70eb667aa022c061b9494a844351a077e19f95c24\
+             1817f0a609d63d999691fdd3b6eaba381",
+            U256::from(36893488147419103266u128),
+        );
+    }
+
+    #[test]
+    fn combination_rules() {
+        let ok = TxFields {
+            nonce: u(0),
+            gas: u(1),
+            ..TxFields::default()
+        };
+        let err = |f: TxFields| TxRequest::new(f).unwrap_err().to_string();
+        // both fee kinds: the EIP-1559 fee makes it type 2, where gasPrice is the stray field
+        assert!(err(TxFields {
+            gas_price: u(1),
+            max_fee_per_gas: u(1),
+            ..ok.clone()
+        })
+        .starts_with("gasPrice:"));
+        assert!(err(TxFields {
+            tx_type: u(1),
+            gas_price: u(1),
+            max_fee_per_gas: u(1),
+            ..ok.clone()
+        })
+        .starts_with("maxFeePerGas:"));
+        assert!(err(TxFields {
+            tx_type: u(2),
+            gas_price: u(1),
+            ..ok.clone()
+        })
+        .starts_with("gasPrice:"));
+        assert!(err(TxFields {
+            tx_type: u(3),
+            ..ok.clone()
+        })
+        .contains("unsupported transaction type 3"));
+        assert!(err(TxFields {
+            chain_id: Some(U256::from(u64::MAX) + U256::from(1)),
+            ..ok.clone()
+        })
+        .starts_with("chainId:"));
+        assert!(err(TxFields {
+            gas: None,
+            gas_price: u(1),
+            ..ok.clone()
+        })
+        .starts_with("gas:"));
+        let inferred = TxRequest::new(TxFields {
+            max_fee_per_gas: u(1),
+            max_priority_fee_per_gas: u(1),
+            ..ok.clone()
+        });
+        assert_eq!(inferred.unwrap().tx_type, TxType::DynamicFee);
+        let inferred = TxRequest::new(TxFields {
+            gas_price: u(1),
+            access_list: Some(vec![]),
+            ..ok
+        });
+        assert_eq!(inferred.unwrap().tx_type, TxType::AccessList);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn recover_never_panics(data in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = recover_sender(&data);
+        }
+
+        #[test]
+        fn sign_recover_roundtrip(nonce in 0u64.., value in proptest::array::uniform32(0u8..), data in proptest::collection::vec(0u8.., 0..100), kind in 0u8..3) {
+            let fields = TxFields {
+                tx_type: Some(U256::from(kind)),
+                chain_id: u(1),
+                nonce: Some(U256::from(nonce)),
+                gas: u(21000),
+                gas_price: if kind < 2 { u(7) } else { None },
+                max_fee_per_gas: if kind == 2 { u(7) } else { None },
+                max_priority_fee_per_gas: if kind == 2 { u(1) } else { None },
+                value: Some(U256::from_be_bytes(value)),
+                data: Some(data),
+                ..TxFields::default()
+            };
+            let signed = TxRequest::new(fields).unwrap().sign_unchecked(&key());
+            proptest::prop_assert_eq!(recover_sender(&signed.raw).unwrap(), key().address());
+        }
+    }
+}
