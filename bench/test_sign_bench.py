@@ -11,9 +11,9 @@ import coincurve
 import eth_keys
 import pytest
 from eth_account import Account
-from zippifi import sign
 
 from bench.conftest import N_TXS, ROUNDS
+from zippifi import sign
 
 KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
 TO = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 import zippifi
 from zippifi import errors
 from zippifi.log import configure_logging, get_logger

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from web3 import EthereumTesterProvider, Web3
+
 from zippifi import sign
 
 KEY = "0x" + "5a" * 32

@@ -9,9 +9,9 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from zippifi import sign
 
 from tests.strategies import private_keys, transactions
+from zippifi import sign
 
 
 def _reference(tx: dict[str, Any], key: bytes) -> Any:

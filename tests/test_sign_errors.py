@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from zippifi import errors, sign
 
 KEY = "0x" + "42" * 32
