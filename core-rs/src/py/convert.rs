@@ -348,13 +348,19 @@ pub fn message_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
 
 const MAX_TYPED_DEPTH: usize = 64;
 
-/// A JSON-like Python value for EIP-712.
+/// A JSON-like Python value for EIP-712; `path` names it in errors the way the EIP-712 module
+/// does (`message.legs[1].pool`), empty at the top.
 pub fn typed_value(
     obj: &Bound<'_, PyAny>,
     path: &str,
     depth: usize,
 ) -> PyResult<SignResult<TypedValue>> {
-    let err = |why: String| Ok(Err(SignError::InvalidTypedData(format!("{path}: {why}"))));
+    let shown = if path.is_empty() {
+        "full_message"
+    } else {
+        path
+    };
+    let err = |why: String| Ok(Err(SignError::InvalidTypedData(format!("{shown}: {why}"))));
     if depth > MAX_TYPED_DEPTH {
         return err(format!("nested deeper than {MAX_TYPED_DEPTH} levels"));
     }
@@ -389,7 +395,12 @@ pub fn typed_value(
                 return err(format!("dict keys must be str, got {}", type_name(&k)));
             };
             let key = key.to_str()?.to_owned();
-            let child = tri!(typed_value(&v, &format!("{path}.{key}"), depth + 1));
+            let child_path = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            let child = tri!(typed_value(&v, &child_path, depth + 1));
             entries.push((key, child));
         }
         return Ok(Ok(TypedValue::Map(entries)));

@@ -224,7 +224,7 @@ impl PySigner {
         py: Python<'_>,
         full_message: &Bound<'_, PyAny>,
     ) -> PyResult<PySignedMessage> {
-        let value = convert::typed_value(full_message, "full_message", 0)?.map_err(sign_err)?;
+        let value = convert::typed_value(full_message, "", 0)?.map_err(sign_err)?;
         no_panic(|| {
             let (message_hash, sig) = py
                 .detach(|| -> Result<_, SignError> {
@@ -360,7 +360,7 @@ pub fn hash_typed_data<'py>(
     py: Python<'py>,
     full_message: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let value = convert::typed_value(full_message, "full_message", 0)?.map_err(sign_err)?;
+    let value = convert::typed_value(full_message, "", 0)?.map_err(sign_err)?;
     let digest = no_panic(|| {
         py.detach(|| kernel::eip712::hash_typed_data(&value))
             .map_err(sign_err)
