@@ -13,7 +13,7 @@ from zippifi.cli import main
 def test_demo_runs_the_real_thing(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--txs", "40", "--chain-txs", "5"]) == 0
     out = capsys.readouterr().out
-    assert "all 40 byte-identical" in out
+    assert "All 40 transactions byte-identical" in out
     assert "all 5 mined with status 1" in out
 
 
