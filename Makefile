@@ -15,10 +15,12 @@ SOURCES := $(shell find core-rs/src core-rs/benches python -type f \( -name '*.r
 $(VENV)/.deps: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	# the tools and test/lint dependencies; the package itself is installed from the wheel
-	$(PIP) install --quiet "maturin>=1.7,<2" "eth-account>=0.13" "pydantic>=2.7" "pydantic-settings>=2.3" \
-	    "structlog>=24.1" "rich>=13" "web3>=7" "eth-tester[py-evm]>=0.12.0b1" \
-	    "pytest>=8" "hypothesis>=6.100" "pytest-benchmark>=4" "coincurve>=20" "ruff>=0.6" "mypy>=1.11"
+	# runtime, test and lint dependencies as pyproject.toml lists them (one source of truth);
+	# the package itself is installed from the wheel below
+	$(PY) -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+	    extra = p['optional-dependencies']; \
+	    print('\n'.join(p['dependencies'] + extra['test'] + extra['lint']))" > $(VENV)/requirements.txt
+	$(PIP) install --quiet "maturin>=1.7,<2" -r $(VENV)/requirements.txt
 	touch $@
 
 # One release build of the extension, reused by the tests, the benchmarks and the wheel check.

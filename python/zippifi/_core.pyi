@@ -1,20 +1,27 @@
 """Stubs of the Rust extension module, checked by ``python -m mypy.stubtest zippifi._core``."""
 
-from collections.abc import Iterable
-from typing import Any, final
+from collections.abc import Iterable, Sequence
+from typing import Any, Self, final
 
+import numpy as np
+import numpy.typing as npt
 from eth_typing import ChecksumAddress
-from typing_extensions import disjoint_base
+from typing_extensions import Buffer, disjoint_base
 
 from zippifi.errors import InvalidInputError, ZippiRuntimeError
 
 __all__ = [
+    "AmmRevertError",
+    "Fill",
+    "InvalidAmmInputError",
     "InvalidKeyError",
+    "InvalidOrderBookError",
     "InvalidRawTransactionError",
     "InvalidSignatureError",
     "InvalidTransactionError",
     "InvalidTypedDataError",
     "KernelPanicError",
+    "OrderBook",
     "SignedMessage",
     "SignedTransaction",
     "Signer",
@@ -25,10 +32,16 @@ __all__ = [
     "recover_message",
     "recover_transaction",
     "sign_transactions",
+    "stable_get_dy",
     "to_checksum_address",
+    "v2_amount_in",
+    "v2_amount_out",
+    "v2_amount_out_many",
 ]
 
 __version__: str
+
+_Levels = Buffer | npt.NDArray[np.float64]
 
 class InvalidTransactionError(InvalidInputError): ...
 class UnsupportedTransactionTypeError(InvalidTransactionError): ...
@@ -36,6 +49,9 @@ class InvalidKeyError(InvalidInputError): ...
 class InvalidSignatureError(InvalidInputError): ...
 class InvalidTypedDataError(InvalidInputError): ...
 class InvalidRawTransactionError(InvalidInputError): ...
+class InvalidAmmInputError(InvalidInputError): ...
+class AmmRevertError(InvalidInputError): ...
+class InvalidOrderBookError(InvalidInputError): ...
 class KernelPanicError(ZippiRuntimeError): ...
 
 @final
@@ -86,3 +102,54 @@ def recover_message(
 def keccak256(data: bytes) -> bytes: ...
 def hash_typed_data(full_message: dict[str, Any]) -> bytes: ...
 def to_checksum_address(address: str | bytes) -> ChecksumAddress: ...
+
+# --- AMM kernels -----------------------------------------------------------------------------
+
+def v2_amount_out(
+    amount_in: int, reserve_in: int, reserve_out: int, fee_bps: int | None = None
+) -> int: ...
+def v2_amount_in(
+    amount_out: int, reserve_in: int, reserve_out: int, fee_bps: int | None = None
+) -> int: ...
+def v2_amount_out_many(
+    amounts_in: int | Iterable[int],
+    reserves_in: int | Iterable[int],
+    reserves_out: int | Iterable[int],
+    fee_bps: int | None = None,
+) -> list[int]: ...
+def stable_get_dy(
+    i: int,
+    j: int,
+    dx: int,
+    balances: Sequence[int],
+    amp: int,
+    fee: int,
+    rates: Sequence[int] | None = None,
+) -> int: ...
+
+@final
+class Fill:
+    @property
+    def filled(self) -> float: ...
+    @property
+    def cost(self) -> float: ...
+    @property
+    def average_price(self) -> float: ...
+    @property
+    def worst_price(self) -> float: ...
+    @property
+    def levels(self) -> int: ...
+    @property
+    def slippage_bps(self) -> float: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@disjoint_base
+class OrderBook:
+    def __new__(cls, bids: _Levels, asks: _Levels) -> Self: ...
+    @property
+    def mid(self) -> float | None: ...
+    def fill(self, side: str, quantity: float) -> Fill: ...
+    def _fill_many_raw(
+        self, side: str, quantities: _Levels
+    ) -> tuple[bytes, bytes, bytes, bytes, bytes, bytes]: ...
+    def depth(self, side: str, bps: float) -> float: ...

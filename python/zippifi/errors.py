@@ -33,7 +33,10 @@ class KeystoreError(InvalidInputError):
 
 # The Rust kernels' exceptions subclass the classes above, so this import comes last.
 from zippifi._core import (  # noqa: E402
+    AmmRevertError,
+    InvalidAmmInputError,
     InvalidKeyError,
+    InvalidOrderBookError,
     InvalidRawTransactionError,
     InvalidSignatureError,
     InvalidTransactionError,
@@ -43,9 +46,12 @@ from zippifi._core import (  # noqa: E402
 )
 
 __all__ = [
+    "AmmRevertError",
     "ConfigError",
+    "InvalidAmmInputError",
     "InvalidInputError",
     "InvalidKeyError",
+    "InvalidOrderBookError",
     "InvalidRawTransactionError",
     "InvalidSignatureError",
     "InvalidTransactionError",

@@ -1,7 +1,10 @@
 //! Exact AMM math: Uniswap V2, Uniswap V3, Curve-style StableSwap, and central limit order
 //! books. On-chain amounts are U256 and every result equals what the contract computes.
 
+pub mod clob;
 pub mod error;
+pub mod stable;
+pub mod v2;
 pub mod v3;
 
 pub use error::{AmmError, AmmResult};

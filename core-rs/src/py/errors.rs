@@ -5,6 +5,7 @@
 use pyo3::prelude::*;
 use pyo3::{create_exception, import_exception};
 
+use crate::amm::AmmError;
 use crate::sign::{BatchError, SignError};
 
 import_exception!(zippifi.errors, InvalidInputError);
@@ -48,6 +49,24 @@ create_exception!(
 );
 create_exception!(
     zippifi.errors,
+    InvalidAmmInputError,
+    InvalidInputError,
+    "An AMM kernel input that is malformed or out of range; the message names the argument."
+);
+create_exception!(
+    zippifi.errors,
+    AmmRevertError,
+    InvalidInputError,
+    "The contract would revert for this input; the message gives the contract's reason."
+);
+create_exception!(
+    zippifi.errors,
+    InvalidOrderBookError,
+    InvalidInputError,
+    "An order book whose levels are crossed, unsorted, negative or not finite."
+);
+create_exception!(
+    zippifi.errors,
     KernelPanicError,
     ZippiRuntimeError,
     "A Rust kernel hit a bug and stopped; no state was changed. Please report it."
@@ -76,6 +95,15 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "InvalidRawTransactionError",
         py.get_type::<InvalidRawTransactionError>(),
     )?;
+    m.add(
+        "InvalidAmmInputError",
+        py.get_type::<InvalidAmmInputError>(),
+    )?;
+    m.add("AmmRevertError", py.get_type::<AmmRevertError>())?;
+    m.add(
+        "InvalidOrderBookError",
+        py.get_type::<InvalidOrderBookError>(),
+    )?;
     m.add("KernelPanicError", py.get_type::<KernelPanicError>())?;
     Ok(())
 }
@@ -93,6 +121,20 @@ fn sign_err_with_prefix(e: SignError, prefix: &str) -> PyErr {
         SignError::InvalidSignature(_) => InvalidSignatureError::new_err(msg),
         SignError::InvalidTypedData(_) => InvalidTypedDataError::new_err(msg),
         SignError::InvalidRawTransaction(_) => InvalidRawTransactionError::new_err(msg),
+    }
+}
+
+pub fn amm_err(e: AmmError) -> PyErr {
+    amm_err_with_prefix(e, "")
+}
+
+/// For batches: `prefix` names the element, e.g. "amounts_in[3]: ".
+pub fn amm_err_with_prefix(e: AmmError, prefix: &str) -> PyErr {
+    let msg = format!("{prefix}{e}");
+    match e {
+        AmmError::InvalidInput(_) => InvalidAmmInputError::new_err(msg),
+        AmmError::Revert(_) => AmmRevertError::new_err(msg),
+        AmmError::InvalidBook(_) => InvalidOrderBookError::new_err(msg),
     }
 }
 

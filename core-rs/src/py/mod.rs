@@ -1,7 +1,9 @@
 //! The binding layer: the only code that knows Python. Conversions, exceptions, GIL release.
 
+mod amm;
 mod convert;
 mod errors;
+mod num;
 mod sign;
 
 use pyo3::prelude::*;
@@ -20,5 +22,11 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sign::keccak256, m)?)?;
     m.add_function(wrap_pyfunction!(sign::hash_typed_data, m)?)?;
     m.add_function(wrap_pyfunction!(sign::to_checksum_address, m)?)?;
+    m.add_function(wrap_pyfunction!(amm::v2_amount_out, m)?)?;
+    m.add_function(wrap_pyfunction!(amm::v2_amount_in, m)?)?;
+    m.add_function(wrap_pyfunction!(amm::v2_amount_out_many, m)?)?;
+    m.add_function(wrap_pyfunction!(amm::stable_get_dy, m)?)?;
+    m.add_class::<amm::PyOrderBook>()?;
+    m.add_class::<amm::PyFill>()?;
     Ok(())
 }
