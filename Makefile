@@ -26,7 +26,8 @@ $(VENV)/.deps: pyproject.toml
 # One release build of the extension, reused by the tests, the benchmarks and the wheel check.
 $(STAMP): $(VENV)/.deps $(SOURCES)
 	rm -f $(DIST)/zippifi-*.whl
-	$(VENV)/bin/maturin build --release --out $(DIST)
+	# exactly what a user's `pip wheel .` does: maturin as the PEP 517 backend, release profile
+	$(PIP) wheel . --no-deps --quiet --wheel-dir $(DIST)
 	$(PIP) install --quiet --force-reinstall --no-deps $(DIST)/zippifi-*.whl
 	touch $@
 
