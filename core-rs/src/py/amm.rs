@@ -28,6 +28,26 @@ fn fee_bps_arg(fee_bps: &Bound<'_, PyAny>) -> PyResult<u32> {
         })
 }
 
+type V2Quote = fn(U256, U256, U256, u32) -> AmmResult<U256>;
+
+/// Convert the three amounts (named for errors) and the fee, then run one V2 formula.
+fn v2_quote<'py>(
+    py: Python<'py>,
+    args: [(&Bound<'py, PyAny>, &str); 3],
+    fee_bps: Option<&Bound<'py, PyAny>>,
+    quote: V2Quote,
+) -> PyResult<Bound<'py, PyAny>> {
+    let fee = fee_bps.map(fee_bps_arg).transpose()?.unwrap_or(30);
+    let [a, rin, rout] = [
+        arg_u256(args[0].0, args[0].1)?,
+        arg_u256(args[1].0, args[1].1)?,
+        arg_u256(args[2].0, args[2].1)?,
+    ];
+    let out = no_panic(|| quote(a, rin, rout, fee).map_err(amm_err))?;
+    u256_to_py(py, &out)
+}
+
+/// UniswapV2Library.getAmountOut.
 #[pyfunction]
 #[pyo3(signature = (amount_in, reserve_in, reserve_out, fee_bps = None))]
 pub fn v2_amount_out<'py>(
@@ -37,16 +57,15 @@ pub fn v2_amount_out<'py>(
     reserve_out: &Bound<'py, PyAny>,
     fee_bps: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let fee = fee_bps.map(fee_bps_arg).transpose()?.unwrap_or(30);
-    let (a, rin, rout) = (
-        arg_u256(amount_in, "amount_in")?,
-        arg_u256(reserve_in, "reserve_in")?,
-        arg_u256(reserve_out, "reserve_out")?,
-    );
-    let out = no_panic(|| v2::amount_out(a, rin, rout, fee).map_err(amm_err))?;
-    u256_to_py(py, &out)
+    let args = [
+        (amount_in, "amount_in"),
+        (reserve_in, "reserve_in"),
+        (reserve_out, "reserve_out"),
+    ];
+    v2_quote(py, args, fee_bps, v2::amount_out)
 }
 
+/// UniswapV2Library.getAmountIn.
 #[pyfunction]
 #[pyo3(signature = (amount_out, reserve_in, reserve_out, fee_bps = None))]
 pub fn v2_amount_in<'py>(
@@ -56,14 +75,12 @@ pub fn v2_amount_in<'py>(
     reserve_out: &Bound<'py, PyAny>,
     fee_bps: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let fee = fee_bps.map(fee_bps_arg).transpose()?.unwrap_or(30);
-    let (a, rin, rout) = (
-        arg_u256(amount_out, "amount_out")?,
-        arg_u256(reserve_in, "reserve_in")?,
-        arg_u256(reserve_out, "reserve_out")?,
-    );
-    let out = no_panic(|| v2::amount_in(a, rin, rout, fee).map_err(amm_err))?;
-    u256_to_py(py, &out)
+    let args = [
+        (amount_out, "amount_out"),
+        (reserve_in, "reserve_in"),
+        (reserve_out, "reserve_out"),
+    ];
+    v2_quote(py, args, fee_bps, v2::amount_in)
 }
 
 /// A sequence of ints, or one int broadcast over the others.
