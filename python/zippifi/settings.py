@@ -44,6 +44,45 @@ class SignSettings(BaseModel):
     keystore_dir: Path = Path("~/.zippifi/keystores")
 
 
+class StoreSettings(BaseModel):
+    """Database, cache, queue and locks (zippifi.store); its messages mask URL passwords."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # None: the embedded SQLite file <data_dir>/zippifi.db. Else sqlite:///path or
+    # postgresql://user:pass@host:port/db (the async drivers, aiosqlite and asyncpg, are implied).
+    database_url: str | None = None
+    # None: cache, queue and locks in-process (one daemon). Else redis://host:port/db.
+    redis_url: str | None = None
+    # Prefix of every Redis key, so several deployments can share one Redis.
+    redis_prefix: str = "zippifi"
+    pool_size: int = Field(default=5, ge=1)
+    # Task queue: how long a read blocks, when a silent consumer's task is re-claimed, and
+    # after how many deliveries a task goes to the dead-letter stream.
+    queue_block_ms: int = Field(default=1000, ge=1)
+    queue_reclaim_idle_ms: int = Field(default=30_000, ge=1)
+    queue_max_deliveries: int = Field(default=5, ge=1)
+    # Locks (per-account nonce ownership): lease time; a holder must renew before it ends.
+    lock_ttl_s: float = Field(default=30.0, gt=0)
+    # Latest-price cache: a price older than stale_after is flagged stale; after ttl it is gone.
+    price_stale_after_s: float = Field(default=10.0, gt=0)
+    price_ttl_s: float = Field(default=300.0, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite", "postgresql", "postgres://")):
+            raise ValueError("must be a sqlite:// or postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_redis(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ZIPPIFI_",
@@ -55,6 +94,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("~/.zippifi"), description="state of the embedded backends")
     log: LogSettings = LogSettings()
     sign: SignSettings = SignSettings()
+    store: StoreSettings = StoreSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,81 @@
+"""Repositories, one per aggregate; each returns typed, frozen records."""
+
+from __future__ import annotations
+
+from zippifi.store.repositories._base import Scope
+from zippifi.store.repositories.audit import AuditRecord, AuditRepository, AuditVerification
+from zippifi.store.repositories.cursors import BlockRef, Cursor, CursorRepository
+from zippifi.store.repositories.executions import (
+    ChainTransaction,
+    Fill,
+    FillRepository,
+    TransactionRepository,
+)
+from zippifi.store.repositories.intents import (
+    IntentRepository,
+    Order,
+    OrderLeg,
+    OrderRepository,
+    TradeIntent,
+)
+from zippifi.store.repositories.ledger import LedgerEntry, LedgerRepository, Posting
+from zippifi.store.repositories.market import Candle, MarketRepository, PoolSnapshot, Tick
+from zippifi.store.repositories.nonces import NonceReconciliation, NonceRecord, NonceRepository
+from zippifi.store.repositories.strategies import (
+    Account,
+    AccountRepository,
+    Strategy,
+    StrategyRepository,
+)
+
+
+class Repositories:
+    """Every repository, bound to one scope (per-call transactions, or one open transaction)."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.strategies = StrategyRepository(scope)
+        self.accounts = AccountRepository(scope)
+        self.intents = IntentRepository(scope)
+        self.orders = OrderRepository(scope)
+        self.transactions = TransactionRepository(scope)
+        self.fills = FillRepository(scope)
+        self.ledger = LedgerRepository(scope)
+        self.audit = AuditRepository(scope)
+        self.nonces = NonceRepository(scope)
+        self.cursors = CursorRepository(scope)
+        self.market = MarketRepository(scope)
+
+
+__all__ = [
+    "Account",
+    "AccountRepository",
+    "AuditRecord",
+    "AuditRepository",
+    "AuditVerification",
+    "BlockRef",
+    "Candle",
+    "ChainTransaction",
+    "Cursor",
+    "CursorRepository",
+    "Fill",
+    "FillRepository",
+    "IntentRepository",
+    "LedgerEntry",
+    "LedgerRepository",
+    "MarketRepository",
+    "NonceReconciliation",
+    "NonceRecord",
+    "NonceRepository",
+    "Order",
+    "OrderLeg",
+    "OrderRepository",
+    "PoolSnapshot",
+    "Posting",
+    "Repositories",
+    "Scope",
+    "Strategy",
+    "StrategyRepository",
+    "Tick",
+    "TradeIntent",
+    "TransactionRepository",
+]

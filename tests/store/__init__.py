@@ -1,0 +1,1 @@
+"""Tests of zippifi.store against real engines: SQLite, PostgreSQL and Redis."""

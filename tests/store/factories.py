@@ -1,0 +1,48 @@
+"""Small builders shared by the repository tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zippifi.store import Account, Strategy, TradeIntent
+from zippifi.store.repositories import Repositories
+
+ACCOUNT = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"  # EIP-55 checksummed
+WETH = "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2"
+USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
+POOL = "0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc"
+BIG = 2**255 + 1
+MAX = 2**256 - 1
+
+
+def tx_hash(n: int) -> str:
+    return "0x" + n.to_bytes(32, "big").hex()
+
+
+@dataclass
+class Seed:
+    strategy: Strategy
+    account: Account
+
+
+async def seed(repos: Repositories, name: str = "s1") -> Seed:
+    strategy = await repos.strategies.create(name, "twap", {"pair": "WETH/USDC", "cap": MAX})
+    account = await repos.accounts.add(1, ACCOUNT, label="hot", strategy_id=strategy.id)
+    return Seed(strategy, account)
+
+
+async def intent(
+    repos: Repositories, s: Seed, key: str = "k1", amount_in: int = BIG, min_out: int = MAX
+) -> TradeIntent:
+    created, _ = await repos.intents.create(
+        idempotency_key=key,
+        strategy_id=s.strategy.id,
+        account_id=s.account.id,
+        chain_id=1,
+        token_in=WETH,
+        token_out=USDC,
+        amount_in=amount_in,
+        min_amount_out=min_out,
+        params={"slippage_bps": 30},
+    )
+    return created

@@ -1,0 +1,202 @@
+"""Strategies, accounts, intents, orders, transactions and fills on both engines."""
+
+from __future__ import annotations
+
+import pytest
+
+from zippifi.errors import InvalidInputError
+from zippifi.store import (
+    ConflictError,
+    InvalidTransitionError,
+    NotFoundError,
+    OrderLeg,
+    Store,
+    open_store,
+)
+
+from .factories import ACCOUNT, BIG, MAX, POOL, USDC, WETH, intent, seed, tx_hash
+
+
+async def test_strategies_and_accounts(store: Store) -> None:
+    s = await seed(store)
+    assert s.strategy.config == {"pair": "WETH/USDC", "cap": MAX}  # big ints survive JSON
+    assert await store.strategies.get(s.strategy.id) == s.strategy
+    assert await store.strategies.by_name("s1") == s.strategy
+    paused = await store.strategies.update(s.strategy.id, status="paused", config={"x": 1})
+    assert (paused.status, paused.config) == ("paused", {"x": 1})
+    assert await store.strategies.search(status="active") == []
+    with pytest.raises(ConflictError):
+        await store.strategies.create("s1", "twap", {})
+    with pytest.raises(NotFoundError):
+        await store.strategies.get(10**9)
+
+    assert s.account.address == ACCOUNT.lower()
+    assert await store.accounts.find(1, ACCOUNT) == s.account
+    assert await store.accounts.find(2, ACCOUNT) is None
+    assert await store.accounts.search(strategy_id=s.strategy.id) == [s.account]
+    with pytest.raises(ConflictError):
+        await store.accounts.add(1, ACCOUNT.lower())
+    with pytest.raises(ConflictError):  # foreign key, on SQLite too
+        await store.accounts.add(5, ACCOUNT, strategy_id=12345)
+    with pytest.raises(InvalidInputError, match="address"):
+        await store.accounts.add(1, "0x1234")
+
+
+async def test_intent_is_idempotent_by_key(store: Store) -> None:
+    s = await seed(store)
+    first = await intent(store, s)
+    assert first.status == "pending"
+    assert first.params == {"slippage_bps": 30}
+    again, created = await store.intents.create(
+        idempotency_key="k1", strategy_id=s.strategy.id, account_id=s.account.id, chain_id=1,
+        token_in=WETH.lower(), token_out=USDC, amount_in=BIG, min_amount_out=MAX,
+        params={"slippage_bps": 30},
+    )  # fmt: skip
+    assert (again, created) == (first, False)
+    with pytest.raises(ConflictError, match="amount_in"):
+        await intent(store, s, amount_in=5)
+    assert len(await store.intents.search()) == 1
+    assert await store.intents.by_key("k1") == first
+    assert await store.intents.by_key("nope") is None
+
+
+async def test_intent_transitions(store: Store) -> None:
+    s = await seed(store)
+    it = await intent(store, s)
+    with pytest.raises(InvalidTransitionError, match="'pending' to 'filled'"):
+        await store.intents.transition(it.id, "filled")
+    with pytest.raises(InvalidInputError, match="resize"):
+        await store.intents.transition(it.id, "rejected", amount_in=1)
+    approved = await store.intents.transition(
+        it.id, "approved", reason="resized by risk", amount_in=10**18, min_amount_out=5
+    )
+    assert (approved.status, approved.amount_in, approved.min_amount_out) == ("approved", 10**18, 5)
+    assert approved.updated_at >= it.updated_at
+    assert [i.id for i in await store.intents.in_flight(chain_id=1)] == [it.id]
+    await store.intents.transition(it.id, "submitted")
+    done = await store.intents.transition(it.id, "filled")
+    assert done.status == "filled"
+    assert done.reason == "resized by risk"
+    assert await store.intents.in_flight() == []
+    with pytest.raises(InvalidTransitionError):
+        await store.intents.transition(it.id, "cancelled")
+    with pytest.raises(NotFoundError):
+        await store.intents.transition(10**9, "approved")
+
+
+async def test_orders(store: Store) -> None:
+    s = await seed(store)
+    it = await intent(store, s)
+    legs = [
+        OrderLeg("uniswap_v2", WETH, USDC, BIG, 1, pool=POOL),
+        OrderLeg("uniswap_v3", WETH, USDC, 2, MAX),
+    ]
+    orders = await store.orders.add(it.id, legs)
+    assert [(o.leg, o.venue, o.amount_in, o.min_amount_out) for o in orders] == [
+        (0, "uniswap_v2", BIG, 1),
+        (1, "uniswap_v3", 2, MAX),
+    ]
+    assert orders[0].pool == POOL.lower()
+    assert orders[1].pool is None
+    assert await store.orders.for_intent(it.id) == orders
+    with pytest.raises(ConflictError):  # legs are unique per intent
+        await store.orders.add(it.id, legs[:1])
+    submitted = await store.orders.transition(orders[0].id, "submitted")
+    assert submitted.status == "submitted"
+    with pytest.raises(InvalidTransitionError):
+        await store.orders.transition(orders[0].id, "pending")
+    with pytest.raises(ConflictError):  # the intent must exist
+        await store.orders.add(10**9, legs)
+
+
+async def test_transactions_keys_and_replacement(store: Store) -> None:
+    s = await seed(store)
+    it = await intent(store, s)
+    sender = s.account.address
+    tx, created = await store.transactions.record_signed(
+        chain_id=1, sender=sender, nonce=7, tx_hash=tx_hash(1), raw_tx=b"\x02\xf8", intent_id=it.id
+    )
+    assert created
+    assert tx.status == "signed"
+    assert tx.raw_tx == "0x02f8"
+    same, created = await store.transactions.record_signed(
+        chain_id=1, sender=sender, nonce=7, tx_hash=tx_hash(1).upper().replace("0X", "0x")
+    )
+    assert (same.id, created) == (tx.id, False)
+    # one live transaction per (chain, sender, nonce)
+    with pytest.raises(ConflictError):
+        await store.transactions.record_signed(
+            chain_id=1, sender=sender, nonce=7, tx_hash=tx_hash(2)
+        )
+    # the same nonce on another chain is another key
+    await store.transactions.record_signed(chain_id=10, sender=sender, nonce=7, tx_hash=tx_hash(2))
+    await store.transactions.mark_submitted(1, tx.tx_hash)
+    await store.transactions.mark_replaced(1, tx.tx_hash)
+    bump, _ = await store.transactions.record_signed(
+        chain_id=1, sender=sender, nonce=7, tx_hash=tx_hash(3), intent_id=it.id
+    )
+    assert [t.tx_hash for t in await store.transactions.by_nonce(1, sender, 7)] == [
+        tx_hash(1),
+        tx_hash(3),
+    ]
+    assert [t.id for t in await store.transactions.in_flight(1)] == [bump.id]
+    mined = await store.transactions.mark_mined(
+        1, bump.tx_hash, success=False, block_number=10, block_hash=tx_hash(10),
+        gas_used=50_000, effective_gas_price=3 * 10**9,
+    )  # fmt: skip
+    assert (mined.status, mined.block_number, mined.gas_used) == ("reverted", 10, 50_000)
+    with pytest.raises(InvalidTransitionError, match="'reverted' to 'replaced'"):
+        await store.transactions.mark_replaced(1, bump.tx_hash)
+    assert {t.id for t in await store.transactions.for_intent(it.id)} == {tx.id, bump.id}
+    assert await store.transactions.by_hash(1, tx_hash(42)) is None
+    with pytest.raises(NotFoundError):
+        await store.transactions.mark_submitted(1, tx_hash(42))
+
+
+async def test_fills_are_idempotent_per_log(store: Store) -> None:
+    s = await seed(store)
+    it = await intent(store, s)
+    [order] = await store.orders.add(it.id, [OrderLeg("v2", WETH, USDC, 5, 4, pool=POOL)])
+    tx, _ = await store.transactions.record_signed(
+        chain_id=1, sender=s.account.address, nonce=0, tx_hash=tx_hash(1), order_id=order.id
+    )
+    kwargs = dict(
+        transaction_id=tx.id, log_index=3, token_in=WETH, token_out=USDC, amount_in=5,
+        amount_out=4, fee=1, pool=POOL, order_id=order.id,
+    )  # fmt: skip
+    fill, created = await store.fills.record(**kwargs)  # type: ignore[arg-type]
+    again, created_again = await store.fills.record(**kwargs)  # type: ignore[arg-type]
+    assert created
+    assert not created_again
+    assert again == fill
+    with pytest.raises(ConflictError, match="other values"):
+        await store.fills.record(**{**kwargs, "amount_out": 5})  # type: ignore[arg-type]
+    assert await store.fills.for_order(order.id) == [fill]
+
+
+async def test_recovery_after_a_crash_finds_in_flight_work(store: Store, db_url: str) -> None:
+    """An intent stored, its tx signed and recorded, then the process dies before the
+    broadcast is confirmed: a new process finds both, by nonce and by hash."""
+    s = await seed(store)
+    it = await intent(store, s, key="trade-42")
+    async with store.transaction() as tx:
+        await tx.intents.transition(it.id, "approved")
+        nonce = await tx.nonces.reserve(1, s.account.address, fence=1)
+        signed, _ = await tx.transactions.record_signed(
+            chain_id=1, sender=s.account.address, nonce=nonce, tx_hash=tx_hash(5), intent_id=it.id
+        )
+        await tx.nonces.mark_submitted(1, s.account.address, nonce, signed.tx_hash, fence=1)
+
+    restarted = await open_store(db_url, run_migrations=False)  # "after the crash"
+    try:
+        [pending] = await restarted.intents.in_flight()
+        assert pending.idempotency_key == "trade-42"
+        [flying] = await restarted.transactions.in_flight(1, s.account.address)
+        assert (flying.intent_id, flying.nonce, flying.tx_hash) == (it.id, 0, tx_hash(5))
+        [held] = await restarted.nonces.in_flight(1, s.account.address)
+        assert (held.nonce, held.status, held.tx_hash) == (0, "submitted", tx_hash(5))
+        # retrying the whole step is harmless: same intent, same tx
+        assert (await intent(restarted, s, key="trade-42")).id == it.id
+        assert (await restarted.transactions.by_hash(1, tx_hash(5))) == flying
+    finally:
+        await restarted.close()
