@@ -37,6 +37,7 @@ impl Ladder {
         let mut prices = Vec::with_capacity(levels.len());
         let mut cum_size = vec![0.0];
         let mut cum_cost = vec![0.0];
+        let mut last_price: Option<f64> = None;
         for (k, &(price, size)) in levels.iter().enumerate() {
             if !price.is_finite() || price <= 0.0 {
                 return Err(book_err(format!(
@@ -48,7 +49,7 @@ impl Ladder {
                     "{name}[{k}]: size must be finite and non-negative, got {size}"
                 )));
             }
-            if let Some(&prev) = prices.last() {
+            if let Some(prev) = last_price {
                 let sorted = if descending {
                     price < prev
                 } else {
@@ -65,9 +66,14 @@ impl Ladder {
                     )));
                 }
             }
-            prices.push(price);
-            cum_size.push(cum_size[k] + size);
-            cum_cost.push(cum_cost[k] + size * price);
+            last_price = Some(price);
+            // An empty level trades nothing: it must not count as touched or set the worst price.
+            if size > 0.0 {
+                let total = cum_size.len() - 1;
+                prices.push(price);
+                cum_size.push(cum_size[total] + size);
+                cum_cost.push(cum_cost[total] + size * price);
+            }
         }
         Ok(Ladder {
             prices,
@@ -76,6 +82,7 @@ impl Ladder {
         })
     }
 
+    /// The best price with size behind it.
     fn best(&self) -> Option<f64> {
         self.prices.first().copied()
     }
@@ -268,6 +275,15 @@ mod tests {
         let none = book().fill(Side::Buy, 0.0).unwrap();
         assert_eq!((none.filled, none.levels), (0.0, 0));
         assert!(none.average_price.is_nan());
+    }
+
+    #[test]
+    fn empty_levels_trade_nothing() {
+        let book = OrderBook::new(&[], &[(100.0, 1.0), (101.0, 0.0), (102.0, 1.0)]).unwrap();
+        let f = book.fill(Side::Buy, 1.0).unwrap();
+        assert_eq!((f.levels, f.worst_price), (1, 100.0));
+        let f = book.fill(Side::Buy, 2.0).unwrap();
+        assert_eq!((f.levels, f.worst_price, f.cost), (2, 102.0, 202.0));
     }
 
     #[test]

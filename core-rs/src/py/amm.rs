@@ -94,12 +94,24 @@ impl Column {
         if obj.is_instance_of::<PyInt>() {
             return Ok(Column::Scalar(arg_u256(obj, name)?));
         }
+        let convert = |k: usize, item: &Bound<'_, PyAny>| -> PyResult<U256> {
+            u256_from_py(item)?
+                .map_err(|e| InvalidAmmInputError::new_err(e.describe(&format!("{name}[{k}]"))))
+        };
+        // Lists (the common case) are read by index, without an iterator object.
+        if let Ok(list) = obj.cast::<PyList>() {
+            let mut values = Vec::with_capacity(list.len());
+            for (k, item) in list.iter().enumerate() {
+                values.push(convert(k, &item)?);
+            }
+            return Ok(Column::Many(values));
+        }
         let mut values = Vec::with_capacity(obj.len().unwrap_or(0));
         let iter = obj.try_iter().map_err(|_| {
             InvalidAmmInputError::new_err(format!("{name}: expected an int or a sequence of ints"))
         })?;
         for (k, item) in iter.enumerate() {
-            values.push(arg_u256(&item?, &format!("{name}[{k}]"))?);
+            values.push(convert(k, &item?)?);
         }
         Ok(Column::Many(values))
     }
@@ -160,12 +172,22 @@ pub fn v2_amount_out_many<'py>(
                 .collect()
         }))
     })?;
-    let list = PyList::empty(py);
-    for (k, r) in results.into_iter().enumerate() {
-        let v = r.map_err(|e| amm_err_with_prefix(e, &format!("amounts_in[{k}]: ")))?;
-        list.append(u256_to_py(py, &v)?)?;
+    if let Some((k, e)) = results
+        .iter()
+        .enumerate()
+        .find_map(|(k, r)| r.as_ref().err().map(|e| (k, e)))
+    {
+        return Err(amm_err_with_prefix(
+            e.clone(),
+            &format!("amounts_in[{k}]: "),
+        ));
     }
-    Ok(list)
+    let values = results
+        .iter()
+        .flatten()
+        .map(|v| u256_to_py(py, v))
+        .collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, values)
 }
 
 fn u256_list(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<U256>> {

@@ -1,12 +1,17 @@
-//! Python int <-> U256 without going through exceptions or strings: the hot path of every
-//! batched quote. Ints that fit 64 bits take one C call each way.
+//! Python int <-> U256 on the hot path of every batched quote, through the stable ABI only.
+//! Ints below 2**63 take one C call that reports overflow without raising; larger ones one
+//! shift per extra 64-bit limb. Large results go back through hex digits: one allocation
+//! instead of a chain of shifts and ors.
+
+use std::ffi::c_char;
 
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt};
 use ruint::aliases::U256;
 
-/// Why a Python value is not a U256. The caller names the argument.
+/// Why a Python value is not a U256. The caller names the argument (only when it fails, so
+/// the happy path formats nothing).
 pub enum IntError {
     NotInt(String),
     Negative,
@@ -23,6 +28,11 @@ impl IntError {
     }
 }
 
+/// 2**128 - 2**76: every int whose double is below this is below 2**128.
+const FITS_U128: f64 = 340_282_366_920_938_388_269_413_339_049_271_132_160.0;
+/// 2**256 as a double; ints whose double exceeds it are certainly too large.
+const TWO_256: f64 = 1.157_920_892_373_162e77;
+
 /// A non-negative int below 2**256.
 pub fn u256_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Result<U256, IntError>> {
     if !obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyBool>() {
@@ -33,28 +43,44 @@ pub fn u256_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Result<U256, IntError>> 
             .unwrap_or_default();
         return Ok(Err(IntError::NotInt(name)));
     }
-    let py = obj.py();
-    // SAFETY: obj is a live int; the Mask variant never raises for an int.
-    let low = unsafe { ffi::PyLong_AsUnsignedLongLongMask(obj.as_ptr()) };
-    let low_obj = low.into_pyobject(py)?;
-    if obj.eq(&low_obj)? {
-        return Ok(Ok(U256::from(low)));
+    let ptr = obj.as_ptr();
+    let mut overflow: std::ffi::c_int = 0;
+    // SAFETY: ptr is a live int and we hold the GIL. This variant reports out-of-range values
+    // through `overflow` instead of raising, so the common case allocates nothing.
+    let small = unsafe { ffi::PyLong_AsLongLongAndOverflow(ptr, &mut overflow) };
+    match overflow {
+        0 if small >= 0 => return Ok(Ok(U256::from(small as u64))),
+        0 | -1 => return Ok(Err(IntError::Negative)),
+        _ => {}
     }
-    if obj.lt(0)? {
-        return Ok(Err(IntError::Negative));
+    // >= 2**63. SAFETY: as above; neither call fails for an int this size.
+    let low = unsafe { ffi::PyLong_AsUnsignedLongLongMask(ptr) };
+    let approx = unsafe { ffi::PyLong_AsDouble(ptr) };
+    if approx == -1.0 && PyErr::take(obj.py()).is_some() {
+        return Ok(Err(IntError::TooLarge));
     }
-    let mut limbs = [0u64; 4];
+    if approx > TWO_256 {
+        return Ok(Err(IntError::TooLarge));
+    }
+    let mut limbs = [low, 0, 0, 0];
     let mut rest = obj.clone();
-    for limb in limbs.iter_mut() {
-        // SAFETY: as above; rest stays a non-negative int.
-        *limb = unsafe { ffi::PyLong_AsUnsignedLongLongMask(rest.as_ptr()) };
+    for k in 1..4 {
         rest = rest.rshift(64)?;
-        if rest.is_truthy()? {
-            continue;
+        // SAFETY: rest is a non-negative int.
+        limbs[k] = unsafe { ffi::PyLong_AsUnsignedLongLongMask(rest.as_ptr()) };
+        // The double tells when no higher limb can be set, saving the shift that would show it.
+        if k == 1 && approx < FITS_U128 {
+            return Ok(Ok(U256::from_limbs(limbs)));
         }
-        return Ok(Ok(U256::from_limbs(limbs)));
+        if limbs[k] == 0 && !rest.is_truthy()? {
+            return Ok(Ok(U256::from_limbs(limbs)));
+        }
     }
-    Ok(Err(IntError::TooLarge))
+    // Four limbs read: anything left above them is 2**256 or more.
+    if rest.rshift(64)?.is_truthy()? {
+        return Ok(Err(IntError::TooLarge));
+    }
+    Ok(Ok(U256::from_limbs(limbs)))
 }
 
 /// A U256 as a Python int.
@@ -62,13 +88,23 @@ pub fn u256_to_py<'py>(py: Python<'py>, v: &U256) -> PyResult<Bound<'py, PyAny>>
     if let Ok(small) = u64::try_from(*v) {
         return Ok(small.into_pyobject(py)?.into_any());
     }
-    if let Ok(mid) = u128::try_from(*v) {
-        return Ok(mid.into_pyobject(py)?.into_any());
+    // Hex digits into a stack buffer, NUL-terminated: PyLong_FromString parses them with one
+    // allocation (base 16 takes no "0x" here).
+    let mut buf = [0u8; 65];
+    let mut len = 0;
+    let mut started = false;
+    for byte in v.to_be_bytes::<32>() {
+        for nibble in [byte >> 4, byte & 0x0f] {
+            started |= nibble != 0;
+            if started {
+                buf[len] = b"0123456789abcdef"[usize::from(nibble)];
+                len += 1;
+            }
+        }
     }
-    let limbs = v.as_limbs();
-    let mut out = limbs[3].into_pyobject(py)?.into_any();
-    for limb in limbs[..3].iter().rev() {
-        out = out.lshift(64)?.bitor(*limb)?;
+    // SAFETY: buf holds len ASCII hex digits (len >= 1: v > u64::MAX) and a NUL at buf[len].
+    unsafe {
+        let ptr = ffi::PyLong_FromString(buf.as_ptr() as *const c_char, std::ptr::null_mut(), 16);
+        Bound::from_owned_ptr_or_err(py, ptr)
     }
-    Ok(out)
 }
