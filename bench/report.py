@@ -15,6 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+try:  # run as a script, python bench/report.py, as the Makefile does
+    from report_amm import amm_section
+    from report_store import store_section
+except ImportError:  # imported as bench.report
+    from bench.report_amm import amm_section
+    from bench.report_store import store_section
+
 SIGN_ROWS = [
     ("test_eth_account", "eth-account (peer)"),
     ("test_kernel_one_call_per_tx", "zippifi `Signer.sign_transaction`, one call per tx"),
@@ -124,6 +131,10 @@ def main() -> None:
         *_sign_section(data),
         "",
     ]
+    # each section only when its benchmarks ran
+    for section in (amm_section(data), store_section(data)):
+        if section:
+            lines += [*section, ""]
     crit = _criterion_section(args.criterion)
     if crit:
         lines += [*crit, ""]

@@ -11,6 +11,10 @@ from typing_extensions import Buffer, disjoint_base
 from zippifi.errors import InvalidInputError, ZippiRuntimeError
 
 __all__ = [
+    "MAX_SQRT_RATIO",
+    "MAX_TICK",
+    "MIN_SQRT_RATIO",
+    "MIN_TICK",
     "AmmRevertError",
     "Fill",
     "InvalidAmmInputError",
@@ -26,7 +30,11 @@ __all__ = [
     "SignedTransaction",
     "Signer",
     "UnsupportedTransactionTypeError",
+    "V3Pool",
+    "V3SwapResult",
     "__version__",
+    "get_sqrt_ratio_at_tick",
+    "get_tick_at_sqrt_ratio",
     "hash_typed_data",
     "keccak256",
     "recover_message",
@@ -153,3 +161,56 @@ class OrderBook:
         self, side: str, quantities: _Levels
     ) -> tuple[bytes, bytes, bytes, bytes, bytes, bytes]: ...
     def depth(self, side: str, bps: float) -> float: ...
+
+MIN_TICK: int
+MAX_TICK: int
+MIN_SQRT_RATIO: int
+MAX_SQRT_RATIO: int
+
+def get_sqrt_ratio_at_tick(tick: int) -> int: ...
+def get_tick_at_sqrt_ratio(sqrt_price_x96: int) -> int: ...
+
+@final
+class V3SwapResult:
+    @property
+    def amount0(self) -> int: ...
+    @property
+    def amount1(self) -> int: ...
+    @property
+    def sqrt_price_x96(self) -> int: ...
+    @property
+    def tick(self) -> int: ...
+    @property
+    def liquidity(self) -> int: ...
+    @property
+    def ticks_crossed(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class V3Pool:
+    def __new__(
+        cls,
+        sqrt_price_x96: int,
+        tick: int,
+        liquidity: int,
+        fee: int,
+        tick_spacing: int,
+        ticks: dict[int, int],
+    ) -> V3Pool: ...
+    @property
+    def sqrt_price_x96(self) -> int: ...
+    @property
+    def tick(self) -> int: ...
+    @property
+    def liquidity(self) -> int: ...
+    @property
+    def fee(self) -> int: ...
+    @property
+    def tick_spacing(self) -> int: ...
+    @property
+    def ticks(self) -> dict[int, int]: ...
+    def swap(
+        self, zero_for_one: bool, amount_specified: int, sqrt_price_limit_x96: int | None = None
+    ) -> V3SwapResult: ...
+    def apply(self, result: V3SwapResult) -> None: ...
+    def quote_many(self, zero_for_one: bool, amounts_in: Iterable[int]) -> list[int]: ...

@@ -19,13 +19,35 @@ import numpy as np
 import numpy.typing as npt
 
 from zippifi import _core
-from zippifi._core import Fill, stable_get_dy, v2_amount_in, v2_amount_out, v2_amount_out_many
+from zippifi._core import (
+    MAX_SQRT_RATIO,
+    MAX_TICK,
+    MIN_SQRT_RATIO,
+    MIN_TICK,
+    Fill,
+    V3Pool,
+    V3SwapResult,
+    get_sqrt_ratio_at_tick,
+    get_tick_at_sqrt_ratio,
+    stable_get_dy,
+    v2_amount_in,
+    v2_amount_out,
+    v2_amount_out_many,
+)
 from zippifi.errors import InvalidOrderBookError
 
 __all__ = [
+    "MAX_SQRT_RATIO",
+    "MAX_TICK",
+    "MIN_SQRT_RATIO",
+    "MIN_TICK",
     "Fill",
     "FillArrays",
     "OrderBook",
+    "V3Pool",
+    "V3SwapResult",
+    "get_sqrt_ratio_at_tick",
+    "get_tick_at_sqrt_ratio",
     "stable_get_dy",
     "v2_amount_in",
     "v2_amount_out",

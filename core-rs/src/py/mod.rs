@@ -1,6 +1,7 @@
 //! The binding layer: the only code that knows Python. Conversions, exceptions, GIL release.
 
 mod amm;
+mod amm_v3;
 mod convert;
 mod errors;
 mod num;
@@ -28,5 +29,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(amm::stable_get_dy, m)?)?;
     m.add_class::<amm::PyOrderBook>()?;
     m.add_class::<amm::PyFill>()?;
+    amm_v3::register(m)?;
     Ok(())
 }

@@ -1,0 +1,98 @@
+"""The AMM section of bench/RESULTS.md, from the rows of bench/test_amm_bench.py in the same
+pytest-benchmark JSON: per workload, each kernel variant against the pure-Python peer, per item.
+
+Each row's ``extra_info`` has ``suite`` "amm" and names its ``workload``, ``role`` (peer or
+kernel), ``variant`` (per_call: one call per item; batch: one call for all) and ``n_items`` per
+round.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+V3_SPEEDUP_GOAL = 100.0  # V3 swap: the kernel, one call per swap, >= 100x the peer
+V2_BATCH_GOAL_S = 0.5e-6  # V2: batched quotes <= 0.5 µs each, from Python, conversions included
+
+LABELS = {
+    ("peer", "per_call"): "pure-Python peer (tests/reference), one call per item",
+    ("kernel", "per_call"): "zippifi, one call per item",
+    ("kernel", "batch"): "zippifi, one batch call",
+}
+
+
+def _title(workload: str, info: dict[str, Any]) -> str:
+    if workload.startswith("v3_swap_cross_"):
+        n = info.get("ticks_crossed", "?")
+        return f"V3 exact-input swap crossing {n} initialized tick{'' if n == 1 else 's'}"
+    if workload == "v2_quotes":
+        return "V2 getAmountOut quote"
+    if workload.startswith("stableswap_get_dy"):
+        return f"StableSwap get_dy, {info.get('n_coins', '?')} coins"
+    if workload == "book_fill_many":
+        return f"order-book fill, {info.get('n_levels', '?'):,}-level book"
+    return workload
+
+
+def _order(workload: str) -> tuple[int, int, str]:
+    if workload.startswith("v3_swap_cross_"):
+        return (0, int(workload.rsplit("_", 1)[1]), workload)
+    rank = {"v2_quotes": 1, "book_fill_many": 3}.get(workload, 2)
+    return (rank, 0, workload)
+
+
+def _goal(workload: str, role: str, variant: str, per_item: float, peer: float | None) -> str:
+    if role != "kernel":
+        return ""
+    if workload.startswith("v3_swap_cross_") and variant == "per_call":
+        met = peer is not None and peer / per_item >= V3_SPEEDUP_GOAL
+        return f">= {V3_SPEEDUP_GOAL:.0f}x the peer: {'met' if met else 'NOT met'}"
+    if workload == "v2_quotes" and variant == "batch":
+        met = per_item <= V2_BATCH_GOAL_S
+        return f"<= {V2_BATCH_GOAL_S * 1e6:.1f} µs per quote: {'met' if met else 'NOT met'}"
+    return ""
+
+
+def _us(seconds: float) -> str:
+    us = seconds * 1e6
+    return f"{us:,.3f}" if us < 10 else f"{us:,.1f}"
+
+
+def amm_section(data: dict[str, Any]) -> list[str]:
+    """Markdown lines for the AMM benchmarks, or [] when the JSON has none."""
+    rows = [b for b in data.get("benchmarks", []) if b.get("extra_info", {}).get("suite") == "amm"]
+    if not rows:
+        return []
+    workloads: dict[str, list[dict[str, Any]]] = {}
+    for b in rows:
+        workloads.setdefault(b["extra_info"]["workload"], []).append(b)
+    rounds = min(b["stats"]["rounds"] for b in rows)
+    lines = [
+        "## AMM kernels against pure-Python peers",
+        "",
+        f"Best of {rounds} rounds (median beside it), per item. Each round runs every item of "
+        "a precomputed list of distinct inputs; peer and kernel take the same inputs and are "
+        "checked to agree. The peer is plain big-int Python (`tests/reference`).",
+        "",
+        "| workload | what | items per round | µs per item | median µs | speed-up vs peer | goal |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for workload in sorted(workloads, key=_order):
+        group = workloads[workload]
+        peers = [b for b in group if b["extra_info"]["role"] == "peer"]
+        peer = peers[0]["stats"]["min"] / peers[0]["extra_info"]["n_items"] if peers else None
+        title = _title(workload, group[0]["extra_info"])
+        key = {("peer", "per_call"): 0, ("kernel", "per_call"): 1, ("kernel", "batch"): 2}
+        for b in sorted(
+            group, key=lambda b: key.get((b["extra_info"]["role"], b["extra_info"]["variant"]), 3)
+        ):
+            info = b["extra_info"]
+            n = int(info["n_items"])
+            per_item = b["stats"]["min"] / n
+            median = b["stats"]["median"] / n
+            what = LABELS.get((info["role"], info["variant"]), f"{info['role']} {info['variant']}")
+            ratio = f"{peer / per_item:,.1f}x" if peer else ""
+            goal = _goal(workload, info["role"], info["variant"], per_item, peer)
+            lines.append(
+                f"| {title} | {what} | {n:,} | {_us(per_item)} | {_us(median)} | {ratio} | {goal} |"
+            )
+    return lines

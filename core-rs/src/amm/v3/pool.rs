@@ -1,0 +1,475 @@
+//! UniswapV3Pool.swap (v3-core 1.0) over an in-memory pool state, and the tick/liquidity effect of
+//! Mint and Burn.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use ruint::aliases::U256;
+
+use super::int256::{add_delta, I256};
+use super::sqrt_price_math::U160_MAX;
+use super::swap_math::compute_swap_step_i256;
+use super::tick_bitmap::next_initialized_tick_within_one_word;
+use super::tick_math::{
+    get_sqrt_ratio_at_tick, get_tick_at_sqrt_ratio, MAX_SQRT_RATIO, MAX_TICK, MIN_SQRT_RATIO,
+    MIN_TICK,
+};
+use crate::amm::error::{invalid, revert};
+use crate::amm::{AmmResult, SignedAmount};
+
+/// What a swap did, from the pool's side: positive amounts are paid into the pool, negative ones
+/// paid out. `sqrt_price_x96`, `tick` and `liquidity` are the pool's state afterwards;
+/// `ticks_crossed` counts the initialized ticks crossed (each one a `Tick.cross` in the contract).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct V3SwapResult {
+    pub amount0: SignedAmount,
+    pub amount1: SignedAmount,
+    pub sqrt_price_x96: U256,
+    pub tick: i32,
+    pub liquidity: u128,
+    pub ticks_crossed: u32,
+}
+
+/// A Uniswap V3 pool's swap-relevant state: slot0's price and tick, the active liquidity, the fee
+/// (pips) and tick spacing, and every initialized tick with its liquidityNet. liquidityGross is
+/// kept for the ticks where it is known (see [`V3Pool::update_position`]).
+#[derive(Clone, Debug)]
+pub struct V3Pool {
+    sqrt_price_x96: U256,
+    tick: i32,
+    liquidity: u128,
+    fee: u32,
+    tick_spacing: i32,
+    ticks: BTreeMap<i32, i128>,
+    gross: BTreeMap<i32, u128>,
+}
+
+/// From this many amounts on, `quote_many` spreads the work over rayon's threads.
+const PARALLEL_QUOTES: usize = 64;
+
+impl V3Pool {
+    /// A pool from its on-chain state. Validates: `fee < 1_000_000`; `0 < tick_spacing < 16384`;
+    /// `MIN_SQRT_RATIO <= sqrt_price_x96 < MAX_SQRT_RATIO`; `MIN_TICK <= tick <= MAX_TICK` and
+    /// `tick` consistent with the price as the contract keeps it (`tick ==
+    /// getTickAtSqrtRatio(price)`, or `price == getSqrtRatioAtTick(tick + 1)` after a
+    /// zero-for-one swap stopped on a tick boundary); every key of `ticks` (tick -> liquidityNet of
+    /// an initialized tick) a multiple of `tick_spacing` within [MIN_TICK, MAX_TICK]. Errors name
+    /// the offending argument or tick. liquidityGross is unknown for these ticks until
+    /// [`V3Pool::set_liquidity_gross`] gives it.
+    pub fn new(
+        sqrt_price_x96: U256,
+        tick: i32,
+        liquidity: u128,
+        fee: u32,
+        tick_spacing: i32,
+        ticks: BTreeMap<i32, i128>,
+    ) -> AmmResult<V3Pool> {
+        if fee >= 1_000_000 {
+            return Err(invalid(format!("fee: {fee} must be below 1000000 pips")));
+        }
+        if !(1..16384).contains(&tick_spacing) {
+            return Err(invalid(format!(
+                "tick_spacing: {tick_spacing} must be in [1, 16383]"
+            )));
+        }
+        if sqrt_price_x96 < MIN_SQRT_RATIO || sqrt_price_x96 >= MAX_SQRT_RATIO {
+            return Err(invalid(format!(
+                "sqrt_price_x96: {sqrt_price_x96} must be in [MIN_SQRT_RATIO, MAX_SQRT_RATIO)"
+            )));
+        }
+        if !(MIN_TICK..=MAX_TICK).contains(&tick) {
+            return Err(invalid(format!(
+                "tick: {tick} must be in [{MIN_TICK}, {MAX_TICK}]"
+            )));
+        }
+        let price_tick = get_tick_at_sqrt_ratio(sqrt_price_x96)?;
+        let on_upper_boundary =
+            tick < MAX_TICK && get_sqrt_ratio_at_tick(tick + 1)? == sqrt_price_x96;
+        if price_tick != tick && !on_upper_boundary {
+            return Err(invalid(format!(
+                "tick: {tick} does not match sqrt_price_x96 {sqrt_price_x96}, whose tick is \
+                 {price_tick}"
+            )));
+        }
+        for &t in ticks.keys() {
+            if !(MIN_TICK..=MAX_TICK).contains(&t) {
+                return Err(invalid(format!(
+                    "ticks: tick {t} is outside [{MIN_TICK}, {MAX_TICK}]"
+                )));
+            }
+            if t % tick_spacing != 0 {
+                return Err(invalid(format!(
+                    "ticks: tick {t} is not a multiple of tick_spacing {tick_spacing}"
+                )));
+            }
+        }
+        Ok(V3Pool {
+            sqrt_price_x96,
+            tick,
+            liquidity,
+            fee,
+            tick_spacing,
+            ticks,
+            gross: BTreeMap::new(),
+        })
+    }
+
+    pub fn sqrt_price_x96(&self) -> U256 {
+        self.sqrt_price_x96
+    }
+    pub fn tick(&self) -> i32 {
+        self.tick
+    }
+    pub fn liquidity(&self) -> u128 {
+        self.liquidity
+    }
+    pub fn fee(&self) -> u32 {
+        self.fee
+    }
+    pub fn tick_spacing(&self) -> i32 {
+        self.tick_spacing
+    }
+    /// Initialized ticks and their liquidityNet.
+    pub fn ticks(&self) -> &BTreeMap<i32, i128> {
+        &self.ticks
+    }
+    /// liquidityGross of an initialized tick, where known.
+    pub fn liquidity_gross(&self, tick: i32) -> Option<u128> {
+        self.gross.get(&tick).copied()
+    }
+
+    /// Tick.tickSpacingToMaxLiquidityPerTick: the most liquidityGross one tick may hold ("LO").
+    pub fn max_liquidity_per_tick(&self) -> u128 {
+        let s = self.tick_spacing.max(1);
+        let min_tick = (MIN_TICK / s) * s;
+        let max_tick = (MAX_TICK / s) * s;
+        let num_ticks = ((max_tick - min_tick) / s) as u32 + 1;
+        u128::MAX / u128::from(num_ticks)
+    }
+
+    /// Records the liquidityGross of an initialized tick (from `ticks(int24)` or TickLens), which
+    /// lets [`V3Pool::update_position`] remove the tick exactly when the contract does. It must be
+    /// positive, at least |liquidityNet| and at most [`V3Pool::max_liquidity_per_tick`].
+    pub fn set_liquidity_gross(&mut self, tick: i32, liquidity_gross: u128) -> AmmResult<()> {
+        let Some(&net) = self.ticks.get(&tick) else {
+            return Err(invalid(format!(
+                "tick: {tick} is not an initialized tick of this pool"
+            )));
+        };
+        if liquidity_gross == 0 || liquidity_gross < net.unsigned_abs() {
+            return Err(invalid(format!(
+                "liquidity_gross: {liquidity_gross} for tick {tick} must be positive and at least \
+                 |liquidityNet| = {}",
+                net.unsigned_abs()
+            )));
+        }
+        if liquidity_gross > self.max_liquidity_per_tick() {
+            return Err(invalid(format!(
+                "liquidity_gross: {liquidity_gross} for tick {tick} exceeds maxLiquidityPerTick {}",
+                self.max_liquidity_per_tick()
+            )));
+        }
+        self.gross.insert(tick, liquidity_gross);
+        Ok(())
+    }
+
+    /// UniswapV3Pool.swap: `amount_specified` positive = exact input, negative = exact output;
+    /// the result's amounts are from the pool's side (positive = paid into the pool). `None` as
+    /// the limit means MIN_SQRT_RATIO + 1 (zero for one) or MAX_SQRT_RATIO - 1. Reverts ("AS",
+    /// "SPL", "LS"/"LA", ...) exactly where the contract would; `self` is not changed.
+    pub fn swap(
+        &self,
+        zero_for_one: bool,
+        amount_specified: SignedAmount,
+        sqrt_price_limit_x96: Option<U256>,
+    ) -> AmmResult<V3SwapResult> {
+        let amount_specified = I256::from_amount(amount_specified, "amount_specified")?;
+        let limit = match sqrt_price_limit_x96 {
+            Some(limit) if limit > U160_MAX => {
+                return Err(invalid(format!(
+                    "sqrt_price_limit_x96: {limit} does not fit uint160"
+                )))
+            }
+            Some(limit) => limit,
+            None if zero_for_one => MIN_SQRT_RATIO + U256::from(1u8),
+            None => MAX_SQRT_RATIO - U256::from(1u8),
+        };
+        self.swap_inner(zero_for_one, amount_specified, limit)
+    }
+
+    fn swap_inner(
+        &self,
+        zero_for_one: bool,
+        amount_specified: I256,
+        limit: U256,
+    ) -> AmmResult<V3SwapResult> {
+        if amount_specified.is_zero() {
+            return Err(revert("AS: amountSpecified is zero"));
+        }
+        let price_start = self.sqrt_price_x96;
+        let limit_ok = if zero_for_one {
+            limit < price_start && limit > MIN_SQRT_RATIO
+        } else {
+            limit > price_start && limit < MAX_SQRT_RATIO
+        };
+        if !limit_ok {
+            return Err(revert(format!(
+                "SPL: price limit {limit} out of range for a {} swap from sqrt price {price_start}",
+                if zero_for_one {
+                    "zeroForOne"
+                } else {
+                    "oneForZero"
+                }
+            )));
+        }
+
+        let exact_input = !amount_specified.is_negative();
+        let mut remaining = amount_specified;
+        let mut calculated = I256::ZERO;
+        let mut price = price_start;
+        let mut tick = self.tick;
+        let mut liquidity = self.liquidity;
+        let mut ticks_crossed = 0u32;
+
+        while !remaining.is_zero() && price != limit {
+            let step_start = price;
+            let (next, initialized) = next_initialized_tick_within_one_word(
+                &self.ticks,
+                tick,
+                self.tick_spacing,
+                zero_for_one,
+            );
+            // The bitmap knows nothing of the tick range: clamp.
+            let tick_next = next.clamp(i64::from(MIN_TICK), i64::from(MAX_TICK)) as i32;
+            let price_next = get_sqrt_ratio_at_tick(tick_next)?;
+            let target =
+                if (zero_for_one && price_next < limit) || (!zero_for_one && price_next > limit) {
+                    limit
+                } else {
+                    price_next
+                };
+            let step = compute_swap_step_i256(price, target, liquidity, remaining, self.fee)?;
+            price = step.sqrt_ratio_next_x96;
+
+            // amountIn + feeAmount is an unchecked uint256 sum, then SafeCast.toInt256; the
+            // remaining amount is updated unchecked, the calculated one with LowGasSafeMath.
+            if exact_input {
+                let spent = I256::from_uint(step.amount_in.wrapping_add(step.fee_amount))?;
+                remaining = remaining.wrapping_sub(spent);
+                calculated = calculated.safe_sub(I256::from_uint(step.amount_out)?)?;
+            } else {
+                remaining = remaining.wrapping_add(I256::from_uint(step.amount_out)?);
+                let paid = I256::from_uint(step.amount_in.wrapping_add(step.fee_amount))?;
+                calculated = calculated.safe_add(paid)?;
+            }
+            // Fee growth (FullMath.mulDiv(feeAmount, Q128, liquidity)) cannot revert: a step's fee
+            // is below liquidity * 2**85, far from liquidity * 2**128. Protocol fees and oracle
+            // writes do not change amounts, prices or liquidity.
+
+            if price == price_next {
+                if initialized {
+                    let net = self.ticks.get(&tick_next).copied().unwrap_or(0);
+                    // Unchecked negation in 0.7: int128.min stays int128.min.
+                    let net = if zero_for_one {
+                        net.wrapping_neg()
+                    } else {
+                        net
+                    };
+                    liquidity = add_delta(liquidity, net)?;
+                    ticks_crossed = ticks_crossed.saturating_add(1);
+                }
+                tick = if zero_for_one {
+                    tick_next - 1
+                } else {
+                    tick_next
+                };
+            } else if price != step_start {
+                // Not on a tick boundary (or a boundary already transitioned): recompute.
+                tick = get_tick_at_sqrt_ratio(price)?;
+            }
+        }
+
+        let specified_used = amount_specified.wrapping_sub(remaining);
+        let (amount0, amount1) = if zero_for_one == exact_input {
+            (specified_used, calculated)
+        } else {
+            (calculated, specified_used)
+        };
+        Ok(V3SwapResult {
+            amount0: amount0.to_amount(),
+            amount1: amount1.to_amount(),
+            sqrt_price_x96: price,
+            tick,
+            liquidity,
+            ticks_crossed,
+        })
+    }
+
+    /// Moves the pool to a swap result's state (sqrt price, tick, active liquidity). The result
+    /// must come from this pool's [`V3Pool::swap`] in its current state.
+    pub fn apply(&mut self, result: &V3SwapResult) {
+        self.sqrt_price_x96 = result.sqrt_price_x96;
+        self.tick = result.tick;
+        self.liquidity = result.liquidity;
+    }
+
+    /// Exact-input quotes with the default price limit: the output amount (positive) for each
+    /// input, or the error the swap gives; one result per amount, in order.
+    pub fn quote_many(&self, zero_for_one: bool, amounts_in: &[U256]) -> Vec<AmmResult<U256>> {
+        let quote = |amount: &U256| -> AmmResult<U256> {
+            let r = self.swap(zero_for_one, SignedAmount::positive(*amount), None)?;
+            let out = if zero_for_one { r.amount1 } else { r.amount0 };
+            // The output side is never positive (amountCalculated only decreases).
+            Ok(if out.negative {
+                out.magnitude
+            } else {
+                U256::ZERO
+            })
+        };
+        if amounts_in.len() >= PARALLEL_QUOTES {
+            amounts_in.par_iter().map(quote).collect()
+        } else {
+            amounts_in.iter().map(quote).collect()
+        }
+    }
+
+    /// The tick-map and active-liquidity effect of a Mint (`liquidity_delta > 0`) or Burn (< 0) of
+    /// the position [tick_lower, tick_upper), applied in place and atomically (on an error the
+    /// pool is unchanged), with the contract's checks: "TLU", "TLM", "TUM"; liquidityGross
+    /// "LS"/"LA" and "LO"; liquidityNet's int128 cast; an unspaced tick being initialized; the
+    /// active liquidity's "LS"/"LA" when `tick_lower <= tick < tick_upper`.
+    ///
+    /// Tick removal follows liquidityGross, as the contract's bitmap does: a tick stays initialized
+    /// while any position references it, even at liquidityNet 0. liquidityGross is tracked exactly
+    /// for every tick initialized through this method and for every tick given to
+    /// [`V3Pool::set_liquidity_gross`]: such a tick is removed exactly when its liquidityGross
+    /// reaches 0. For a tick whose liquidityGross was never given (loaded by [`V3Pool::new`]
+    /// alone) a Mint keeps it (liquidityGross stays positive), and a Burn keeps it unless its
+    /// liquidityNet becomes 0, in which case it is removed: the one guess, so load
+    /// liquidityGross for exact tick maps. A zero delta changes nothing (a Burn of 0 only pokes
+    /// fees). `i128::MIN` is not a possible Mint/Burn amount.
+    pub fn update_position(
+        &mut self,
+        tick_lower: i32,
+        tick_upper: i32,
+        liquidity_delta: i128,
+    ) -> AmmResult<()> {
+        if tick_lower >= tick_upper {
+            return Err(revert(format!(
+                "TLU: tick_lower {tick_lower} must be below tick_upper {tick_upper}"
+            )));
+        }
+        if tick_lower < MIN_TICK {
+            return Err(revert(format!(
+                "TLM: tick_lower {tick_lower} is below MIN_TICK {MIN_TICK}"
+            )));
+        }
+        if tick_upper > MAX_TICK {
+            return Err(revert(format!(
+                "TUM: tick_upper {tick_upper} is above MAX_TICK {MAX_TICK}"
+            )));
+        }
+        if liquidity_delta == i128::MIN {
+            return Err(invalid(
+                "liquidity_delta: -2**127 is not a possible Mint or Burn amount (uint128 amounts \
+                 must fit int128)",
+            ));
+        }
+        if liquidity_delta == 0 {
+            return Ok(());
+        }
+        let max_liquidity = self.max_liquidity_per_tick();
+        let lower = self.tick_update(tick_lower, liquidity_delta, false, max_liquidity)?;
+        let upper = self.tick_update(tick_upper, liquidity_delta, true, max_liquidity)?;
+        // TickBitmap.flipTick: require(tick % tickSpacing == 0) when a tick is (un)initialized.
+        for (t, u) in [(tick_lower, &lower), (tick_upper, &upper)] {
+            if u.flipped && t % self.tick_spacing != 0 {
+                return Err(revert(format!(
+                    "TickBitmap.flipTick: tick {t} is not a multiple of tick spacing {} (the \
+                     contract's require gives no reason string)",
+                    self.tick_spacing
+                )));
+            }
+        }
+        let liquidity = if tick_lower <= self.tick && self.tick < tick_upper {
+            add_delta(self.liquidity, liquidity_delta)?
+        } else {
+            self.liquidity
+        };
+        // Commit.
+        for (t, u) in [(tick_lower, lower), (tick_upper, upper)] {
+            if u.remove {
+                self.ticks.remove(&t);
+                self.gross.remove(&t);
+            } else {
+                self.ticks.insert(t, u.net);
+                match u.gross {
+                    Some(g) => self.gross.insert(t, g),
+                    None => self.gross.remove(&t),
+                };
+            }
+        }
+        self.liquidity = liquidity;
+        Ok(())
+    }
+
+    /// Tick.update without writing: the tick's new liquidityNet and liquidityGross (if known),
+    /// whether it flips (initialized <-> uninitialized) and whether it leaves the map.
+    fn tick_update(
+        &self,
+        tick: i32,
+        delta: i128,
+        upper: bool,
+        max_liquidity: u128,
+    ) -> AmmResult<TickUpdate> {
+        let old_net = self.ticks.get(&tick).copied();
+        // An uninitialized tick has liquidityGross 0.
+        let old_gross = match old_net {
+            None => Some(0u128),
+            Some(_) => self.gross.get(&tick).copied(),
+        };
+        let new_gross = match old_gross {
+            Some(g) => {
+                let after = add_delta(g, delta)?;
+                if after > max_liquidity {
+                    return Err(revert(format!(
+                        "LO: liquidityGross {after} of tick {tick} exceeds maxLiquidityPerTick \
+                         {max_liquidity}"
+                    )));
+                }
+                Some(after)
+            }
+            None => None,
+        };
+        let net = old_net.unwrap_or(0);
+        let new_net = if upper {
+            net.checked_sub(delta)
+        } else {
+            net.checked_add(delta)
+        }
+        .ok_or_else(|| {
+            revert(format!(
+                "SafeCast.toInt128: liquidityNet of tick {tick} overflows int128 (the contract's \
+                 require gives no reason string)"
+            ))
+        })?;
+        let initialized_after = match new_gross {
+            Some(g) => g != 0,
+            // Unknown liquidityGross: positive after a Mint; after a Burn, guessed from liquidityNet.
+            None => delta > 0 || new_net != 0,
+        };
+        Ok(TickUpdate {
+            net: new_net,
+            gross: new_gross,
+            flipped: old_net.is_some() != initialized_after,
+            remove: !initialized_after,
+        })
+    }
+}
+
+struct TickUpdate {
+    net: i128,
+    gross: Option<u128>,
+    flipped: bool,
+    remove: bool,
+}
