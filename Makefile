@@ -31,12 +31,18 @@ $(STAMP): $(VENV)/.deps $(SOURCES)
 	$(PIP) install --quiet --force-reinstall --no-deps $(DIST)/zippifi-*.whl
 	touch $@
 
+# The Solidity compiler (solc-js) and the real Uniswap build artifacts the differential tests deploy.
+NPM_STAMP := contracts/node_modules/.installed
+$(NPM_STAMP): contracts/package.json contracts/package-lock.json
+	npm ci --prefix contracts --no-audit --no-fund --loglevel=error
+	touch $@
+
 wheel: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/zippifi demo
 
-test: $(STAMP)
+test: $(STAMP) $(NPM_STAMP)
 	cargo test --locked -p zippifi-core
 	$(PY) -m pytest tests
 
