@@ -210,10 +210,7 @@ impl PySigner {
     ) -> PyResult<PySignedMessage> {
         let bytes = convert::message_bytes(message)?;
         no_panic(|| {
-            let (message_hash, sig) = py.detach(|| {
-                let digest = kernel::personal_message_hash(&bytes);
-                (digest, self.inner.sign_message(&bytes))
-            });
+            let (message_hash, sig) = py.detach(|| self.inner.sign_message(&bytes));
             Ok(PySignedMessage { message_hash, sig })
         })
     }
@@ -227,10 +224,7 @@ impl PySigner {
         let value = convert::typed_value(full_message, "", 0)?.map_err(sign_err)?;
         no_panic(|| {
             let (message_hash, sig) = py
-                .detach(|| -> Result<_, SignError> {
-                    let digest = kernel::eip712::hash_typed_data(&value)?;
-                    Ok((digest, self.inner.sign_typed_data(&value)?))
-                })
+                .detach(|| self.inner.sign_typed_data(&value))
                 .map_err(sign_err)?;
             Ok(PySignedMessage { message_hash, sig })
         })

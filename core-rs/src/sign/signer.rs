@@ -57,14 +57,16 @@ impl Signer {
         Ok(map_maybe_parallel(txs, |tx| tx.sign_unchecked(&self.key)))
     }
 
-    /// EIP-191 version 0x45 (`personal_sign`).
-    pub fn sign_message(&self, message: &[u8]) -> Signature {
-        self.key.sign_hash(&personal_message_hash(message))
+    /// EIP-191 version 0x45 (`personal_sign`): the digest signed and the signature.
+    pub fn sign_message(&self, message: &[u8]) -> ([u8; 32], Signature) {
+        let digest = personal_message_hash(message);
+        (digest, self.key.sign_hash(&digest))
     }
 
-    /// EIP-712 typed structured data.
-    pub fn sign_typed_data(&self, full_message: &TypedValue) -> SignResult<Signature> {
-        Ok(self.key.sign_hash(&hash_typed_data(full_message)?))
+    /// EIP-712 typed structured data: the digest signed and the signature.
+    pub fn sign_typed_data(&self, full_message: &TypedValue) -> SignResult<([u8; 32], Signature)> {
+        let digest = hash_typed_data(full_message)?;
+        Ok((digest, self.key.sign_hash(&digest)))
     }
 }
 
