@@ -31,6 +31,40 @@ class KeystoreError(InvalidInputError):
     """A keystore that cannot be read, or a wrong password."""
 
 
+class MarketDataError(ZippiRuntimeError):
+    """A market data source misbehaved: a venue's feed, a REST answer or an on-chain oracle."""
+
+
+class MalformedMarketDataError(MarketDataError, InvalidInputError):
+    """A venue sent a frame or document that is not in its documented format; the message says
+    which field was wrong."""
+
+
+class OrderBookSyncError(MarketDataError):
+    """A local order book could not be brought in sync with the venue's sequence numbers."""
+
+
+class OracleError(MarketDataError):
+    """An oracle round must not be used; ``problems`` lists every check it failed."""
+
+    def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+class StaleOracleError(OracleError):
+    """The oracle's last update is older than its heartbeat allows."""
+
+
+class IncompleteRoundError(OracleError):
+    """The round was never answered (updatedAt == 0), or was carried over from an earlier round
+    (answeredInRound < roundId)."""
+
+
+class InvalidOracleAnswerError(OracleError):
+    """The oracle answered zero or a negative price."""
+
+
 # The Rust kernels' exceptions subclass the classes above, so this import comes last.
 from zippifi._core import (  # noqa: E402
     AmmRevertError,
@@ -48,9 +82,11 @@ from zippifi._core import (  # noqa: E402
 __all__ = [
     "AmmRevertError",
     "ConfigError",
+    "IncompleteRoundError",
     "InvalidAmmInputError",
     "InvalidInputError",
     "InvalidKeyError",
+    "InvalidOracleAnswerError",
     "InvalidOrderBookError",
     "InvalidRawTransactionError",
     "InvalidSignatureError",
@@ -58,6 +94,11 @@ __all__ = [
     "InvalidTypedDataError",
     "KernelPanicError",
     "KeystoreError",
+    "MalformedMarketDataError",
+    "MarketDataError",
+    "OracleError",
+    "OrderBookSyncError",
+    "StaleOracleError",
     "UnsupportedTransactionTypeError",
     "ZippiError",
     "ZippiRuntimeError",

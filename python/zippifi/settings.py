@@ -83,6 +83,53 @@ class StoreSettings(BaseModel):
         return value
 
 
+class AnomalySettings(BaseModel):
+    """Thresholds of zippifi.market's anomaly detectors (sliding windows counted in ticks)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # z-score of the newest log return against the previous `zscore_window` returns
+    zscore_window: int = Field(default=60, ge=2)
+    zscore_threshold: float = Field(default=6.0, gt=0)
+    # RiskMetrics EWMA of squared log returns; alert when its square root exceeds the threshold
+    ewma_lambda: float = Field(default=0.94, gt=0, lt=1)
+    ewma_vol_threshold: float = Field(default=0.02, gt=0)
+    ewma_warmup: int = Field(default=20, ge=1)
+    # |pool - oracle| / oracle, in basis points
+    oracle_deviation_bps: float = Field(default=150.0, gt=0)
+    # liquidity below (1 - fraction) x the mean of the previous `liquidity_window` readings
+    liquidity_window: int = Field(default=20, ge=1)
+    liquidity_drop_fraction: float = Field(default=0.5, gt=0, lt=1)
+
+
+class MarketSettings(BaseModel):
+    """Market monitor: the Binance depth feed, source staleness, candles, anomalies."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    binance_rest_url: str = "https://api.binance.com"
+    binance_ws_url: str = "wss://stream.binance.com:9443"
+    # REST snapshot depth (the venue accepts 1..5000) and the diff stream's speed
+    depth_limit: int = Field(default=1000, ge=1, le=5000)
+    depth_speed_ms: Literal[100, 1000] = 100
+    # reconnect backoff: doubles from initial to max after each failed attempt
+    reconnect_initial_s: float = Field(default=0.5, gt=0)
+    reconnect_max_s: float = Field(default=30.0, gt=0)
+    # a source whose latest price is older than this is stale (not merged)
+    source_stale_after_s: float = Field(default=30.0, gt=0)
+    # Chainlink: an answer older than the feed's heartbeat is stale
+    oracle_heartbeat_s: float = Field(default=3600.0, gt=0)
+    candle_intervals_s: list[int] = Field(default=[1, 60, 300, 3600], min_length=1)
+    anomaly: AnomalySettings = AnomalySettings()
+
+    @field_validator("candle_intervals_s")
+    @classmethod
+    def _positive_intervals(cls, value: list[int]) -> list[int]:
+        if any(i <= 0 for i in value) or len(set(value)) != len(value):
+            raise ValueError("candle intervals must be distinct positive seconds")
+        return sorted(value)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ZIPPIFI_",
@@ -95,6 +142,7 @@ class Settings(BaseSettings):
     log: LogSettings = LogSettings()
     sign: SignSettings = SignSettings()
     store: StoreSettings = StoreSettings()
+    market: MarketSettings = MarketSettings()
 
     @classmethod
     def settings_customise_sources(
