@@ -10,7 +10,7 @@ STAMP  := $(DIST)/.built
 SOURCES := $(shell find core-rs/src core-rs/benches python -type f \( -name '*.rs' -o -name '*.py' -o -name '*.pyi' -o -name 'py.typed' \) 2>/dev/null) \
            Cargo.toml core-rs/Cargo.toml pyproject.toml README.md $(wildcard Cargo.lock)
 
-.PHONY: demo test lint bench bench-short wheel wheel-check clean
+.PHONY: demo test lint bench bench-short wheel wheel-check clean contracts contracts-check
 
 $(VENV)/.deps: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ $(NPM_STAMP): contracts/package.json contracts/package-lock.json
 	touch $@
 
 wheel: $(STAMP)
+
+# ZippiFi's contracts (contracts/src) -> python/zippifi/chain/artifacts/*.json, committed so the
+# wheel needs no Node; contracts-check fails if the committed artifacts differ from the sources.
+contracts: $(NPM_STAMP)
+	node contracts/scripts/compile.js
+
+contracts-check: $(NPM_STAMP)
+	node contracts/scripts/compile.js --check
 
 demo: $(STAMP)
 	$(VENV)/bin/zippifi demo
