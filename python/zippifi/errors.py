@@ -65,6 +65,59 @@ class InvalidOracleAnswerError(OracleError):
     """The oracle answered zero or a negative price."""
 
 
+class ChainError(ZippiRuntimeError):
+    """A chain operation (an RPC call, a submission, a wait for a receipt) failed."""
+
+
+class RpcError(ChainError):
+    """A node answered a JSON-RPC call with an error, or could not be reached; ``method`` is the
+    call, ``code`` the JSON-RPC (or HTTP) error code when there was one, ``url`` the endpoint."""
+
+    def __init__(
+        self, message: str, *, method: str = "", code: int | None = None, url: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.method = method
+        self.code = code
+        self.url = url
+
+
+class TransientRpcError(RpcError):
+    """Worth retrying: a timeout, a 429 or 5xx answer, a reset connection, a busy node."""
+
+
+class PermanentTxError(ChainError):
+    """This transaction will never succeed as built: retrying it only wastes fees."""
+
+
+class TxRevertedError(PermanentTxError):
+    """The transaction reverts (found by eth_call before sending, so no gas was spent, or in its
+    receipt). ``reason`` is the decoded revert reason (``Error(string)``, ``Panic(uint256)``
+    or a custom error's selector), ``data`` the raw revert data when the node returned it."""
+
+    def __init__(self, message: str, *, reason: str = "", data: bytes = b"") -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.data = data
+
+
+class InsufficientFundsError(PermanentTxError):
+    """The sender cannot pay value + gas x fee."""
+
+
+class FeeCeilingError(PermanentTxError):
+    """The fees the network needs now exceed the configured ceiling."""
+
+
+class NonceError(ChainError):
+    """An account's nonce cannot be used: taken by another transaction, or the nonce lease
+    (the fenced lock over the account) was lost."""
+
+
+class TxTimeoutError(ChainError):
+    """A transaction did not reach the awaited state before the deadline."""
+
+
 # The Rust kernels' exceptions subclass the classes above, so this import comes last.
 from zippifi._core import (  # noqa: E402
     AmmRevertError,
@@ -81,8 +134,11 @@ from zippifi._core import (  # noqa: E402
 
 __all__ = [
     "AmmRevertError",
+    "ChainError",
     "ConfigError",
+    "FeeCeilingError",
     "IncompleteRoundError",
+    "InsufficientFundsError",
     "InvalidAmmInputError",
     "InvalidInputError",
     "InvalidKeyError",
@@ -96,9 +152,15 @@ __all__ = [
     "KeystoreError",
     "MalformedMarketDataError",
     "MarketDataError",
+    "NonceError",
     "OracleError",
     "OrderBookSyncError",
+    "PermanentTxError",
+    "RpcError",
     "StaleOracleError",
+    "TransientRpcError",
+    "TxRevertedError",
+    "TxTimeoutError",
     "UnsupportedTransactionTypeError",
     "ZippiError",
     "ZippiRuntimeError",

@@ -130,6 +130,84 @@ class MarketSettings(BaseModel):
         return sorted(value)
 
 
+# eth-tester's chain id: the in-process EVM (``inprocess://``) answers eth_chainId with it.
+EMBEDDED_CHAIN_ID = 131277322940537
+_RPC_SCHEMES = ("http://", "https://", "ws://", "wss://", "inprocess://")
+
+
+class ChainConfig(BaseModel):
+    """One EVM chain: identity, tokens, fee model, endpoints (zippifi.chain)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    chain_id: int = Field(gt=0)
+    name: str = Field(min_length=1)
+    native_symbol: str = "ETH"
+    # the ERC-20 that wraps the native token (WETH, WMATIC, ...); None where there is none
+    wrapped_native: str | None = None
+    eip1559: bool = True
+    # read endpoints in failover order: http(s)://, ws(s):// or inprocess:// (py-evm here)
+    rpc_urls: list[str] = Field(min_length=1)
+    # where signed transactions go (a private relay); empty: the read endpoints
+    send_urls: list[str] = []
+    request_timeout_s: float = Field(default=10.0, gt=0)
+    confirmations: int = Field(default=1, ge=0)
+    poll_interval_s: float = Field(default=1.0, gt=0)
+    # fee ceilings in wei: never offer more (None: no ceiling)
+    max_fee_per_gas: int | None = Field(default=None, gt=0)
+    max_priority_fee_per_gas: int | None = Field(default=None, ge=0)
+    # gas limit = estimate x (100 + margin) / 100
+    gas_margin_percent: int = Field(default=20, ge=0, le=1000)
+
+    @field_validator("rpc_urls", "send_urls")
+    @classmethod
+    def _known_schemes(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(_RPC_SCHEMES):
+                raise ValueError(f"{url!r}: an RPC URL must start with one of {_RPC_SCHEMES}")
+        return value
+
+    @field_validator("wrapped_native")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None:
+            body = value.removeprefix("0x")
+            if len(body) != 40 or not value.startswith("0x"):
+                raise ValueError("must be a 0x-prefixed 20-byte hex address")
+            int(body, 16)
+        return value
+
+
+def _embedded_chain() -> ChainConfig:
+    return ChainConfig(
+        chain_id=EMBEDDED_CHAIN_ID, name="embedded", rpc_urls=["inprocess://"],
+        confirmations=0, poll_interval_s=0.05,
+    )  # fmt: skip
+
+
+class ChainSettings(BaseModel):
+    """The chains ZippiFi talks to; ``default`` names one of them. A chain named ``embedded``
+    (the in-process EVM) is always there unless ``networks`` redefines it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default: str = "embedded"
+    networks: list[ChainConfig] = []
+
+    @field_validator("networks")
+    @classmethod
+    def _unique(cls, value: list[ChainConfig]) -> list[ChainConfig]:
+        names = [c.name for c in value]
+        if len(set(names)) != len(names):
+            raise ValueError(f"chain names must be unique, got {names}")
+        return value
+
+    def all(self) -> dict[str, ChainConfig]:
+        chains = {"embedded": _embedded_chain()}
+        chains.update((c.name, c) for c in self.networks)
+        return chains
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ZIPPIFI_",
@@ -142,6 +220,7 @@ class Settings(BaseSettings):
     log: LogSettings = LogSettings()
     sign: SignSettings = SignSettings()
     store: StoreSettings = StoreSettings()
+    chains: ChainSettings = ChainSettings()
     market: MarketSettings = MarketSettings()
 
     @classmethod

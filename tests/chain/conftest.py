@@ -1,0 +1,141 @@
+"""Fixtures of the chain-layer tests: a hardhat node per session, the in-process EVM, a
+SQLite store per test, and a small asyncio runner (one loop for the session, a timeout per
+test) like tests/store's."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import secrets
+from collections.abc import Awaitable, Coroutine, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from zippifi.chain.adapter import EvmAdapter
+from zippifi.settings import EMBEDDED_CHAIN_ID, ChainConfig
+from zippifi.sign import Signer
+from zippifi.store import MemoryLockManager, Store, open_store
+
+from . import hardhat
+
+T = TypeVar("T")
+TEST_TIMEOUT_S = 120
+_loop: asyncio.AbstractEventLoop | None = None
+
+
+def event_loop() -> asyncio.AbstractEventLoop:
+    global _loop
+    if _loop is None or _loop.is_closed():
+        _loop = asyncio.new_event_loop()
+    return _loop
+
+
+def run(awaitable: Awaitable[T]) -> T:
+    async def wrapped() -> T:
+        return await awaitable
+
+    return event_loop().run_until_complete(wrapped())
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    names = pyfuncitem._fixtureinfo.argnames
+    coro: Coroutine[Any, Any, Any] = pyfuncitem.obj(**{n: pyfuncitem.funcargs[n] for n in names})
+    event_loop().run_until_complete(asyncio.wait_for(coro, TEST_TIMEOUT_S))
+    return True
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _loop is not None and not _loop.is_closed():
+        _loop.close()
+
+
+@pytest.fixture(scope="session")
+def hardhat_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[hardhat.HardhatNode]:
+    reason = hardhat.unavailable_reason()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"hardhat node unavailable under CI=true: {reason}")
+        pytest.skip(reason)
+    node = hardhat.start(tmp_path_factory.mktemp("hardhat"))
+    try:
+        yield node
+    finally:
+        node.stop()
+
+
+def hardhat_config(url: str, **overrides: Any) -> ChainConfig:
+    base: dict[str, Any] = {
+        "chain_id": hardhat.HARDHAT_CHAIN_ID,
+        "name": "hardhat",
+        "rpc_urls": [url],
+        "request_timeout_s": 5.0,
+        "poll_interval_s": 0.05,
+    }
+    return ChainConfig(**{**base, **overrides})
+
+
+@dataclass
+class DevChain:
+    """A chain under test: its adapter plus the dev-node powers the tests need."""
+
+    kind: str
+    adapter: EvmAdapter
+
+    async def fund(self, address: str, wei: int) -> None:
+        if self.kind == "hardhat":
+            await self.adapter.rpc("hardhat_setBalance", [address, hex(wei)])
+            return
+        rich = (await self.adapter.rpc("eth_accounts", []))[0]
+        await self.adapter.rpc(
+            "eth_sendTransaction", [{"from": rich, "to": address, "value": hex(wei)}]
+        )
+
+    async def mine(self, blocks: int = 1) -> None:
+        for _ in range(blocks):
+            await self.adapter.rpc("evm_mine", [])
+
+    async def new_signer(self, wei: int = 10**21) -> Signer:
+        signer = Signer("0x" + secrets.token_hex(32))
+        await self.fund(signer.address, wei)
+        return signer
+
+
+@pytest.fixture(params=["inprocess", "hardhat"])
+def chain(request: pytest.FixtureRequest) -> Iterator[DevChain]:
+    if request.param == "hardhat":
+        node = request.getfixturevalue("hardhat_node")
+        adapter = EvmAdapter(hardhat_config(node.url))
+    else:
+        adapter = EvmAdapter(
+            ChainConfig(chain_id=EMBEDDED_CHAIN_ID, name="embedded", rpc_urls=["inprocess://"])
+        )
+    run(adapter.connect())
+    yield DevChain(request.param, adapter)
+    run(adapter.close())
+
+
+@pytest.fixture
+def hardhat_chain(hardhat_node: hardhat.HardhatNode) -> Iterator[DevChain]:
+    adapter = EvmAdapter(hardhat_config(hardhat_node.url))
+    run(adapter.connect())
+    yield DevChain("hardhat", adapter)
+    run(adapter.close())
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = run(open_store(f"sqlite:///{tmp_path / 'zippifi.db'}"))
+    yield opened
+    run(opened.close())
+
+
+@pytest.fixture
+def locks() -> MemoryLockManager:
+    return MemoryLockManager(default_ttl_s=30.0)
