@@ -2,6 +2,7 @@
 //! the `python` feature adds the PyO3 binding layer in `py`, the only module that knows Python.
 
 pub mod amm;
+pub mod route;
 pub mod sign;
 
 #[cfg(feature = "python")]

@@ -305,6 +305,23 @@ impl V3Pool {
         })
     }
 
+    /// Replaces slot0's price and tick and the active liquidity (what a Swap event reports),
+    /// keeping the tick map; validated as in [`V3Pool::new`], unchanged on an error.
+    pub fn set_state(&mut self, sqrt_price_x96: U256, tick: i32, liquidity: u128) -> AmmResult<()> {
+        let checked = V3Pool::new(
+            sqrt_price_x96,
+            tick,
+            liquidity,
+            self.fee,
+            self.tick_spacing,
+            BTreeMap::new(),
+        )?;
+        self.sqrt_price_x96 = checked.sqrt_price_x96;
+        self.tick = checked.tick;
+        self.liquidity = checked.liquidity;
+        Ok(())
+    }
+
     /// Moves the pool to a swap result's state (sqrt price, tick, active liquidity). The result
     /// must come from this pool's [`V3Pool::swap`] in its current state.
     pub fn apply(&mut self, result: &V3SwapResult) {

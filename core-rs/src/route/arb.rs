@@ -1,0 +1,343 @@
+//! Arbitrage cycles: simple cycles of pools from a token back to itself that return more than
+//! they take, each sized at its most profitable input by exact simulation.
+//!
+//! A cycle can profit at some size only if the product of its marginal rates exceeds 1 (the
+//! composed output is concave with f(0) = 0, so f(x) <= f'(0) x), which prunes the enumeration
+//! with the same spot-rate bounds as the route search. Sizing: constant-product chains have a
+//! closed form (composed V2 legs are x -> a x / (b + c x), maximal at x = (sqrt(ab) - b) / c),
+//! refined on the exact integer math; anything else gets a ternary search over the exact,
+//! concave profit.
+
+use ruint::aliases::U256;
+
+use super::gas::GasPricing;
+use super::graph::{Edge, PoolGraph, PoolView};
+use super::pool::{from_f64, to_f64, PoolKind};
+use super::search::{net, pricing, rate_bounds, simulate_path, RouteOptions};
+use crate::amm::SignedAmount;
+
+#[derive(Clone, Debug)]
+pub struct Cycle {
+    pub pools: Vec<u32>,
+    pub directions: Vec<(u8, u8)>,
+    /// hops + 1 tokens, first == last.
+    pub tokens: Vec<u32>,
+    pub amounts: Vec<U256>,
+    pub ticks_crossed: Vec<u32>,
+    pub amount_in: U256,
+    pub amount_out: U256,
+    pub profit: SignedAmount,
+    pub gas_estimate: u64,
+    pub gas_cost: U256,
+    pub profit_net: SignedAmount,
+}
+
+struct Candidate {
+    pools: Vec<u32>,
+    dirs: Vec<(u8, u8)>,
+    tokens: Vec<u32>,
+}
+
+struct Enumerator<'a> {
+    graph: &'a PoolGraph,
+    start: u32,
+    max_hops: usize,
+    bounds: Vec<Vec<f64>>,
+    allow_fot: bool,
+    pools: Vec<u32>,
+    dirs: Vec<(u8, u8)>,
+    tokens: Vec<u32>,
+    found: Vec<Candidate>,
+}
+
+impl Enumerator<'_> {
+    fn dfs(&mut self, t: u32, product: f64) {
+        let graph = self.graph;
+        let remaining = self.max_hops - self.pools.len() - 1;
+        for e in graph.edges(t) {
+            let u = e.to;
+            if self.pools.contains(&e.pool) {
+                continue;
+            }
+            let pool = graph.pool(e.pool);
+            let p = product * pool.rate_ub[pool.direction(e.i as usize, e.j as usize)];
+            if u == self.start {
+                if p > 1.0 {
+                    self.push(e);
+                    self.found.push(Candidate {
+                        pools: self.pools.clone(),
+                        dirs: self.dirs.clone(),
+                        tokens: self.tokens.clone(),
+                    });
+                    self.pop();
+                }
+                continue;
+            }
+            if remaining == 0
+                || self.tokens.contains(&u)
+                || (!self.allow_fot && graph.token(u).fee_on_transfer)
+                || p * self.bounds[remaining][u as usize] <= 1.0
+            {
+                continue;
+            }
+            self.push(e);
+            self.dfs(u, p);
+            self.pop();
+        }
+    }
+
+    fn push(&mut self, e: &Edge) {
+        self.pools.push(e.pool);
+        self.dirs.push((e.i, e.j));
+        self.tokens.push(e.to);
+    }
+
+    fn pop(&mut self) {
+        self.pools.pop();
+        self.dirs.pop();
+        self.tokens.pop();
+    }
+}
+
+/// Exact output of the cycle for `x` (None if a leg fails).
+fn output(graph: &PoolGraph, c: &Candidate, x: U256) -> Option<U256> {
+    if x.is_zero() {
+        return None;
+    }
+    simulate_path(graph, &c.pools, &c.dirs, x).map(|legs| legs.last().expect("legs").amount_out)
+}
+
+fn profit_at(graph: &PoolGraph, c: &Candidate, x: U256) -> Option<SignedAmount> {
+    output(graph, c, x).map(|y| net(y, x))
+}
+
+fn gt(a: &Option<SignedAmount>, b: &Option<SignedAmount>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => super::search::signed_cmp(a, b) == std::cmp::Ordering::Greater,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+/// The closed-form optimum of a chain of constant-product legs (ignoring integer rounding).
+fn v2_closed_form(graph: &PoolGraph, c: &Candidate) -> Option<f64> {
+    // Composition of x -> a x / (b + c x) stays in that family.
+    let (mut a, mut b, mut cc) = (1.0f64, 1.0f64, 0.0f64);
+    for (&p, &(i, j)) in c.pools.iter().zip(&c.dirs) {
+        let PoolKind::V2 { reserves, fee_bps } = &graph.pool(p).kind else {
+            return None;
+        };
+        let gamma = 1.0 - *fee_bps as f64 / 10_000.0;
+        let (r_in, r_out) = (to_f64(reserves[i as usize]), to_f64(reserves[j as usize]));
+        let (a2, b2, c2) = (gamma * r_out, r_in, gamma);
+        let next = (a * a2, b * b2, b2 * cc + c2 * a);
+        a = next.0;
+        b = next.1;
+        cc = next.2;
+    }
+    if cc <= 0.0 {
+        return None;
+    }
+    let x = ((a * b).sqrt() - b) / cc;
+    (x.is_finite() && x > 0.0).then_some(x)
+}
+
+/// The input maximising the exact profit of a candidate (None if no input profits).
+fn size(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmount)> {
+    let one = U256::from(1u8);
+    let mut best: Option<(U256, SignedAmount)> = None;
+    let note = |x: U256, p: &Option<SignedAmount>, best: &mut Option<(U256, SignedAmount)>| {
+        if let Some(p) = p {
+            if best
+                .as_ref()
+                .is_none_or(|b| super::search::signed_cmp(p, &b.1) == std::cmp::Ordering::Greater)
+            {
+                *best = Some((x, *p));
+            }
+        }
+    };
+    let (mut lo, mut hi) = match v2_closed_form(graph, c).and_then(from_f64) {
+        // Rounding moves the integer optimum a little: search a window around the closed form.
+        Some(x) => {
+            let w: U256 = (x >> 6usize).max(U256::from(4u8));
+            (x.saturating_sub(w).max(one), x.saturating_add(w))
+        }
+        None => {
+            // Double while the profit grows (tiny inputs may pay nothing yet): the optimum lies
+            // between half the best input seen and the first input past it.
+            let mut x = one;
+            let mut prev = profit_at(graph, c, x);
+            note(x, &prev, &mut best);
+            loop {
+                let Some(next_x) = x.checked_mul(U256::from(2u8)) else {
+                    break ((x >> 1usize).max(one), x);
+                };
+                let p = profit_at(graph, c, next_x);
+                note(next_x, &p, &mut best);
+                if prev.is_some() && !gt(&p, &prev) {
+                    break ((x >> 1usize).max(one), next_x);
+                }
+                prev = p;
+                x = next_x;
+            }
+        }
+    };
+    // Ternary search over the concave exact profit; a failed leg (None) lies outside the range
+    // that works, on the side away from the best input seen.
+    while hi - lo > U256::from(2u8) {
+        let third = (hi - lo) / U256::from(3u8);
+        let m1 = lo + third;
+        let m2 = hi - third;
+        let (p1, p2) = (profit_at(graph, c, m1), profit_at(graph, c, m2));
+        note(m1, &p1, &mut best);
+        note(m2, &p2, &mut best);
+        let anchor = best.as_ref().map(|b| b.0);
+        match (&p1, &p2) {
+            (Some(_), Some(_)) => {
+                if gt(&p1, &p2) {
+                    hi = m2;
+                } else {
+                    lo = m1;
+                }
+            }
+            (Some(_), None) => hi = m2,
+            (None, Some(_)) => lo = m1,
+            (None, None) => match anchor {
+                Some(a) if m2 <= a => lo = m1,
+                Some(a) if m1 >= a => hi = m2,
+                _ => {
+                    lo = m1;
+                    hi = m2;
+                }
+            },
+        }
+    }
+    let mut x = lo;
+    while x <= hi {
+        let p = profit_at(graph, c, x);
+        note(x, &p, &mut best);
+        x += one;
+    }
+    best.filter(|(_, p)| !p.negative && !p.magnitude.is_zero())
+}
+
+fn finish(graph: &PoolGraph, start: u32, c: Candidate, gas: &GasPricing) -> Option<Cycle> {
+    let (x, profit) = size(graph, &c)?;
+    let legs = simulate_path(graph, &c.pools, &c.dirs, x)?;
+    let mut units = gas.model.base;
+    for (&p, l) in c.pools.iter().zip(&legs) {
+        units += gas.model.hop(graph.pool(p), l.ticks_crossed);
+    }
+    let gas_cost = gas.cost(units);
+    let mut amounts = vec![x];
+    amounts.extend(legs.iter().map(|l| l.amount_out));
+    let mut tokens = vec![start];
+    tokens.extend_from_slice(&c.tokens);
+    let out = *amounts.last().expect("amounts");
+    let profit_net = if profit.negative {
+        SignedAmount::negative(profit.magnitude + gas_cost)
+    } else {
+        net(profit.magnitude, gas_cost)
+    };
+    Some(Cycle {
+        pools: c.pools,
+        directions: c.dirs,
+        tokens,
+        ticks_crossed: legs.iter().map(|l| l.ticks_crossed).collect(),
+        amounts,
+        amount_in: x,
+        amount_out: out,
+        profit,
+        gas_estimate: units,
+        gas_cost,
+        profit_net,
+    })
+}
+
+fn keep(cycles: Vec<Cycle>, min_profit: U256) -> Vec<Cycle> {
+    let mut kept: Vec<Cycle> = cycles
+        .into_iter()
+        .filter(|c| {
+            !c.profit_net.negative && c.profit_net.magnitude >= min_profit.max(U256::from(1u8))
+        })
+        .collect();
+    kept.sort_by(|a, b| b.profit_net.magnitude.cmp(&a.profit_net.magnitude));
+    kept
+}
+
+/// Every profitable simple cycle through `start` of 2 to `max_hops` pools, sized at its optimal
+/// input, with profit net of gas >= max(min_profit, 1), most profitable first.
+pub fn arbitrage_cycles(
+    graph: &PoolGraph,
+    start: u32,
+    opts: &RouteOptions,
+    min_profit: U256,
+) -> Vec<Cycle> {
+    let bounds = rate_bounds(graph, graph, start, opts.max_hops.saturating_sub(1), false);
+    let mut en = Enumerator {
+        graph,
+        start,
+        max_hops: opts.max_hops,
+        bounds,
+        allow_fot: opts.allow_fee_on_transfer,
+        pools: Vec::new(),
+        dirs: Vec::new(),
+        tokens: Vec::new(),
+        found: Vec::new(),
+    };
+    en.dfs(start, 1.0);
+    let gas = pricing(graph, start, opts);
+    let cycles = en
+        .found
+        .into_iter()
+        .filter_map(|c| finish(graph, start, c, &gas))
+        .collect();
+    keep(cycles, min_profit)
+}
+
+/// The profitable cycles (up to `max_hops` pools) that run through `pool`, in either direction,
+/// each starting and ending at the token it puts into that pool.
+pub fn arbitrage_through(
+    graph: &PoolGraph,
+    pool: u32,
+    opts: &RouteOptions,
+    min_profit: U256,
+) -> Vec<Cycle> {
+    let p = graph.pool(pool);
+    let mut cycles = Vec::new();
+    for (i, &start) in p.tokens.iter().enumerate() {
+        if !opts.allow_fee_on_transfer && graph.token(start).fee_on_transfer {
+            continue;
+        }
+        let bounds = rate_bounds(graph, graph, start, opts.max_hops.saturating_sub(1), false);
+        let gas = pricing(graph, start, opts);
+        for (j, &next) in p.tokens.iter().enumerate() {
+            if i == j {
+                continue;
+            }
+            let rate = p.rate_ub[p.direction(i, j)];
+            let mut en = Enumerator {
+                graph,
+                start,
+                max_hops: opts.max_hops,
+                bounds: bounds.clone(),
+                allow_fot: opts.allow_fee_on_transfer,
+                pools: vec![pool],
+                dirs: vec![(i as u8, j as u8)],
+                tokens: vec![next],
+                found: Vec::new(),
+            };
+            if opts.max_hops >= 2
+                && (opts.allow_fee_on_transfer || !graph.token(next).fee_on_transfer)
+            {
+                en.dfs(next, rate);
+            }
+            cycles.extend(
+                en.found
+                    .into_iter()
+                    .filter_map(|c| finish(graph, start, c, &gas)),
+            );
+        }
+    }
+    keep(cycles, min_profit)
+}
