@@ -181,21 +181,33 @@ class EvmAdapter:
         return self._read[0].w3
 
     async def connect(self) -> None:
-        """Check that every endpoint serves the configured chain (a wrong URL in a failover
-        list would otherwise sign transactions for one chain and send them to another)."""
-        for endpoint in self._endpoints:
-            got = as_int(
-                await retry(
-                    lambda e=endpoint: e.request("eth_chainId", [], self._timeout),  # type: ignore[misc]
-                    self.backoff, rng=self._rng, what=f"eth_chainId at {endpoint.url}",
-                ),
-                "eth_chainId",
-            )  # fmt: skip
-            if got != self.chain_id:
-                raise ConfigError(
-                    f"chain {self._config.name!r}: {endpoint.url} serves chain id {got}, "
-                    f"configured {self.chain_id}"
-                )
+        """Check that every endpoint that answers serves the configured chain (a wrong URL in
+        a failover list would otherwise get transactions signed for another chain); an
+        endpoint that is down is only logged, as long as one read and one send endpoint are up.
+        """
+
+        async def probe() -> None:
+            up: set[str] = set()
+            for endpoint in self._endpoints:
+                try:
+                    got = as_int(await endpoint.request("eth_chainId", [], self._timeout), "id")
+                except TransientRpcError as exc:
+                    log.warning("rpc endpoint down", url=endpoint.url, error=str(exc))
+                    continue
+                if got != self.chain_id:
+                    raise ConfigError(
+                        f"chain {self._config.name!r}: {endpoint.url} serves chain id {got}, "
+                        f"configured {self.chain_id}"
+                    )
+                up.add(endpoint.url)
+            for role, endpoints in (("read", self._read), ("send", self._send)):
+                if not any(e.url in up for e in endpoints):
+                    raise TransientRpcError(
+                        f"chain {self._config.name!r}: no {role} endpoint answers "
+                        f"({', '.join(e.url for e in endpoints)})", method="eth_chainId",
+                    )  # fmt: skip
+
+        await retry(probe, self.backoff, rng=self._rng, what=f"connect {self._config.name}")
 
     async def close(self) -> None:
         for endpoint in self._endpoints:
