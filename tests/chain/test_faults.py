@@ -62,7 +62,7 @@ async def test_every_transaction_lands_exactly_once_through_faults(
         receipt = await direct.get_receipt(s.tx_hash)
         assert receipt is not None
         assert receipt.status == 1
-    assert report.confirmed == [] and report.in_flight == [] and report.gaps == []
+    assert (report.confirmed, report.in_flight, report.gaps) == ([], [], [])
     for nonce, s in enumerate(sent):
         record = await store.nonces.get(direct.chain_id, signer.address, nonce)
         assert record is not None

@@ -31,6 +31,7 @@ from zippifi.errors import (
     PermanentTxError,
     RpcError,
     TransientRpcError,
+    TxRevertedError,
 )
 from zippifi.log import get_logger
 from zippifi.sign import Signer, to_checksum_address
@@ -253,6 +254,11 @@ class Submitter:
                 return
             except TransientRpcError as exc:
                 last = exc
+            except TxRevertedError:
+                # hardhat's automine mines a reverting transaction, then answers with the revert
+                if await self._known(sent.tx_hash):
+                    return
+                raise
             except RpcError as exc:
                 outcome = send_outcome(str(exc))
                 if outcome is SendOutcome.ALREADY_KNOWN:
