@@ -16,19 +16,25 @@ __all__ = [
     "MIN_SQRT_RATIO",
     "MIN_TICK",
     "AmmRevertError",
+    "CorruptGraphError",
+    "Cycle",
     "Fill",
     "InvalidAmmInputError",
     "InvalidKeyError",
     "InvalidOrderBookError",
     "InvalidRawTransactionError",
+    "InvalidRouteInputError",
     "InvalidSignatureError",
     "InvalidTransactionError",
     "InvalidTypedDataError",
     "KernelPanicError",
     "OrderBook",
+    "PoolGraph",
+    "Route",
     "SignedMessage",
     "SignedTransaction",
     "Signer",
+    "SplitRoute",
     "UnsupportedTransactionTypeError",
     "V3Pool",
     "V3SwapResult",
@@ -60,6 +66,8 @@ class InvalidRawTransactionError(InvalidInputError): ...
 class InvalidAmmInputError(InvalidInputError): ...
 class AmmRevertError(InvalidInputError): ...
 class InvalidOrderBookError(InvalidInputError): ...
+class InvalidRouteInputError(InvalidInputError): ...
+class CorruptGraphError(InvalidInputError): ...
 class KernelPanicError(ZippiRuntimeError): ...
 
 @final
@@ -214,3 +222,195 @@ class V3Pool:
     ) -> V3SwapResult: ...
     def apply(self, result: V3SwapResult) -> None: ...
     def quote_many(self, zero_for_one: bool, amounts_in: Iterable[int]) -> list[int]: ...
+
+_Address = str | bytes
+_GasModel = dict[str, int]
+
+@final
+class Route:
+    @property
+    def pools(self) -> list[ChecksumAddress]: ...
+    @property
+    def tokens(self) -> list[ChecksumAddress]: ...
+    @property
+    def amounts(self) -> list[int]: ...
+    @property
+    def amount_in(self) -> int: ...
+    @property
+    def amount_out(self) -> int: ...
+    @property
+    def gas_estimate(self) -> int: ...
+    @property
+    def gas_cost(self) -> int: ...
+    @property
+    def amount_out_net(self) -> int: ...
+    @property
+    def ticks_crossed(self) -> list[int]: ...
+    @property
+    def hops(self) -> int: ...
+    def __len__(self) -> int: ...
+
+@final
+class SplitRoute:
+    @property
+    def routes(self) -> list[Route]: ...
+    @property
+    def amount_in(self) -> int: ...
+    @property
+    def amount_out(self) -> int: ...
+    @property
+    def gas_estimate(self) -> int: ...
+    @property
+    def gas_cost(self) -> int: ...
+    @property
+    def amount_out_net(self) -> int: ...
+
+@final
+class Cycle:
+    @property
+    def pools(self) -> list[ChecksumAddress]: ...
+    @property
+    def tokens(self) -> list[ChecksumAddress]: ...
+    @property
+    def amounts(self) -> list[int]: ...
+    @property
+    def amount_in(self) -> int: ...
+    @property
+    def amount_out(self) -> int: ...
+    @property
+    def profit(self) -> int: ...
+    @property
+    def profit_net(self) -> int: ...
+    @property
+    def gas_estimate(self) -> int: ...
+    @property
+    def gas_cost(self) -> int: ...
+    @property
+    def ticks_crossed(self) -> list[int]: ...
+
+class PoolGraph:
+    def __new__(cls, wrapped_native: _Address | None = None) -> Self: ...
+    def __len__(self) -> int: ...
+    def __contains__(self, address: _Address) -> bool: ...
+    @property
+    def token_count(self) -> int: ...
+    @property
+    def wrapped_native(self) -> ChecksumAddress | None: ...
+    @property
+    def gas_model(self) -> _GasModel: ...
+    @gas_model.setter
+    def gas_model(self, model: _GasModel) -> None: ...
+    def pool_addresses(self) -> list[ChecksumAddress]: ...
+    def set_token(
+        self, address: _Address, decimals: int | None = None, fee_on_transfer: bool = False
+    ) -> None: ...
+    def add_v2_pool(
+        self,
+        address: _Address,
+        token0: _Address,
+        token1: _Address,
+        reserve0: int,
+        reserve1: int,
+        fee_bps: int | None = None,
+    ) -> None: ...
+    def add_v3_pool(
+        self,
+        address: _Address,
+        token0: _Address,
+        token1: _Address,
+        sqrt_price_x96: int,
+        tick: int,
+        liquidity: int,
+        fee: int,
+        tick_spacing: int,
+        ticks: dict[int, int],
+    ) -> None: ...
+    def add_stable_pool(
+        self,
+        address: _Address,
+        tokens: Sequence[_Address],
+        balances: Sequence[int],
+        amp: int,
+        fee: int,
+        rates: Sequence[int] | None = None,
+    ) -> None: ...
+    def update_v2_reserves(self, address: _Address, reserve0: int, reserve1: int) -> None: ...
+    def update_v3_state(
+        self, address: _Address, sqrt_price_x96: int, tick: int, liquidity: int
+    ) -> None: ...
+    def update_v3_ticks(self, address: _Address, deltas: dict[int, int | None]) -> None: ...
+    def update_v3_position(
+        self, address: _Address, tick_lower: int, tick_upper: int, liquidity_delta: int
+    ) -> None: ...
+    def update_stable_balances(self, address: _Address, balances: Sequence[int]) -> None: ...
+    def remove_pool(self, address: _Address) -> None: ...
+    def to_bytes(self) -> bytes: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> PoolGraph: ...
+    def best_route(
+        self,
+        token_in: _Address,
+        token_out: _Address,
+        amount_in: int,
+        max_hops: int = 3,
+        gas_price_wei: int | None = None,
+        gas_model: _GasModel | None = None,
+        allow_fee_on_transfer: bool = False,
+    ) -> Route: ...
+    def best_route_exhaustive(
+        self,
+        token_in: _Address,
+        token_out: _Address,
+        amount_in: int,
+        max_hops: int = 3,
+        gas_price_wei: int | None = None,
+        gas_model: _GasModel | None = None,
+        allow_fee_on_transfer: bool = False,
+    ) -> Route: ...
+    def best_route_exact_out(
+        self,
+        token_in: _Address,
+        token_out: _Address,
+        amount_out: int,
+        max_hops: int = 3,
+        gas_price_wei: int | None = None,
+        gas_model: _GasModel | None = None,
+        allow_fee_on_transfer: bool = False,
+    ) -> Route: ...
+    def split_route(
+        self,
+        token_in: _Address,
+        token_out: _Address,
+        amount_in: int,
+        max_hops: int = 3,
+        max_splits: int = 4,
+        gas_price_wei: int | None = None,
+        gas_model: _GasModel | None = None,
+        allow_fee_on_transfer: bool = False,
+    ) -> SplitRoute: ...
+    def arbitrage_cycles(
+        self,
+        start_token: _Address,
+        max_hops: int = 4,
+        gas_price_wei: int | None = None,
+        min_profit: int | None = None,
+        gas_model: _GasModel | None = None,
+        allow_fee_on_transfer: bool = False,
+    ) -> list[Cycle]: ...
+    def arbitrage_after_update(
+        self,
+        pool_address: _Address,
+        max_hops: int = 3,
+        gas_price_wei: int | None = None,
+        min_profit: int | None = None,
+        gas_model: _GasModel | None = None,
+        allow_fee_on_transfer: bool = False,
+    ) -> list[Cycle]: ...
+    def best_routes(
+        self,
+        queries: Iterable[tuple[_Address, _Address, int]],
+        max_hops: int = 3,
+        gas_price_wei: int | None = None,
+        gas_model: _GasModel | None = None,
+        allow_fee_on_transfer: bool = False,
+    ) -> list[Route | None]: ...

@@ -27,6 +27,11 @@ class ZippiRuntimeError(ZippiError, RuntimeError):
     """Something failed while doing valid work."""
 
 
+class RouteNotFound(ZippiError, LookupError):
+    """No path of pools (within the hop limit, absorbing the whole amount) connects the two
+    tokens; the message names them."""
+
+
 class KeystoreError(InvalidInputError):
     """A keystore that cannot be read, or a wrong password."""
 
@@ -121,10 +126,12 @@ class TxTimeoutError(ChainError):
 # The Rust kernels' exceptions subclass the classes above, so this import comes last.
 from zippifi._core import (  # noqa: E402
     AmmRevertError,
+    CorruptGraphError,
     InvalidAmmInputError,
     InvalidKeyError,
     InvalidOrderBookError,
     InvalidRawTransactionError,
+    InvalidRouteInputError,
     InvalidSignatureError,
     InvalidTransactionError,
     InvalidTypedDataError,
@@ -136,6 +143,7 @@ __all__ = [
     "AmmRevertError",
     "ChainError",
     "ConfigError",
+    "CorruptGraphError",
     "FeeCeilingError",
     "IncompleteRoundError",
     "InsufficientFundsError",
@@ -145,6 +153,7 @@ __all__ = [
     "InvalidOracleAnswerError",
     "InvalidOrderBookError",
     "InvalidRawTransactionError",
+    "InvalidRouteInputError",
     "InvalidSignatureError",
     "InvalidTransactionError",
     "InvalidTypedDataError",
@@ -156,6 +165,7 @@ __all__ = [
     "OracleError",
     "OrderBookSyncError",
     "PermanentTxError",
+    "RouteNotFound",
     "RpcError",
     "StaleOracleError",
     "TransientRpcError",

@@ -15,7 +15,7 @@ fn bad(msg: String) -> PyErr {
     InvalidAmmInputError::new_err(msg)
 }
 
-fn int_arg<T: for<'a, 'py> FromPyObject<'a, 'py>>(
+pub(crate) fn int_arg<T: for<'a, 'py> FromPyObject<'a, 'py>>(
     obj: &Bound<'_, PyAny>,
     name: &str,
     range: &str,
@@ -39,7 +39,7 @@ fn signed_arg(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<SignedAmount> {
     Ok(SignedAmount::positive(arg_u256(obj, name)?))
 }
 
-fn signed_to_py<'py>(py: Python<'py>, v: &SignedAmount) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn signed_to_py<'py>(py: Python<'py>, v: &SignedAmount) -> PyResult<Bound<'py, PyAny>> {
     let m = u256_to_py(py, &v.magnitude)?;
     if v.negative {
         m.neg()
@@ -48,7 +48,7 @@ fn signed_to_py<'py>(py: Python<'py>, v: &SignedAmount) -> PyResult<Bound<'py, P
     }
 }
 
-fn ticks_arg(obj: &Bound<'_, PyAny>) -> PyResult<BTreeMap<i32, i128>> {
+pub(crate) fn ticks_arg(obj: &Bound<'_, PyAny>) -> PyResult<BTreeMap<i32, i128>> {
     let dict = obj
         .cast::<PyDict>()
         .map_err(|_| bad("ticks: expected a dict {tick: liquidityNet}".into()))?;

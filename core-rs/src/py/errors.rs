@@ -6,10 +6,12 @@ use pyo3::prelude::*;
 use pyo3::{create_exception, import_exception};
 
 use crate::amm::AmmError;
+use crate::route::RouteError;
 use crate::sign::{BatchError, SignError};
 
 import_exception!(zippifi.errors, InvalidInputError);
 import_exception!(zippifi.errors, ZippiRuntimeError);
+import_exception!(zippifi.errors, RouteNotFound);
 
 create_exception!(
     zippifi.errors,
@@ -67,6 +69,18 @@ create_exception!(
 );
 create_exception!(
     zippifi.errors,
+    InvalidRouteInputError,
+    InvalidInputError,
+    "A route query or pool graph update that is malformed (unknown pool, bad address, bad state)."
+);
+create_exception!(
+    zippifi.errors,
+    CorruptGraphError,
+    InvalidInputError,
+    "Bytes given to PoolGraph.from_bytes that are not a snapshot this version wrote."
+);
+create_exception!(
+    zippifi.errors,
     KernelPanicError,
     ZippiRuntimeError,
     "A Rust kernel hit a bug and stopped; no state was changed. Please report it."
@@ -104,6 +118,11 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "InvalidOrderBookError",
         py.get_type::<InvalidOrderBookError>(),
     )?;
+    m.add(
+        "InvalidRouteInputError",
+        py.get_type::<InvalidRouteInputError>(),
+    )?;
+    m.add("CorruptGraphError", py.get_type::<CorruptGraphError>())?;
     m.add("KernelPanicError", py.get_type::<KernelPanicError>())?;
     Ok(())
 }
@@ -135,6 +154,14 @@ pub fn amm_err_with_prefix(e: AmmError, prefix: &str) -> PyErr {
         AmmError::InvalidInput(_) => InvalidAmmInputError::new_err(msg),
         AmmError::Revert(_) => AmmRevertError::new_err(msg),
         AmmError::InvalidBook(_) => InvalidOrderBookError::new_err(msg),
+    }
+}
+
+pub fn route_err(e: RouteError) -> PyErr {
+    match e {
+        RouteError::InvalidInput(m) => InvalidRouteInputError::new_err(m),
+        RouteError::NotFound(m) => RouteNotFound::new_err(m),
+        RouteError::Corrupt(m) => CorruptGraphError::new_err(m),
     }
 }
 

@@ -5,6 +5,7 @@ mod amm_v3;
 mod convert;
 mod errors;
 mod num;
+mod route;
 mod sign;
 
 use pyo3::prelude::*;
@@ -30,5 +31,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<amm::PyOrderBook>()?;
     m.add_class::<amm::PyFill>()?;
     amm_v3::register(m)?;
+    route::register(m)?;
     Ok(())
 }
