@@ -76,7 +76,8 @@ def _revert_data(exc: BaseException) -> bytes | str:
     return msg
 
 
-_ARTIFACTS = [load(n) for n in names()]
+# the vault first: its errors are what the tests are about
+_ARTIFACTS = sorted((load(n) for n in names()), key=lambda a: a.name != "ZippiVault")
 
 
 def decode_any(data: bytes) -> DecodedError | None:
@@ -146,7 +147,7 @@ class VaultEnv:
         self.junk = self._token("Not Listed", "JUNK", 18, None, 0)
         self.router = self.deploy("ZippiRouter")
         self.pairs: dict[tuple[str, str], Contract] = {}
-        self.add_pair(self.weth, self.usdc, 10_000 * 10**18, 30_000_000 * 10**6)
+        self.add_pair(self.weth, self.usdc, 100_000 * 10**18, 300_000_000 * 10**6)
         self.add_pair(self.dai, self.usdc, 20_000_000 * 10**18, 20_000_000 * 10**6)
 
         owner_addresses = [s.address for s in self.owners]
@@ -182,6 +183,10 @@ class VaultEnv:
         """A transaction from an unlocked account; VaultRevert (decoded) if it reverts."""
         tx: Any = {"from": sender or self.deployer, "gas": GAS, "value": value}
         try:
+            # simulated first in the pending block (the one the transaction will land in), so
+            # a revert is reported with its data, as eth-tester mines a failing transaction
+            # sent with an explicit gas limit and keeps only status 0
+            fn.call(tx, block_identifier="pending")
             tx_hash = fn.transact(tx)
         except Exception as exc:
             raw = _revert_data(exc)
@@ -211,6 +216,18 @@ class VaultEnv:
     def at(self, timestamp: int) -> None:
         """The next transaction's block time becomes exactly ``timestamp`` (>= next_time())."""
         self.tester.time_travel(timestamp)
+        assert self.next_time() == timestamp
+
+    def jump(self, timestamp: int) -> None:
+        """Time moves on to ``timestamp`` for the next transaction, and every feed re-posts its
+        answer just before it (three blocks, one per feed), so no price is stale there."""
+        feeds = (self.weth, self.usdc, self.dai)
+        start = timestamp - len(feeds)
+        if start < self.next_time():
+            raise AssertionError(f"cannot jump to {timestamp}: the next block is later")
+        self.at(start)
+        for token in feeds:
+            self.set_price(token, self.price(token))
         assert self.next_time() == timestamp
 
     def block_time(self, receipt: TxReceipt) -> int:
@@ -356,3 +373,15 @@ class VaultEnv:
             ),
             sender or self.agent,
         )
+
+
+def expect_revert(name: str, fn: Any, *a: Any, **kw: Any) -> dict[str, Any]:
+    """Calls ``fn(*a, **kw)`` and returns the decoded arguments of the custom error it must
+    revert with, named ``name``; fails the test if it succeeds or reverts otherwise."""
+    try:
+        fn(*a, **kw)
+    except VaultRevert as exc:
+        if exc.name != name:
+            raise AssertionError(f"reverted with {exc}, expected {name}") from exc
+        return exc.args_
+    raise AssertionError(f"did not revert; expected {name}")

@@ -20,7 +20,7 @@ contract ZippiRouter {
     error NoPair(address tokenA, address tokenB);
     error Expired(uint256 deadline, uint256 blockTimestamp);
     error InvalidPath();
-    error InsufficientOutput(uint256 amountOut, uint256 amountOutMin);
+    error InsufficientOutputAmount(uint256 amountOut, uint256 amountOutMin);
     error InsufficientLiquidityMinted(uint256 liquidity, uint256 minLiquidity);
     error ZeroAmount();
 
@@ -89,7 +89,7 @@ contract ZippiRouter {
     ) external ensure(deadline) returns (uint256[] memory amounts) {
         amounts = getAmountsOut(amountIn, path);
         uint256 out = amounts[amounts.length - 1];
-        if (out < amountOutMin) revert InsufficientOutput(out, amountOutMin);
+        if (out < amountOutMin) revert InsufficientOutputAmount(out, amountOutMin);
         IERC20(path[0]).safeTransferFrom(msg.sender, _pair(path[0], path[1]), amountIn);
         for (uint256 i = 0; i + 1 < path.length; i++) {
             address recipient = i + 2 < path.length ? _pair(path[i + 1], path[i + 2]) : to;

@@ -37,7 +37,7 @@ contract ZippiV3SwapRouter {
     error NoPool(address tokenIn, address tokenOut, uint24 fee);
     error UnexpectedCallback(address caller);
     error AmountTooLarge(uint256 amountIn);
-    error InsufficientOutput(uint256 amountOut, uint256 amountOutMinimum);
+    error TooLittleReceived(uint256 amountOut, uint256 amountOutMinimum);
 
     constructor(address factory_) {
         factory = factory_;
@@ -66,7 +66,7 @@ contract ZippiV3SwapRouter {
             IUniswapV3PoolLike(pool).swap(recipient, zeroForOne, int256(amountIn), sqrtPriceLimitX96, "");
         (_activePool, _payer, _tokenIn) = (address(0), address(0), address(0));
         amountOut = uint256(-(zeroForOne ? amount1 : amount0));
-        if (amountOut < amountOutMinimum) revert InsufficientOutput(amountOut, amountOutMinimum);
+        if (amountOut < amountOutMinimum) revert TooLittleReceived(amountOut, amountOutMinimum);
     }
 
     function uniswapV3SwapCallback(int256 amount0Delta, int256 amount1Delta, bytes calldata) external {

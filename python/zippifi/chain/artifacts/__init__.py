@@ -21,7 +21,7 @@ from typing import Any
 from eth_abi.abi import decode as abi_decode
 
 from zippifi.errors import InvalidInputError
-from zippifi.sign import keccak256
+from zippifi.sign import keccak256, to_checksum_address
 
 __all__ = ["Artifact", "DecodedError", "load", "names"]
 
@@ -77,9 +77,12 @@ class Artifact:
         if entry is None:
             return None
         values = abi_decode([_canonical_type(p) for p in entry["inputs"]], raw[4:])
-        return DecodedError(
-            str(entry["name"]), {p["name"]: v for p, v in zip(entry["inputs"], values, strict=True)}
-        )
+        args = {
+            # addresses checksummed, as web3 returns them everywhere else
+            p["name"]: to_checksum_address(v) if p["type"] == "address" else v
+            for p, v in zip(entry["inputs"], values, strict=True)
+        }
+        return DecodedError(str(entry["name"]), args)
 
 
 def names() -> list[str]:
