@@ -116,6 +116,7 @@ contract ZippiVault is EIP712, ReentrancyGuard {
     error InvalidLimits(uint256 maxTradeIn, uint256 dailyCapIn);
     error InvalidFeed(address token, address feed);
     error SlippageTooHigh(uint256 bps);
+    error InvalidRecipient(address to);
     error EthTransferFailed(address to, uint256 amount);
 
     event Swapped(
@@ -393,7 +394,7 @@ contract ZippiVault is EIP712, ReentrancyGuard {
     }
 
     function _withdraw(address token, address to, uint256 amount) private {
-        if (to == address(0) || to == address(this)) revert InvalidOwner(to);
+        if (to == address(0) || to == address(this)) revert InvalidRecipient(to);
         if (token == address(0)) {
             (bool ok,) = to.call{value: amount}("");
             if (!ok) revert EthTransferFailed(to, amount);
