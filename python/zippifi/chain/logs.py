@@ -115,12 +115,13 @@ class LogFollower:
                 return None
             end = await self.adapter.get_block(rewound_to) if rewound_to >= 0 else None
             # nothing new yet on the winning branch: report the rewind alone
-            return LogBatch(start, rewound_to, b"" if end is None else end.hash,
-                            b"" if end is None else end.parent_hash, (), removed, rewound_to)  # fmt: skip
+            end_hash, end_parent = (b"", b"") if end is None else (end.hash, end.parent_hash)
+            return LogBatch(start, rewound_to, end_hash, end_parent, (), removed, rewound_to)
         end_block = min(head, start + self.max_range - 1)
         header = await self.adapter.get_block(end_block)
-        logs = await self.adapter.get_logs(from_block=start, to_block=end_block,
-                                           addresses=self.addresses, topics=self.topics)  # fmt: skip
+        logs = await self.adapter.get_logs(
+            from_block=start, to_block=end_block, addresses=self.addresses, topics=self.topics
+        )
         again = await self.adapter.get_block(end_block)
         if (
             header is None
