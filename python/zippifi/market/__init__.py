@@ -27,15 +27,25 @@ from zippifi.market.depth_sync import (
     Outcome,
     SyncState,
 )
+from zippifi.market.oracle import (
+    AGGREGATOR_V3_ABI,
+    ChainlinkFeed,
+    OracleReading,
+    OracleRound,
+    check_round,
+    round_problems,
+)
 from zippifi.market.rollup import CandleArrays, rollup, rollup_many
 
 __all__ = [
+    "AGGREGATOR_V3_ABI",
     "MERGED",
     "AnomalyEvent",
     "AnomalyMonitor",
     "BinanceDepthFeed",
     "CandleArrays",
     "CandleBuilder",
+    "ChainlinkFeed",
     "DepthEvent",
     "DepthSnapshot",
     "DepthSynchronizer",
@@ -46,6 +56,8 @@ __all__ = [
     "LiquidityDropDetector",
     "LocalOrderBook",
     "OracleDeviationAlert",
+    "OracleReading",
+    "OracleRound",
     "Outcome",
     "PairAggregator",
     "PairView",
@@ -56,10 +68,12 @@ __all__ = [
     "SyncState",
     "VolatilityAlert",
     "bucket_start",
+    "check_round",
     "oracle_deviation",
     "parse_depth_event",
     "parse_snapshot",
     "rollup",
     "rollup_many",
+    "round_problems",
     "zscore",
 ]
