@@ -111,7 +111,7 @@ class MarketSettings(BaseModel):
     binance_ws_url: str = "wss://stream.binance.com:9443"
     # REST snapshot depth (the venue accepts 1..5000) and the diff stream's speed
     depth_limit: int = Field(default=1000, ge=1, le=5000)
-    depth_speed_ms: Literal[100, 1000] = 100
+    depth_speed_ms: int = 100  # 100 or 1000 (an int field, so env strings convert)
     # reconnect backoff: doubles from initial to max after each failed attempt
     reconnect_initial_s: float = Field(default=0.5, gt=0)
     reconnect_max_s: float = Field(default=30.0, gt=0)
@@ -121,6 +121,13 @@ class MarketSettings(BaseModel):
     oracle_heartbeat_s: float = Field(default=3600.0, gt=0)
     candle_intervals_s: list[int] = Field(default=[1, 60, 300, 3600], min_length=1)
     anomaly: AnomalySettings = AnomalySettings()
+
+    @field_validator("depth_speed_ms")
+    @classmethod
+    def _known_speed(cls, value: int) -> int:
+        if value not in (100, 1000):
+            raise ValueError("the diff depth stream runs at 100 or 1000 ms")
+        return value
 
     @field_validator("candle_intervals_s")
     @classmethod

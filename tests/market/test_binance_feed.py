@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -18,7 +19,7 @@ import pytest
 from tests.market.exchange import ExchangeModel, LocalBinance
 from zippifi.amm import OrderBook
 from zippifi.errors import InvalidInputError
-from zippifi.market import BinanceDepthFeed, SyncState
+from zippifi.market import BinanceDepthFeed, LocalOrderBook, PairAggregator, SyncState
 
 WAIT_S = 15
 
@@ -269,3 +270,33 @@ def test_stream_url_follows_the_documented_names() -> None:
     slow = BinanceDepthFeed("ETHUSDT", ws_url="wss://example.invalid:9443", speed_ms=1000)
     assert slow.stream_url == "wss://example.invalid:9443/ws/ethusdt@depth"
     assert fast.symbol == "ETHUSDT"
+
+
+async def test_feed_into_the_aggregator() -> None:
+    """The book listener stamps quotes with the venue's event time; the aggregator's last tick
+    is the reference book's mid and best prices."""
+    async with running(seed=12) as h:
+        agg = PairAggregator("ETH/USDT")
+
+        def on_book(book: LocalOrderBook) -> None:
+            when = h.feed.event_time
+            assert when is not None
+            agg.on_book("binance", when, book)
+
+        def broken(book: LocalOrderBook) -> None:
+            raise RuntimeError("a consumer's bug")
+
+        h.feed.add_listener(broken)  # logged; must not disturb the feed or the next listener
+        h.feed.add_listener(on_book)
+        for i in range(20):
+            frame = await h.exchange.step()
+            if i % 5 == 0:
+                await h.exchange.publish(frame)  # duplicates carry old event times
+            await h.settle()
+        ticks, _ = agg.take_pending()
+        assert ticks
+        last = ticks[-1]
+        best_bid, best_ask = max(h.model.bids), min(h.model.asks)
+        assert (last.bid, last.ask, last.price) == (best_bid, best_ask, (best_bid + best_ask) / 2)
+        assert last.ts == datetime.fromtimestamp((1_700_000_000_000 + h.model.last_id) / 1000, UTC)
+        assert h.feed.stats.connects == 1

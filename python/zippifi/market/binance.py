@@ -21,6 +21,7 @@ import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -210,6 +211,7 @@ class BinanceDepthFeed:
         self._stopping = False
         self._delay = reconnect_initial_s
         self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self.event_time_ms: int | None = None  # latest venue time (E) received
 
     @classmethod
     def from_settings(
@@ -240,6 +242,12 @@ class BinanceDepthFeed:
     @property
     def state(self) -> SyncState:
         return self._sync.state
+
+    @property
+    def event_time(self) -> datetime | None:
+        """The venue's time of the last event received (for stamping quotes from the book)."""
+        ms = self.event_time_ms
+        return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
 
     def add_listener(self, listener: BookListener) -> None:
         self._listeners.append(listener)
@@ -333,6 +341,9 @@ class BinanceDepthFeed:
             raise MalformedMarketDataError(
                 f"depth event for {event.symbol!r} on the {self.symbol} stream"
             )
+        # replays carry old times; the book's time only moves forward
+        if self.event_time_ms is None or event.event_time_ms > self.event_time_ms:
+            self.event_time_ms = event.event_time_ms
         outcome = self._sync.on_event(event)
         await self._count(outcome)
         if self._sync.needs_snapshot:
@@ -385,7 +396,12 @@ class BinanceDepthFeed:
         if outcome in (Outcome.APPLIED, Outcome.WAITING, Outcome.GAP):
             if self.synced:
                 for listener in self._listeners:
-                    listener(self.book)
+                    try:
+                        listener(self.book)
+                    except Exception as exc:  # a consumer's failure must not end the feed
+                        log.warning(
+                            "depth feed listener failed", symbol=self.symbol, error=repr(exc)
+                        )
             await self._notify()
 
     async def _notify(self) -> None:
