@@ -273,7 +273,7 @@ class VaultEnv:
     def reserves(self, token_in: Token, token_out: Token) -> tuple[int, int]:
         pair = self.pairs[(token_in.symbol, token_out.symbol)]
         r0, r1 = pair.functions.getReserves().call()
-        if pair.functions.token0().call() == token_in.address:
+        if int(token_in.address, 16) < int(token_out.address, 16):  # the pair's token0
             return int(r0), int(r1)
         return int(r1), int(r0)
 
