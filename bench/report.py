@@ -17,10 +17,12 @@ from typing import Any
 
 try:  # run as a script, python bench/report.py, as the Makefile does
     from report_amm import amm_section
+    from report_gas import gas_section
     from report_market import market_section
     from report_store import store_section
 except ImportError:  # imported as bench.report
     from bench.report_amm import amm_section
+    from bench.report_gas import gas_section
     from bench.report_market import market_section
     from bench.report_store import store_section
 
@@ -134,7 +136,12 @@ def main() -> None:
         "",
     ]
     # each section only when its benchmarks ran
-    for section in (amm_section(data), store_section(data), market_section(data)):
+    for section in (
+        amm_section(data),
+        store_section(data),
+        market_section(data),
+        gas_section(data),
+    ):
         if section:
             lines += [*section, ""]
     crit = _criterion_section(args.criterion)
