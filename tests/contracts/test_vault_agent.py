@@ -15,6 +15,7 @@ from tests.contracts.harness import (
     expect_revert,
     v2_out,
 )
+from zippifi.chain.artifacts import load
 from zippifi.chain.vault import ActionKind, v2_swap_calldata
 
 ETH = 10**18
@@ -270,3 +271,68 @@ def test_rolling_cap_is_per_input_token(env: VaultEnv) -> None:
     env.swap(env.usdc, env.weth, 30_000 * 10**6)
     env.jump(env.next_time() + DAY)
     env.swap(env.weth, env.usdc, 10 * ETH)
+
+
+def _forwarder_initcode(to: str) -> bytes:
+    """A 46-byte contract that forwards any call it gets, calldata unchanged, to ``to`` and
+    returns or reverts with what came back (hand-assembled: no compiler, nothing shipped)."""
+    runtime = (
+        bytes.fromhex("365f5f37")  # calldatacopy(0, 0, calldatasize)
+        + bytes.fromhex("5f5f365f5f73")  # call(gas, to, 0, 0, calldatasize, 0, 0)
+        + bytes.fromhex(to[2:])
+        + bytes.fromhex("5af1")
+        + bytes.fromhex("3d5f5f3e")  # returndatacopy(0, 0, returndatasize)
+        + bytes.fromhex("602a57")  # jumpi(42, success)
+        + bytes.fromhex("3d5ffd")  # revert(0, returndatasize)
+        + bytes.fromhex("5b3d5ff3")  # 42: return(0, returndatasize)
+    )
+    assert len(runtime) == 46
+    # codecopy(0, 9, 46); return(0, 46)
+    return bytes.fromhex("602e8060095f395ff3") + runtime
+
+
+def test_reentry_is_refused(env: VaultEnv) -> None:
+    """A target that calls back into the vault during the swap (owners allowlisted it and even
+    made it an agent): the reentrancy guard refuses the inner swap and the inner owners'
+    action, and the outer swap reverts carrying that refusal."""
+    tx = env.w3.eth.send_transaction(
+        {"from": env.deployer, "data": _forwarder_initcode(env.vault.address), "gas": 200_000}
+    )
+    forwarder = env.w3.eth.wait_for_transaction_receipt(tx)["contractAddress"]
+    assert forwarder is not None
+    env.admin(ActionKind.SET_TARGET, forwarder, True)
+    env.admin(ActionKind.SET_AGENT, forwarder, True)
+    inner_swap = env.vault.functions.swapExactIn(
+        env.router.address,
+        env.weth.address,
+        env.usdc.address,
+        ETH,
+        env.bound(env.weth, env.usdc, ETH)[1],
+        2**64,
+        env.swap_data(env.weth, env.usdc, ETH),
+    )._encode_transaction_data()
+    act = env.make_action(ActionKind.WITHDRAW, env.weth.address, env.agent, ETH)
+    inner_execute = env.vault.functions.execute(
+        act.as_tuple(), env.signatures(act)
+    )._encode_transaction_data()
+    guard = load("ZippiVault").decode_error
+    weth0 = env.balance(env.weth)
+    for inner in (inner_swap, inner_execute):
+        args = expect_revert(
+            "SwapCallFailed",
+            env.swap,
+            env.weth,
+            env.usdc,
+            ETH,
+            target=forwarder,
+            data=bytes.fromhex(inner[2:]),
+        )
+        assert args["target"] == forwarder
+        refusal = guard(args["reason"])
+        assert refusal is not None
+        assert refusal.name == "ReentrancyGuardReentrantCall"
+    assert env.balance(env.weth) == weth0
+    # control: outside a swap the forwarder does reach the vault (here, its nonce())
+    nonce_call = env.vault.functions.nonce()._encode_transaction_data()
+    answer = env.w3.eth.call({"to": forwarder, "data": nonce_call})
+    assert int.from_bytes(answer, "big") == env.nonce()
