@@ -427,8 +427,8 @@ contract ZippiVault is EIP712, ReentrancyGuard {
         return _feeds[token];
     }
 
-    /// What tokenIn spends still count against its rolling cap at `timestamp` (no later than the
-    /// latest spend): their sum and how many there are.
+    /// The spends of `token` that still count against its rolling cap at `timestamp` (a time at
+    /// or after the latest spend): their sum and how many there are.
     function spentInWindow(address token, uint256 timestamp) external view returns (uint256 sum, uint256 entries) {
         return _windows[token].live(timestamp);
     }
