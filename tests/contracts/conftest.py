@@ -10,16 +10,16 @@ from tests.uniswap.chain import Chain
 
 
 @pytest.fixture(scope="module")
-def _deployed() -> tuple[VaultEnv, list[Any]]:
+def deployed() -> tuple[VaultEnv, list[Any]]:
     """One deployment per test module (py-evm in process), snapshotted once configured."""
     env = VaultEnv(Chain.in_process())
     return env, [env.chain.snapshot()]
 
 
 @pytest.fixture
-def env(_deployed: tuple[VaultEnv, list[Any]]) -> Iterator[VaultEnv]:
+def env(deployed: tuple[VaultEnv, list[Any]]) -> Iterator[VaultEnv]:
     """The configured deployment, fresh for each test (the chain reverts to the snapshot)."""
-    deployed, snapshot = _deployed
-    yield deployed
-    deployed.chain.revert(snapshot[0])
-    snapshot[0] = deployed.chain.snapshot()  # some nodes forget a snapshot once reverted to
+    chain_env, snapshot = deployed
+    yield chain_env
+    chain_env.chain.revert(snapshot[0])
+    snapshot[0] = chain_env.chain.snapshot()  # some nodes forget a snapshot once reverted to
