@@ -5,7 +5,8 @@ step the vault's balances, the pairs' reserves and the vault's rolling window mu
 model's. The rolling window is modelled as a plain list of (time, amount) spends, with the rule
 "a spend at t counts while now < t + 24 h" — no ring, no pruning.
 
-Normal mode runs a few short sequences; ZIPPIFI_LONG_TESTS=1 runs many long ones.
+Normal mode runs 5 sequences of up to 40 steps (~30 s); ZIPPIFI_LONG_TESTS=1 runs 100 of up to
+50 (~10-15 min); ZIPPIFI_STATEFUL_EXAMPLES=N sets the number of sequences.
 """
 
 from __future__ import annotations
@@ -356,8 +357,8 @@ class VaultMachine(RuleBasedStateMachine):
 
 
 VaultMachine.TestCase.settings = settings(
-    max_examples=150 if LONG else 5,
-    stateful_step_count=60 if LONG else 40,
+    max_examples=int(os.environ.get("ZIPPIFI_STATEFUL_EXAMPLES", 100 if LONG else 5)),
+    stateful_step_count=50 if LONG else 40,
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
