@@ -140,6 +140,7 @@ contract ZippiVault is EIP712, ReentrancyGuard {
     event PriceFeedSet(address indexed token, address indexed feed, uint256 maxAge);
     event MaxSlippageSet(uint256 bps);
     event Withdrawn(address indexed token, address indexed to, uint256 amount);
+    /// `by` is the guardian, or the vault itself when owners paused by an action.
     event Paused(address indexed by);
     event Unpaused();
     event EthReceived(address indexed from, uint256 amount);
@@ -333,7 +334,7 @@ contract ZippiVault is EIP712, ReentrancyGuard {
             (address token, address to, uint256 amount) = abi.decode(p, (address, address, uint256));
             _withdraw(token, to, amount);
         } else if (k == ActionKind.Pause) {
-            _pause(msg.sender);
+            _pause(address(this)); // "by" the vault: the owners, whoever submitted it
         } else {
             if (!paused) revert NotPaused();
             paused = false;

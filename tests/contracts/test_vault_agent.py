@@ -236,8 +236,10 @@ def test_paused_vault(env: VaultEnv) -> None:
     env.admin(ActionKind.UNPAUSE)
     env.swap(env.weth, env.usdc, ETH)
     expect_revert("NotPaused", env.admin, ActionKind.UNPAUSE)
-    # owners may pause too, by an action
-    env.admin(ActionKind.PAUSE)
+    # owners may pause too, by an action: "by" is then the vault itself
+    receipt = env.admin(ActionKind.PAUSE)
+    (paused,) = env.vault.events.Paused().process_receipt(receipt, errors=DISCARD)
+    assert paused["args"]["by"] == env.vault.address
     expect_revert("VaultPaused", env.swap, env.weth, env.usdc, ETH)
 
 
