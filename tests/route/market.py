@@ -297,6 +297,24 @@ class Sim:
             amount = leg.amount_out
         return legs
 
+    def forward_out(self, path: Sequence[Hop], amounts: Sequence[int]) -> list[int] | None:
+        """Executes exact-output legs in order against shared state (leg k asks for
+        amounts[k + 1]); returns [amounts[0], the input each leg needed...] or None."""
+        state = self.fork()
+        needed = [amounts[0]]
+        for k, (addr, tin, tout) in enumerate(path):
+            pool = state.pools[addr]
+            leg = pool.quote_out(tin, tout, amounts[k + 1])
+            if leg is None:
+                return None
+            if pool.v3 is not None:
+                zero_for_one = pool.spec.tokens.index(tin) == 0
+                pool.v3.apply(pool.v3.swap(zero_for_one, -leg.amount_out))
+            else:
+                pool.apply(tin, tout, leg)
+            needed.append(leg.amount_in)
+        return needed
+
     def run_out(self, path: Sequence[Hop], amount_out: int) -> list[Leg] | None:
         """Exact-output legs computed from the last pool back to the first."""
         legs: list[Leg] = []
