@@ -1,0 +1,176 @@
+"""arbitrage_cycles and arbitrage_after_update against a brute force at gas 0.
+
+The reference enumerates every simple cycle of 2-3 distinct pools through the start token and
+scans a grid of sizes (1, 2 and 5 times every power of ten) with exact simulation. Every cycle
+that profits at some grid size must be reported, at a size whose profit is at least the grid's
+best; every reported cycle must re-simulate exactly and be sized at its optimum: moving its input
+by small and large steps either way never profits more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from zippifi import amm
+from zippifi.route import Cycle, PoolGraph
+
+from .checks import Coverage, budget
+from .market import Hop, Market, Sim, V2Spec, V3Spec, address_of, path_of
+from .strategies import markets
+
+SIZES = [m * 10**e for e in range(0, 28) for m in (1, 2, 5)]
+
+
+def cycles_through(market: Market, start: str, max_hops: int) -> Iterator[tuple[Hop, ...]]:
+    g = market.multigraph()
+
+    def walk(token: str, path: list[Hop], seen: set[str]) -> Iterator[tuple[Hop, ...]]:
+        for _, nxt, key in g.edges(token, keys=True):
+            if any(h[0] == key for h in path):
+                continue
+            hop = (key, token, nxt)
+            if nxt == start:
+                if path:
+                    yield (*path, hop)
+            elif len(path) + 1 < max_hops and nxt not in seen:
+                yield from walk(nxt, [*path, hop], seen | {nxt})
+
+    yield from walk(start, [], {start})
+
+
+def profit(sim: Sim, cycle: tuple[Hop, ...], x: int) -> int | None:
+    if x <= 0:
+        return None
+    legs = sim.run(list(cycle), x)
+    return None if legs is None else legs[-1].amount_out - x
+
+
+def grid_best(sim: Sim, cycle: tuple[Hop, ...]) -> int:
+    return max((p for x in SIZES if (p := profit(sim, cycle, x)) is not None), default=0)
+
+
+def check_cycle(sim: Sim, c: Cycle) -> tuple[Hop, ...]:
+    cycle = tuple(path_of(c.pools, c.tokens))
+    assert c.tokens[0] == c.tokens[-1]
+    assert len(set(c.tokens[:-1])) == len(c.tokens) - 1
+    assert len(set(c.pools)) == len(c.pools) >= 2
+    legs = sim.run(list(cycle), c.amount_in)
+    assert legs is not None
+    assert [c.amount_in, *(x.amount_out for x in legs)] == c.amounts
+    assert c.amount_out == c.amounts[-1]
+    assert c.profit == c.amount_out - c.amount_in > 0
+    assert c.profit_net == c.profit - c.gas_cost
+    x = c.amount_in
+    # sized at the exact integer optimum: no nearby or distant input profits more
+    for d in {1, 2, x // 1000, x // 100, x // 10, x // 2}:
+        for y in (x - d, x + d):
+            p = profit(sim, cycle, y)
+            assert p is None or p <= c.profit, (
+                f"cycle {c.pools} sized at {x} (profit {c.profit}) but {y} profits {p}"
+            )
+    p2 = profit(sim, cycle, 2 * x)
+    assert p2 is None or p2 <= c.profit
+    return cycle
+
+
+def test_arbitrage_cycles_against_brute_force() -> None:
+    cov = Coverage()
+
+    @given(markets(min_tokens=5, max_tokens=7, min_pools=10, max_pools=18), st.data())
+    @budget(8)
+    def run(market: Market, data: st.DataObject) -> None:
+        graph = market.graph()
+        sim = Sim(market)
+        start = data.draw(st.sampled_from(market.tokens))
+        reported = {check_cycle(sim, c): c for c in graph.arbitrage_cycles(start, max_hops=3)}
+        for cycle in cycles_through(market, start, 3):
+            best = grid_best(sim, cycle)
+            if best <= 0:
+                continue
+            cov["profitable cycles"] += 1
+            assert cycle in reported, (
+                f"cycle {cycle} profits {best} at some grid size but arbitrage_cycles({start}) "
+                f"does not report it (it reports {[c.pools for c in reported.values()]})"
+            )
+            assert reported[cycle].profit >= best
+        cov["reported"] += len(reported)
+        # after an update of one pool: only cycles through it, each starting with that pool
+        pool = data.draw(st.sampled_from([p.address for p in market.pools]))
+        through = graph.arbitrage_after_update(pool, max_hops=3)
+        seen = set()
+        for c in through:
+            cycle = check_cycle(sim, c)
+            assert c.pools[0] == pool, f"arbitrage_after_update({pool}) returned {c.pools}"
+            seen.add(cycle)
+        for t in market.pool(pool).tokens:
+            for cycle in cycles_through(market, t, 3):
+                if cycle[0][0] == pool and grid_best(sim, cycle) > 0:
+                    cov["profitable through the updated pool"] += 1
+                    assert cycle in seen, f"arbitrage_after_update({pool}) misses {cycle}"
+
+    run()
+    cov.require(
+        **{"profitable cycles": 10, "reported": 10, "profitable through the updated pool": 5}
+    )
+
+
+def test_min_profit_and_gas_filter_cycles() -> None:
+    @given(markets(min_tokens=5, max_tokens=6, min_pools=10, max_pools=14), st.data())
+    @budget(5)
+    def run(market: Market, data: st.DataObject) -> None:
+        graph: PoolGraph = market.graph()
+        start = data.draw(st.sampled_from(market.tokens))
+        free = graph.arbitrage_cycles(start, max_hops=3)
+        if not free:
+            return
+        floor = free[len(free) // 2].profit
+        kept = graph.arbitrage_cycles(start, max_hops=3, min_profit=floor)
+        assert [c.pools for c in kept] == [c.pools for c in free if c.profit_net >= floor]
+        assert [c.profit_net for c in free] == sorted((c.profit_net for c in free), reverse=True)
+        priced = graph.arbitrage_cycles(start, max_hops=3, gas_price_wei=10**9)
+        assert all(c.profit_net == c.profit - c.gas_cost >= 1 for c in priced)
+
+    run()
+
+
+def test_cycle_whose_dust_sizes_round_flat_is_still_found() -> None:
+    """A V2 pool 2% above a V3 pool: t0 -V2-> t1 -V3-> t0 profits ~1%, but at dust sizes the
+    exact profit is flat (-2 at 4 and at 8 wei) from rounding. A size search that doubles only
+    while the profit grows stops there, sizes the cycle at dust, finds no profit, and drops it."""
+    a, b = sorted((address_of("token A"), address_of("token B")), key=lambda x: int(x, 16))
+    e, liq = 10**18, 10**18
+    market = Market(
+        (a, b),
+        (
+            V2Spec(address_of("pool v2"), a, b, 100 * e, 102 * e, 30),
+            V3Spec(
+                address_of("pool v3"),
+                a,
+                b,
+                amm.get_sqrt_ratio_at_tick(0),
+                0,
+                liq,
+                3000,
+                60,
+                ((-600, liq), (600, -liq)),
+            ),
+        ),
+    )
+    sim = Sim(market)
+    cycle = (
+        (address_of("pool v2"), a, b),
+        (address_of("pool v3"), b, a),
+    )
+    assert profit(sim, cycle, 4) == profit(sim, cycle, 8)  # the flat stretch
+    best = grid_best(sim, cycle)
+    assert best > 10**12
+    found = {check_cycle(sim, c): c for c in market.graph().arbitrage_cycles(a, max_hops=2)}
+    assert cycle in found, (
+        f"the cycle profits {best} at some size but arbitrage_cycles reports "
+        f"{[c.pools for c in found.values()]}: route/arb.rs size() stops doubling at the first "
+        f"non-increase of the exact profit (here at 8 wei)"
+    )
+    assert found[cycle].profit >= best
