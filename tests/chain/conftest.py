@@ -8,6 +8,8 @@ import asyncio
 import inspect
 import os
 import secrets
+import signal
+import sys
 from collections.abc import Awaitable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +65,9 @@ def hardhat_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[hardhat.H
         if os.environ.get("CI") == "true":
             pytest.fail(f"hardhat node unavailable under CI=true: {reason}")
         pytest.skip(reason)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        # a `timeout` that kills pytest must not leave the node behind: exit through atexit
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     node = hardhat.start(tmp_path_factory.mktemp("hardhat"))
     try:
         yield node

@@ -6,6 +6,7 @@ process group. (``ZIPPIFI_TEST_EVM_URL`` is the Uniswap harness's node and is no
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -84,6 +85,7 @@ def start(log_dir: Path) -> HardhatNode:
             start_new_session=True,
         )  # fmt: skip
     node = HardhatNode(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
+    atexit.register(node.stop)  # also when the session ends without running its finalizers
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
         if process.poll() is not None:

@@ -22,7 +22,7 @@ from .hardhat import free_port
 TXS = int(os.environ.get("ZIPPIFI_FAULT_TXS", "200"))
 SEED = int(os.environ.get("ZIPPIFI_FAULT_SEED", "20240601"))
 FAULTS = Faults(drop=0.01, delay=0.10, too_many=0.04, server_error=0.04, reset=0.04,
-                after_forward=0.08, max_delay_s=0.03, drop_s=1.5)  # fmt: skip
+                after_forward=0.08, max_delay_s=0.03, drop_s=3.5)  # fmt: skip
 
 
 async def test_every_transaction_lands_exactly_once_through_faults(
@@ -35,7 +35,7 @@ async def test_every_transaction_lands_exactly_once_through_faults(
     sends = await FaultProxy(direct.config.rpc_urls[0], FAULTS, SEED + 1).start()
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens: every call there fails over
     config = hardhat_config(reads.url, rpc_urls=[dead, reads.url], send_urls=[dead, sends.url],
-                            request_timeout_s=1.0)  # fmt: skip
+                            request_timeout_s=3.0)  # fmt: skip
     backoff = Backoff(base_s=0.01, cap_s=0.3, attempts=12)
     adapter = EvmAdapter(config, backoff=backoff, rng=random.Random(SEED))
     try:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from zippifi.chain.adapter import ChainAdapter
 from zippifi.chain.backoff import Backoff
@@ -38,6 +38,7 @@ from zippifi.sign import Signer, to_checksum_address
 from zippifi.store.repositories.nonces import NonceReconciliation
 
 log = get_logger(__name__)
+T = TypeVar("T")
 TRANSFER_GAS = 21_000
 
 
@@ -105,7 +106,10 @@ class Submitter:
         gas: GasOracle | None = None,
         backoff: Backoff | None = None,
         rng: random.Random | None = None,
+        concurrency: int = 16,
     ) -> None:
+        if concurrency < 1:
+            raise InvalidInputError(f"concurrency must be >= 1, got {concurrency}")
         if to_checksum_address(signer.address) != nonces.account:
             raise InvalidInputError(
                 f"signer {signer.address} does not own the nonces of {nonces.account}"
@@ -116,6 +120,7 @@ class Submitter:
         self.gas = gas or GasOracle(adapter)
         self.backoff = backoff or Backoff()
         self._rng = rng or random.Random()  # noqa: S311 (jitter, not secrets)
+        self.concurrency = concurrency  # simulations / estimates in flight at once
         self._assign = asyncio.Lock()  # reserve + sign + persist of one batch happen together
 
     @property
@@ -174,10 +179,28 @@ class Submitter:
         urgencies = sorted({r.urgency for r in requests})
         fee_list = await asyncio.gather(*(self.gas.fees(u) for u in urgencies))
         fees = dict(zip(urgencies, fee_list, strict=True))
-        txs = list(await asyncio.gather(*(self._prepare(r, fees) for r in requests)))
+        txs = await self._all_or_nothing([self._prepare(r, fees) for r in requests])
         async with self._assign:
             batch = await self._assign_and_sign(txs)
         return await self._deliver_batch(batch)
+
+    async def _all_or_nothing(self, calls: list[Coroutine[Any, Any, T]]) -> list[T]:
+        """Run ``calls`` at most ``concurrency`` at a time; on the first failure cancel the
+        rest (a batch with a reverting request must not keep flooding the node) and raise it."""
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def bounded(call: Coroutine[Any, Any, T]) -> T:
+            async with gate:
+                return await call
+
+        tasks = [asyncio.ensure_future(bounded(c)) for c in calls]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
 
     async def _assign_and_sign(self, txs: list[dict[str, Any]]) -> list[SentTx]:
         nonces = await self.nonces.reserve_many(len(txs))
