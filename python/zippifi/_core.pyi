@@ -302,7 +302,7 @@ class PoolGraph:
     def gas_model(self, model: _GasModel) -> None: ...
     def pool_addresses(self) -> list[ChecksumAddress]: ...
     def set_token(
-        self, address: _Address, decimals: int | None = None, fee_on_transfer: bool = False
+        self, address: _Address, decimals: int | None = None, fee_on_transfer: bool | None = None
     ) -> None: ...
     def add_v2_pool(
         self,
@@ -352,65 +352,65 @@ class PoolGraph:
         token_in: _Address,
         token_out: _Address,
         amount_in: int,
-        max_hops: int = 3,
+        max_hops: int | None = None,
         gas_price_wei: int | None = None,
         gas_model: _GasModel | None = None,
-        allow_fee_on_transfer: bool = False,
+        allow_fee_on_transfer: bool | None = None,
     ) -> Route: ...
     def best_route_exhaustive(
         self,
         token_in: _Address,
         token_out: _Address,
         amount_in: int,
-        max_hops: int = 3,
+        max_hops: int | None = None,
         gas_price_wei: int | None = None,
         gas_model: _GasModel | None = None,
-        allow_fee_on_transfer: bool = False,
+        allow_fee_on_transfer: bool | None = None,
     ) -> Route: ...
     def best_route_exact_out(
         self,
         token_in: _Address,
         token_out: _Address,
         amount_out: int,
-        max_hops: int = 3,
+        max_hops: int | None = None,
         gas_price_wei: int | None = None,
         gas_model: _GasModel | None = None,
-        allow_fee_on_transfer: bool = False,
+        allow_fee_on_transfer: bool | None = None,
     ) -> Route: ...
     def split_route(
         self,
         token_in: _Address,
         token_out: _Address,
         amount_in: int,
-        max_hops: int = 3,
-        max_splits: int = 4,
+        max_hops: int | None = None,
+        max_splits: int | None = None,
         gas_price_wei: int | None = None,
         gas_model: _GasModel | None = None,
-        allow_fee_on_transfer: bool = False,
+        allow_fee_on_transfer: bool | None = None,
     ) -> SplitRoute: ...
     def arbitrage_cycles(
         self,
         start_token: _Address,
-        max_hops: int = 4,
+        max_hops: int | None = None,
         gas_price_wei: int | None = None,
         min_profit: int | None = None,
         gas_model: _GasModel | None = None,
-        allow_fee_on_transfer: bool = False,
+        allow_fee_on_transfer: bool | None = None,
     ) -> list[Cycle]: ...
     def arbitrage_after_update(
         self,
         pool_address: _Address,
-        max_hops: int = 3,
+        max_hops: int | None = None,
         gas_price_wei: int | None = None,
         min_profit: int | None = None,
         gas_model: _GasModel | None = None,
-        allow_fee_on_transfer: bool = False,
+        allow_fee_on_transfer: bool | None = None,
     ) -> list[Cycle]: ...
     def best_routes(
         self,
         queries: Iterable[tuple[_Address, _Address, int]],
-        max_hops: int = 3,
+        max_hops: int | None = None,
         gas_price_wei: int | None = None,
         gas_model: _GasModel | None = None,
-        allow_fee_on_transfer: bool = False,
+        allow_fee_on_transfer: bool | None = None,
     ) -> list[Route | None]: ...

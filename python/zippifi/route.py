@@ -16,7 +16,8 @@ checksummed; amounts are Python ints in raw token units.
 
 The search is exhaustive over simple paths, pruned only by bounds that never cut off the
 optimum, so ``best_route`` equals ``best_route_exhaustive`` (which simulates every path).
-No route raises :class:`~zippifi.errors.RouteNotFound`. The default gas model (gas units) is
+No route raises :class:`~zippifi.errors.RouteNotFound`. ``max_hops`` defaults to 3 (4 for
+``arbitrage_cycles``) and ``max_splits`` to 4 when left as None. The default gas model (gas units) is
 ``graph.gas_model``: ``base`` once per transaction, a hop term per pool type (``v2_hop``,
 ``v3_hop``, ``stable_hop``) and ``v3_tick`` per initialized V3 tick crossed; pass
 ``gas_model={...}`` to override any of them for one query, or assign ``graph.gas_model``.

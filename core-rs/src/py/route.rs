@@ -56,6 +56,43 @@ fn addr_arg(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Addr> {
     Ok(out)
 }
 
+/// An int argument in [lo, hi], `default` when None.
+fn count_arg(
+    obj: Option<&Bound<'_, PyAny>>,
+    name: &str,
+    default: usize,
+    lo: usize,
+    hi: usize,
+) -> PyResult<usize> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(default);
+    };
+    let v: i64 = int_arg(obj, name, "an int").map_err(|e| bad(e.to_string()))?;
+    if v < lo as i64 || v > hi as i64 {
+        return Err(bad(format!("{name}: must be in [{lo}, {hi}], got {v}")));
+    }
+    Ok(v as usize)
+}
+
+/// A bool argument (exactly True or False), `false` when None.
+fn flag_arg(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<bool> {
+    match obj.filter(|o| !o.is_none()) {
+        None => Ok(false),
+        Some(o) => o
+            .cast::<pyo3::types::PyBool>()
+            .map(|b| b.is_true())
+            .map_err(|_| {
+                bad(format!(
+                    "{name}: expected True or False, got {}",
+                    o.get_type()
+                        .name()
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
+                ))
+            }),
+    }
+}
+
 fn checksum(a: &Addr) -> String {
     Address(*a).to_checksum()
 }
@@ -329,12 +366,19 @@ impl PyPoolGraph {
 
     fn options(
         &self,
-        max_hops: usize,
+        max_hops: (Option<&Bound<'_, PyAny>>, usize),
         gas_price_wei: &Bound<'_, PyAny>,
         gas_model: Option<&Bound<'_, PyAny>>,
-        allow_fee_on_transfer: bool,
+        allow_fee_on_transfer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<RouteOptions> {
-        search::check_hops(max_hops).map_err(route_err)?;
+        let max_hops = count_arg(
+            max_hops.0,
+            "max_hops",
+            max_hops.1,
+            1,
+            search::MAX_HOPS_LIMIT,
+        )?;
+        let allow_fee_on_transfer = flag_arg(allow_fee_on_transfer, "allow_fee_on_transfer")?;
         Ok(RouteOptions {
             max_hops,
             gas_price: amount_arg(gas_price_wei, "gas_price_wei")?,
@@ -406,19 +450,20 @@ impl PyPoolGraph {
             .collect()
     }
 
-    #[pyo3(signature = (address, decimals=None, fee_on_transfer=false))]
+    #[pyo3(signature = (address, decimals=None, fee_on_transfer=None))]
     fn set_token(
         &mut self,
         address: &Bound<'_, PyAny>,
         decimals: Option<&Bound<'_, PyAny>>,
-        fee_on_transfer: bool,
+        fee_on_transfer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let a = addr_arg(address, "address")?;
         let d = decimals
             .filter(|o| !o.is_none())
             .map(|o| int_arg::<u8>(o, "decimals", "0 to 255").map_err(|e| bad(e.to_string())))
             .transpose()?;
-        self.graph.set_token(a, d, fee_on_transfer);
+        let fot = flag_arg(fee_on_transfer, "fee_on_transfer")?;
+        self.graph.set_token(a, d, fot);
         Ok(())
     }
 
@@ -633,7 +678,7 @@ impl PyPoolGraph {
         Ok(PyPoolGraph { graph })
     }
 
-    #[pyo3(signature = (token_in, token_out, amount_in, max_hops=3, gas_price_wei=None, gas_model=None, allow_fee_on_transfer=false))]
+    #[pyo3(signature = (token_in, token_out, amount_in, max_hops=None, gas_price_wei=None, gas_model=None, allow_fee_on_transfer=None))]
     #[allow(clippy::too_many_arguments)]
     fn best_route(
         &self,
@@ -641,10 +686,10 @@ impl PyPoolGraph {
         token_in: &Bound<'_, PyAny>,
         token_out: &Bound<'_, PyAny>,
         amount_in: &Bound<'_, PyAny>,
-        max_hops: usize,
+        max_hops: Option<&Bound<'_, PyAny>>,
         gas_price_wei: Option<&Bound<'_, PyAny>>,
         gas_model: Option<&Bound<'_, PyAny>>,
-        allow_fee_on_transfer: bool,
+        allow_fee_on_transfer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyRoute> {
         self.route_query(
             py,
@@ -661,7 +706,7 @@ impl PyPoolGraph {
 
     /// The same answer as `best_route`, by simulating every simple path (no pruning): the
     /// reference the tests and benchmarks hold the search to.
-    #[pyo3(signature = (token_in, token_out, amount_in, max_hops=3, gas_price_wei=None, gas_model=None, allow_fee_on_transfer=false))]
+    #[pyo3(signature = (token_in, token_out, amount_in, max_hops=None, gas_price_wei=None, gas_model=None, allow_fee_on_transfer=None))]
     #[allow(clippy::too_many_arguments)]
     fn best_route_exhaustive(
         &self,
@@ -669,10 +714,10 @@ impl PyPoolGraph {
         token_in: &Bound<'_, PyAny>,
         token_out: &Bound<'_, PyAny>,
         amount_in: &Bound<'_, PyAny>,
-        max_hops: usize,
+        max_hops: Option<&Bound<'_, PyAny>>,
         gas_price_wei: Option<&Bound<'_, PyAny>>,
         gas_model: Option<&Bound<'_, PyAny>>,
-        allow_fee_on_transfer: bool,
+        allow_fee_on_transfer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyRoute> {
         self.route_query(
             py,
@@ -687,7 +732,7 @@ impl PyPoolGraph {
         )
     }
 
-    #[pyo3(signature = (token_in, token_out, amount_out, max_hops=3, gas_price_wei=None, gas_model=None, allow_fee_on_transfer=false))]
+    #[pyo3(signature = (token_in, token_out, amount_out, max_hops=None, gas_price_wei=None, gas_model=None, allow_fee_on_transfer=None))]
     #[allow(clippy::too_many_arguments)]
     fn best_route_exact_out(
         &self,
@@ -695,10 +740,10 @@ impl PyPoolGraph {
         token_in: &Bound<'_, PyAny>,
         token_out: &Bound<'_, PyAny>,
         amount_out: &Bound<'_, PyAny>,
-        max_hops: usize,
+        max_hops: Option<&Bound<'_, PyAny>>,
         gas_price_wei: Option<&Bound<'_, PyAny>>,
         gas_model: Option<&Bound<'_, PyAny>>,
-        allow_fee_on_transfer: bool,
+        allow_fee_on_transfer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyRoute> {
         self.route_query(
             py,
@@ -713,7 +758,7 @@ impl PyPoolGraph {
         )
     }
 
-    #[pyo3(signature = (token_in, token_out, amount_in, max_hops=3, max_splits=4, gas_price_wei=None, gas_model=None, allow_fee_on_transfer=false))]
+    #[pyo3(signature = (token_in, token_out, amount_in, max_hops=None, max_splits=None, gas_price_wei=None, gas_model=None, allow_fee_on_transfer=None))]
     #[allow(clippy::too_many_arguments)]
     fn split_route(
         &self,
@@ -721,23 +766,19 @@ impl PyPoolGraph {
         token_in: &Bound<'_, PyAny>,
         token_out: &Bound<'_, PyAny>,
         amount_in: &Bound<'_, PyAny>,
-        max_hops: usize,
-        max_splits: usize,
+        max_hops: Option<&Bound<'_, PyAny>>,
+        max_splits: Option<&Bound<'_, PyAny>>,
         gas_price_wei: Option<&Bound<'_, PyAny>>,
         gas_model: Option<&Bound<'_, PyAny>>,
-        allow_fee_on_transfer: bool,
+        allow_fee_on_transfer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PySplitRoute> {
-        if !(1..=16).contains(&max_splits) {
-            return Err(bad(format!(
-                "max_splits: must be in [1, 16], got {max_splits}"
-            )));
-        }
+        let max_splits = count_arg(max_splits, "max_splits", 4, 1, 16)?;
         let src = self.token(token_in, "token_in")?;
         let dst = self.token(token_out, "token_out")?;
         let amount = amount_arg(amount_in, "amount_in")?;
         let zero = pyo3::types::PyInt::new(py, 0).into_any();
         let opts = self.options(
-            max_hops,
+            (max_hops, 3),
             gas_price_wei.unwrap_or(&zero),
             gas_model,
             allow_fee_on_transfer,
@@ -755,17 +796,17 @@ impl PyPoolGraph {
         Ok(PySplitRoute { routes, inner: s })
     }
 
-    #[pyo3(signature = (start_token, max_hops=4, gas_price_wei=None, min_profit=None, gas_model=None, allow_fee_on_transfer=false))]
+    #[pyo3(signature = (start_token, max_hops=None, gas_price_wei=None, min_profit=None, gas_model=None, allow_fee_on_transfer=None))]
     #[allow(clippy::too_many_arguments)]
     fn arbitrage_cycles(
         &self,
         py: Python<'_>,
         start_token: &Bound<'_, PyAny>,
-        max_hops: usize,
+        max_hops: Option<&Bound<'_, PyAny>>,
         gas_price_wei: Option<&Bound<'_, PyAny>>,
         min_profit: Option<&Bound<'_, PyAny>>,
         gas_model: Option<&Bound<'_, PyAny>>,
-        allow_fee_on_transfer: bool,
+        allow_fee_on_transfer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<PyCycle>> {
         let a = addr_arg(start_token, "start_token")?;
         let Some(start) = self.graph.token_id(&a) else {
@@ -773,7 +814,7 @@ impl PyPoolGraph {
         };
         let zero = pyo3::types::PyInt::new(py, 0).into_any();
         let opts = self.options(
-            max_hops,
+            (max_hops, 4),
             gas_price_wei.unwrap_or(&zero),
             gas_model,
             allow_fee_on_transfer,
@@ -784,17 +825,17 @@ impl PyPoolGraph {
         Ok(cycles.into_iter().map(|c| PyCycle::new(g, c)).collect())
     }
 
-    #[pyo3(signature = (pool_address, max_hops=3, gas_price_wei=None, min_profit=None, gas_model=None, allow_fee_on_transfer=false))]
+    #[pyo3(signature = (pool_address, max_hops=None, gas_price_wei=None, min_profit=None, gas_model=None, allow_fee_on_transfer=None))]
     #[allow(clippy::too_many_arguments)]
     fn arbitrage_after_update(
         &self,
         py: Python<'_>,
         pool_address: &Bound<'_, PyAny>,
-        max_hops: usize,
+        max_hops: Option<&Bound<'_, PyAny>>,
         gas_price_wei: Option<&Bound<'_, PyAny>>,
         min_profit: Option<&Bound<'_, PyAny>>,
         gas_model: Option<&Bound<'_, PyAny>>,
-        allow_fee_on_transfer: bool,
+        allow_fee_on_transfer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<PyCycle>> {
         let a = addr_arg(pool_address, "pool_address")?;
         let pool = self.graph.pool_id(&a).ok_or_else(|| {
@@ -805,7 +846,7 @@ impl PyPoolGraph {
         })?;
         let zero = pyo3::types::PyInt::new(py, 0).into_any();
         let opts = self.options(
-            max_hops,
+            (max_hops, 3),
             gas_price_wei.unwrap_or(&zero),
             gas_model,
             allow_fee_on_transfer,
@@ -819,19 +860,19 @@ impl PyPoolGraph {
     /// Many exact-input quotes in one call, spread over all cores with the GIL released:
     /// `queries` is a sequence of (token_in, token_out, amount_in); each answer is a Route, or
     /// None where no route exists.
-    #[pyo3(signature = (queries, max_hops=3, gas_price_wei=None, gas_model=None, allow_fee_on_transfer=false))]
+    #[pyo3(signature = (queries, max_hops=None, gas_price_wei=None, gas_model=None, allow_fee_on_transfer=None))]
     fn best_routes(
         &self,
         py: Python<'_>,
         queries: &Bound<'_, PyAny>,
-        max_hops: usize,
+        max_hops: Option<&Bound<'_, PyAny>>,
         gas_price_wei: Option<&Bound<'_, PyAny>>,
         gas_model: Option<&Bound<'_, PyAny>>,
-        allow_fee_on_transfer: bool,
+        allow_fee_on_transfer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<Option<PyRoute>>> {
         let zero = pyo3::types::PyInt::new(py, 0).into_any();
         let opts = self.options(
-            max_hops,
+            (max_hops, 3),
             gas_price_wei.unwrap_or(&zero),
             gas_model,
             allow_fee_on_transfer,
@@ -902,10 +943,10 @@ impl PyPoolGraph {
         token_in: &Bound<'_, PyAny>,
         token_out: &Bound<'_, PyAny>,
         amount: &Bound<'_, PyAny>,
-        max_hops: usize,
+        max_hops: Option<&Bound<'_, PyAny>>,
         gas_price_wei: Option<&Bound<'_, PyAny>>,
         gas_model: Option<&Bound<'_, PyAny>>,
-        allow_fee_on_transfer: bool,
+        allow_fee_on_transfer: Option<&Bound<'_, PyAny>>,
         mode: Mode,
     ) -> PyResult<PyRoute> {
         let name = match mode {
@@ -917,7 +958,7 @@ impl PyPoolGraph {
         let dst = self.token(token_out, "token_out")?;
         let zero = pyo3::types::PyInt::new(py, 0).into_any();
         let opts = self.options(
-            max_hops,
+            (max_hops, 3),
             gas_price_wei.unwrap_or(&zero),
             gas_model,
             allow_fee_on_transfer,

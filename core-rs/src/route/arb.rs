@@ -163,23 +163,27 @@ fn size(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmount)> {
             (x.saturating_sub(w).max(one), x.saturating_add(w))
         }
         None => {
-            // Double while the profit grows (tiny inputs may pay nothing yet): the optimum lies
-            // between half the best input seen and the first input past it.
+            // Double until the profit, once positive, falls: tiny inputs can round to flat or
+            // negative profits, so only a fall after a profit brackets the optimum.
             let mut x = one;
-            let mut prev = profit_at(graph, c, x);
-            note(x, &prev, &mut best);
-            loop {
+            let mut bracket = None;
+            for _ in 0..256 {
                 let Some(next_x) = x.checked_mul(U256::from(2u8)) else {
-                    break ((x >> 1usize).max(one), x);
+                    break;
                 };
                 let p = profit_at(graph, c, next_x);
                 note(next_x, &p, &mut best);
-                if prev.is_some() && !gt(&p, &prev) {
-                    break ((x >> 1usize).max(one), next_x);
+                let best_positive = best
+                    .as_ref()
+                    .is_some_and(|b| !b.1.negative && !b.1.magnitude.is_zero());
+                if best_positive && best.as_ref().is_some_and(|b| b.0 < next_x) {
+                    let b = best.as_ref().expect("checked").0;
+                    bracket = Some(((b >> 1usize).max(one), next_x));
+                    break;
                 }
-                prev = p;
                 x = next_x;
             }
+            bracket?
         }
     };
     // Ternary search over the concave exact profit; a failed leg (None) lies outside the range
@@ -217,6 +221,35 @@ fn size(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmount)> {
         let p = profit_at(graph, c, x);
         note(x, &p, &mut best);
         x += one;
+    }
+    // Integer rounding makes the profit ragged at the wei level: climb from the best input
+    // with shrinking steps until no neighbour pays more.
+    if let Some((mut bx, _)) = best {
+        let top = bx.bit_len().saturating_sub(6).min(63);
+        for k in (0..=top).rev() {
+            let step = U256::from(1u64) << k;
+            if step > bx {
+                continue;
+            }
+            loop {
+                let mut moved = false;
+                for cand in [bx.saturating_add(step), bx - step] {
+                    if cand.is_zero() {
+                        continue;
+                    }
+                    let p = profit_at(graph, c, cand);
+                    let before = best.as_ref().map(|b| b.0);
+                    note(cand, &p, &mut best);
+                    if best.as_ref().map(|b| b.0) != before {
+                        bx = cand;
+                        moved = true;
+                    }
+                }
+                if !moved {
+                    break;
+                }
+            }
+        }
     }
     best.filter(|(_, p)| !p.negative && !p.magnitude.is_zero())
 }
@@ -261,7 +294,7 @@ fn keep(cycles: Vec<Cycle>, min_profit: U256) -> Vec<Cycle> {
             !c.profit_net.negative && c.profit_net.magnitude >= min_profit.max(U256::from(1u8))
         })
         .collect();
-    kept.sort_by(|a, b| b.profit_net.magnitude.cmp(&a.profit_net.magnitude));
+    kept.sort_by_key(|c| std::cmp::Reverse(c.profit_net.magnitude));
     kept
 }
 

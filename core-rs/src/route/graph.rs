@@ -35,7 +35,17 @@ pub struct Edge {
 /// Read access to pool state: the graph itself, or an overlay of simulated changes on it.
 pub trait PoolView: Sync {
     fn pool(&self, id: u32) -> &Pool;
+    /// The graph itself when this view has no changes of its own (its derived data may then
+    /// be cached on the graph).
+    fn as_graph(&self) -> Option<&PoolGraph> {
+        None
+    }
 }
+
+/// Per-target search bounds (rate products and capacities by hops left), cached on the graph
+/// until its next change.
+pub type TargetBounds = Arc<(Vec<Vec<f64>>, Vec<Vec<f64>>)>;
+const BOUNDS_CACHE: usize = 64;
 
 /// The graph's mid prices of every token per wei of the wrapped native token, along the deepest
 /// path (the one whose shallowest pool holds the most, valued in native units) of up to
@@ -53,6 +63,7 @@ pub struct PoolGraph {
     wrapped_native: Option<u32>,
     gas_model: GasModel,
     native_prices: Mutex<Option<Arc<Vec<f64>>>>,
+    target_bounds: Mutex<HashMap<(u32, usize), TargetBounds>>,
 }
 
 impl Clone for PoolGraph {
@@ -67,6 +78,7 @@ impl Clone for PoolGraph {
             wrapped_native: self.wrapped_native,
             gas_model: self.gas_model,
             native_prices: Mutex::new(None),
+            target_bounds: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -76,6 +88,9 @@ impl PoolView for PoolGraph {
         self.pools[id as usize]
             .as_ref()
             .expect("adjacency only names live pools")
+    }
+    fn as_graph(&self) -> Option<&PoolGraph> {
+        Some(self)
     }
 }
 
@@ -161,6 +176,34 @@ impl PoolGraph {
             .native_prices
             .get_mut()
             .unwrap_or_else(|e| e.into_inner()) = None;
+        self.target_bounds
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// The cached bounds for (target, hops), computed by `make` on a miss.
+    pub fn target_bounds(
+        &self,
+        target: u32,
+        max_r: usize,
+        make: impl FnOnce() -> (Vec<Vec<f64>>, Vec<Vec<f64>>),
+    ) -> TargetBounds {
+        if let Some(b) = self
+            .target_bounds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&(target, max_r))
+        {
+            return Arc::clone(b);
+        }
+        let b = Arc::new(make());
+        let mut cache = self.target_bounds.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= BOUNDS_CACHE {
+            cache.clear();
+        }
+        cache.insert((target, max_r), Arc::clone(&b));
+        b
     }
 
     /// Sets a token's decimals and fee-on-transfer flag (adding the token if new).
@@ -438,7 +481,7 @@ impl PoolGraph {
                 for e in &self.adjacency[t as usize] {
                     let pool = self.pool(e.pool);
                     let rate = pool.mid_rate(e.i as usize, e.j as usize);
-                    if !(rate > 0.0) || !rate.is_finite() {
+                    if rate.is_nan() || rate <= 0.0 || !rate.is_finite() {
                         continue;
                     }
                     // The pool's depth on t's side, valued in native units.

@@ -7,6 +7,7 @@ pub mod arb;
 pub mod error;
 pub mod gas;
 pub mod graph;
+mod layered;
 pub mod persist;
 pub mod pool;
 pub mod search;

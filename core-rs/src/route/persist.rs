@@ -150,8 +150,14 @@ pub fn from_bytes(bytes: &[u8]) -> RouteResult<PoolGraph> {
             "data: snapshot format version {version}, this build reads version {VERSION}"
         )));
     }
-    let s: Snapshot = postcard::from_bytes(&bytes[6..])
+    let (s, rest): (Snapshot, &[u8]) = postcard::take_from_bytes(&bytes[6..])
         .map_err(|e| corrupt(format!("data: snapshot does not decode: {e}")))?;
+    if !rest.is_empty() {
+        return Err(corrupt(format!(
+            "data: {} unexpected bytes after the snapshot",
+            rest.len()
+        )));
+    }
     let mut g = PoolGraph::new(s.wrapped_native);
     let [base, v2_hop, v3_hop, v3_tick, stable_hop] = s.gas_model;
     g.set_gas_model(GasModel {

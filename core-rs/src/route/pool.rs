@@ -42,6 +42,16 @@ pub struct Pool {
     pub tokens: Vec<u32>,
     pub kind: PoolKind,
     pub rate_ub: Vec<f64>,
+    /// Per direction: an upper bound of what the pool can pay out, whatever the input.
+    pub cap_out: Vec<f64>,
+    /// Per direction: an input the pool surely absorbs whole (a lower bound of its capacity);
+    /// any input up to it makes a valid leg, which lets the search compare amounts safely.
+    pub cap_in: Vec<f64>,
+    /// Per direction: an input beyond which the pool surely cannot absorb the whole input (V3
+    /// liquidity runs out first); infinite for other pools.
+    pub cap_in_max: Vec<f64>,
+    /// Per direction: initialized V3 ticks a swap could cross (0 for other pools).
+    pub ticks_ahead: Vec<u32>,
 }
 
 /// Rounding slack on the float bounds: a bound must never fall below a true exact output.
@@ -85,6 +95,10 @@ impl Pool {
             tokens,
             kind,
             rate_ub: vec![0.0; n * n],
+            cap_out: vec![0.0; n * n],
+            cap_in: vec![0.0; n * n],
+            cap_in_max: vec![f64::INFINITY; n * n],
+            ticks_ahead: vec![0; n * n],
         };
         pool.refresh_rates();
         pool
@@ -106,7 +120,39 @@ impl Pool {
             for j in 0..n {
                 let d = i * n + j;
                 self.rate_ub[d] = if i == j { 0.0 } else { self.spot_rate(i, j) };
+                let (cap_in, cap_out, ticks) = if i == j {
+                    (0.0, 0.0, 0)
+                } else {
+                    self.capacity(i, j)
+                };
+                self.cap_in_max[d] = match &self.kind {
+                    PoolKind::V3(_) if i != j => {
+                        // capacity() scaled the float estimate down by 1e-6 and a few units.
+                        (cap_in + 4.0 * (ticks as f64 + 1.0)) * (1.0 + 4e-6) + 8.0
+                    }
+                    _ => f64::INFINITY,
+                };
+                self.cap_in[d] = cap_in;
+                self.cap_out[d] = cap_out;
+                self.ticks_ahead[d] = ticks;
             }
+        }
+    }
+
+    /// (input surely absorbed, most output, ticks ahead) for direction i -> j.
+    fn capacity(&self, i: usize, j: usize) -> (f64, f64, u32) {
+        match &self.kind {
+            PoolKind::V2 { reserves, .. } => {
+                // getAmountOut overflows once amount_in * 1e4 * reserve_out passes 2**256.
+                let r_out = to_f64(reserves[j]).max(1.0);
+                (1.1e77 / (1e4 * r_out), r_out, 0)
+            }
+            PoolKind::Stable { balances, .. } => {
+                // get_dy stays in range far beyond any real trade; outputs never exceed the
+                // balance.
+                (to_f64(balances[i]).max(1.0) * 1e12, to_f64(balances[j]), 0)
+            }
+            PoolKind::V3(p) => v3_capacity(p, i == 0),
         }
     }
 
@@ -192,7 +238,7 @@ impl Pool {
     }
 
     /// dy/dx of the StableSwap invariant at the current balances (coin j per coin i, raw units).
-    /// With F = A n^n S + D^(n+1) / (n^n P) - A D n^n - D, the marginal rate is dF/dx_i / dF/dx_j
+    /// With F = Ann S + D - Ann D - D^(n+1) / (n^n P), the marginal rate is dF/dx_i / dF/dx_j
     /// on rate-normalised balances.
     fn stable_marginal(&self, i: usize, j: usize) -> Option<f64> {
         let PoolKind::Stable {
@@ -219,12 +265,17 @@ impl Pool {
             xp_u[k] = balances[k].checked_mul(r)? / U256::from(stable::PRECISION);
         }
         let d = to_f64(stable::get_d(&xp_u[..n], *amp).ok()?);
-        let a = to_f64(*amp) / stable::A_PRECISION as f64;
+        // The template's Ann = amp * n (its stored A already carries n**(n-1)).
+        let ann = to_f64(*amp) / stable::A_PRECISION as f64 * n as f64;
         let nn = (n as f64).powi(n as i32);
         // D^(n+1) / (n^n P) computed in logs: the powers overflow f64 for 18-decimal balances.
         let log_term = (n as f64 + 1.0) * d.ln() - nn.ln() - xp.iter().map(|x| x.ln()).sum::<f64>();
-        let partial = |k: usize| a * nn + (log_term - xp[k].ln()).exp();
+        // dF/dx_k of F = Ann S + D - Ann D - D^(n+1)/(n^n P).
+        let partial = |k: usize| ann + (log_term - xp[k].ln()).exp();
         let m = partial(i) / partial(j);
+        if !(m.is_finite() && m > 0.0) {
+            return None;
+        }
         // Raw units: dy_raw/dx_raw = m * rate_i / rate_j.
         Some(m * rate(i) / rate(j))
     }
@@ -232,6 +283,11 @@ impl Pool {
     /// Exact-input leg from coin i to coin j. None where the pool cannot take the whole input
     /// (a V3 pool would stop at its price limit with input left), reverts, or pays nothing.
     pub fn quote_in(&self, i: usize, j: usize, amount_in: U256) -> Option<Leg> {
+        // A V3 input past the pool's liquidity would walk the bitmap to the price limit only
+        // to fail: refuse it up front.
+        if to_f64(amount_in) > self.cap_in_max[self.direction(i, j)] {
+            return None;
+        }
         let (out, ticks) = match &self.kind {
             PoolKind::V2 { reserves, fee_bps } => (
                 v2::amount_out(amount_in, reserves[i], reserves[j], *fee_bps).ok()?,
@@ -370,6 +426,63 @@ impl Pool {
         }
         self.refresh_rates();
     }
+}
+
+/// sqrt(1.0001^tick), the f64 price the capacity bounds use.
+fn sqrt_at(tick: i32) -> f64 {
+    (tick as f64 * 0.000_049_998_750_062_496_09).exp() // ln(1.0001) / 2
+}
+
+/// A V3 pool's capacity in one direction, walking its ranges in f64: the input that moves the
+/// price through every range with liquidity (scaled down a little: surely absorbed), the
+/// output those ranges hold (scaled up: never exceeded), and the initialized ticks ahead.
+fn v3_capacity(p: &V3Pool, zero_for_one: bool) -> (f64, f64, u32) {
+    use crate::amm::v3::{MAX_TICK, MIN_TICK};
+    let fee = 1.0 - p.fee() as f64 / 1e6;
+    let mut l = p.liquidity() as f64;
+    let mut s = to_f64(p.sqrt_price_x96()) / 2f64.powi(96);
+    let (mut amount_in, mut amount_out, mut ticks) = (0.0f64, 0.0f64, 0u32);
+    let segment = |l: f64, from: f64, to: f64, ai: &mut f64, ao: &mut f64| {
+        if l <= 0.0 {
+            return;
+        }
+        let (lo, hi) = if from < to { (from, to) } else { (to, from) };
+        let d0 = l * (1.0 / lo - 1.0 / hi);
+        let d1 = l * (hi - lo);
+        if zero_for_one {
+            *ai += d0 / fee;
+            *ao += d1;
+        } else {
+            *ai += d1 / fee;
+            *ao += d0;
+        }
+    };
+    if zero_for_one {
+        for (&t, &net) in p.ticks().range(..=p.tick()).rev() {
+            let next = sqrt_at(t);
+            segment(l, s, next, &mut amount_in, &mut amount_out);
+            s = next;
+            l -= net as f64;
+            ticks += 1;
+        }
+        segment(l, s, sqrt_at(MIN_TICK), &mut amount_in, &mut amount_out);
+    } else {
+        for (&t, &net) in p.ticks().range(p.tick() + 1..) {
+            let next = sqrt_at(t);
+            segment(l, s, next, &mut amount_in, &mut amount_out);
+            s = next;
+            l += net as f64;
+            ticks += 1;
+        }
+        segment(l, s, sqrt_at(MAX_TICK), &mut amount_in, &mut amount_out);
+    }
+    // Integer rounding costs the swap a few wei per step: keep well clear of it.
+    let rounding = 4.0 * (ticks as f64 + 1.0);
+    (
+        (amount_in * (1.0 - 1e-6) - rounding).max(0.0),
+        amount_out * (1.0 + 1e-6) + rounding,
+        ticks,
+    )
 }
 
 /// Validates a V3 tick map update and applies it: `Some(delta)` adds to liquidityNet (the tick

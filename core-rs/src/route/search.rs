@@ -233,7 +233,11 @@ impl<V: PoolView> Search<'_, V> {
                 }
                 self.bounds[remaining][u as usize]
             };
-            if rest <= 0.0 || self.tokens.contains(&u) || self.blocked(u) {
+            if rest <= 0.0
+                || self.tokens.contains(&u)
+                || self.pools.contains(&e.pool)
+                || self.blocked(u)
+            {
                 continue;
             }
             let pool = view.pool(e.pool);
@@ -294,7 +298,13 @@ fn endpoints(graph: &PoolGraph, src: u32, dst: u32, opts: &RouteOptions) -> Rout
     Ok(())
 }
 
-fn not_found(graph: &PoolGraph, src: u32, dst: u32, max_hops: usize, what: &str) -> RouteError {
+pub(crate) fn not_found(
+    graph: &PoolGraph,
+    src: u32,
+    dst: u32,
+    max_hops: usize,
+    what: &str,
+) -> RouteError {
     let name = |t: u32| crate::sign::address::Address(graph.token(t).address).to_checksum();
     RouteError::NotFound(format!(
         "no route from {} to {} within {max_hops} hops {what}",
@@ -320,6 +330,9 @@ pub fn best_route_in<V: PoolView>(
         return Err(RouteError::InvalidInput(
             "amount_in: must be positive".into(),
         ));
+    }
+    if prune {
+        return super::layered::best_route_layered(graph, view, src, dst, amount_in, opts);
     }
     let gas = pricing(graph, dst, opts);
     let bounds = rate_bounds(graph, view, dst, opts.max_hops - 1, false);
@@ -370,6 +383,7 @@ pub fn simulate_path<V: PoolView>(
 }
 
 /// Builds a [`Route`] from a path and its simulated legs, priced with `gas`.
+#[allow(clippy::too_many_arguments)]
 pub fn route_from_legs<V: PoolView>(
     view: &V,
     src: u32,
@@ -402,6 +416,9 @@ pub fn route_from_legs<V: PoolView>(
     }
 }
 
+/// A found exact-output path, output first: pools, directions, tokens, amounts, ticks, gas.
+type OutPath = (Vec<u32>, Vec<(u8, u8)>, Vec<u32>, Vec<U256>, Vec<u32>, u64);
+
 struct SearchOut<'a, V: PoolView> {
     graph: &'a PoolGraph,
     view: &'a V,
@@ -417,7 +434,7 @@ struct SearchOut<'a, V: PoolView> {
     tokens: Vec<u32>,
     amounts: Vec<U256>,
     ticks: Vec<u32>,
-    best: Option<(Vec<u32>, Vec<(u8, u8)>, Vec<u32>, Vec<U256>, Vec<u32>, u64)>,
+    best: Option<OutPath>,
     best_cost: Option<U256>,
     best_cost_f64: f64,
 }
@@ -441,6 +458,7 @@ impl<V: PoolView> SearchOut<'_, V> {
             };
             if rest <= 0.0
                 || self.tokens.contains(&u)
+                || self.pools.contains(&e.pool)
                 || (!self.allow_fot && graph.token(u).fee_on_transfer)
             {
                 continue;

@@ -19,6 +19,108 @@ use crate::amm::SignedAmount;
 
 /// Slices of the input the greedy pass hands out.
 const SLICES: u64 = 32;
+/// Candidate paths the first greedy pass may collect beyond max_splits.
+const EXTRA_CANDIDATES: usize = 3;
+
+/// Every k-subset of 0..n, as index lists.
+fn combinations(n: usize, k: usize) -> Vec<Vec<usize>> {
+    fn go(start: usize, n: usize, k: usize, cur: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+        if cur.len() == k {
+            out.push(cur.clone());
+            return;
+        }
+        for i in start..n {
+            cur.push(i);
+            go(i + 1, n, k, cur, out);
+            cur.pop();
+        }
+    }
+    let mut out = Vec::new();
+    go(0, n, k, &mut Vec::new(), &mut out);
+    out
+}
+
+/// Hands the input out in slices, each to the path that pays most for it at the state the
+/// earlier slices left: an existing path, or (while fewer than `max_paths` are in use, and
+/// unless `only` restricts the choice) the best new route, which pays its own hops' gas.
+#[allow(clippy::too_many_arguments)]
+fn greedy(
+    graph: &PoolGraph,
+    src: u32,
+    dst: u32,
+    amount_in: U256,
+    opts: &RouteOptions,
+    gas: &GasPricing,
+    max_paths: usize,
+    only: Option<&[Path]>,
+) -> (Vec<Path>, Vec<U256>) {
+    let slices = U256::from(SLICES).min(amount_in);
+    let slice = amount_in / slices;
+    let remainder = amount_in - slice * slices;
+    let mut paths: Vec<Path> = only.map(|o| o.to_vec()).unwrap_or_default();
+    let mut used = vec![false; paths.len()];
+    let mut alloc: Vec<U256> = vec![U256::ZERO; paths.len()];
+    let mut overlay = Overlay::new(graph);
+    for k in 0..slices.as_limbs()[0] {
+        let amount = if k == 0 { slice + remainder } else { slice };
+        let mut choice: Option<(usize, Vec<super::pool::Leg>, SignedAmount)> = None;
+        for (idx, p) in paths.iter().enumerate() {
+            if let Some(legs) = simulate_path(&overlay, &p.pools, &p.dirs, amount) {
+                let r = route_from_legs(
+                    &overlay, src, &p.tokens, &p.pools, &p.dirs, &legs, gas, false,
+                );
+                // A path not used yet still has its hops' gas to pay.
+                let value = if used[idx] {
+                    SignedAmount::positive(r.amount_out())
+                } else {
+                    net(r.amount_out(), gas.cost(r.gas_estimate))
+                };
+                if choice
+                    .as_ref()
+                    .is_none_or(|c| signed_cmp(&value, &c.2) == std::cmp::Ordering::Greater)
+                {
+                    choice = Some((idx, legs, value));
+                }
+            }
+        }
+        if only.is_none() && paths.len() < max_paths {
+            if let Ok(r) = best_route_in(graph, &overlay, src, dst, amount, opts, true) {
+                let p = Path::of(&r);
+                if !paths.contains(&p) {
+                    let value = net(r.amount_out(), gas.cost(r.gas_estimate - gas.model.base));
+                    if choice
+                        .as_ref()
+                        .is_none_or(|c| signed_cmp(&value, &c.2) == std::cmp::Ordering::Greater)
+                    {
+                        let legs = simulate_path(&overlay, &p.pools, &p.dirs, amount)
+                            .expect("the route was just simulated at this state");
+                        paths.push(p);
+                        used.push(false);
+                        alloc.push(U256::ZERO);
+                        choice = Some((paths.len() - 1, legs, value));
+                    }
+                }
+            }
+        }
+        let Some((idx, legs, _)) = choice else {
+            break;
+        };
+        for (h, leg) in legs.iter().enumerate() {
+            let (i, j) = paths[idx].dirs[h];
+            overlay.apply_leg(paths[idx].pools[h], i as usize, j as usize, leg);
+        }
+        used[idx] = true;
+        alloc[idx] += amount;
+    }
+    // Slices no path could take stay with the largest allocation.
+    let placed = alloc.iter().fold(U256::ZERO, |a, b| a + *b);
+    if placed < amount_in {
+        if let Some(k) = (0..alloc.len()).max_by_key(|&k| alloc[k]) {
+            alloc[k] += amount_in - placed;
+        }
+    }
+    (paths, alloc)
+}
 /// How many times the refinement halves its step.
 const REFINE_LEVELS: usize = 8;
 
@@ -114,74 +216,49 @@ pub fn split_route(
         return Ok(single_split);
     }
 
-    // Greedy water-filling over slices.
+    // Greedy water-filling finds candidate paths (a few more than may be kept); when there
+    // are too many, every subset of max_splits is re-filled and the best one kept, so a path
+    // taken early is not locked in once a better one opens up.
     let slices = U256::from(SLICES).min(amount_in);
     let slice = amount_in / slices;
-    let remainder = amount_in - slice * slices;
-    let mut paths: Vec<Path> = Vec::new();
-    let mut alloc: Vec<U256> = Vec::new();
-    let mut overlay = Overlay::new(graph);
-    let n_slices = slices.as_limbs()[0];
-    for k in 0..n_slices {
-        let amount = if k == 0 { slice + remainder } else { slice };
-        // Best existing path for this slice (its gas is already paid).
-        let mut choice: Option<(usize, Route, SignedAmount)> = None;
-        for (idx, p) in paths.iter().enumerate() {
-            if let Some(legs) = simulate_path(&overlay, &p.pools, &p.dirs, amount) {
-                let r = route_from_legs(
-                    &overlay, src, &p.tokens, &p.pools, &p.dirs, &legs, &gas, false,
-                );
-                let value = SignedAmount::positive(r.amount_out());
-                if choice
-                    .as_ref()
-                    .is_none_or(|c| signed_cmp(&value, &c.2) == std::cmp::Ordering::Greater)
-                {
-                    choice = Some((idx, r, value));
+    let (candidates, first_alloc) = greedy(
+        graph,
+        src,
+        dst,
+        amount_in,
+        opts,
+        &gas,
+        max_splits + EXTRA_CANDIDATES,
+        None,
+    );
+    let (mut paths, mut alloc) = if candidates.len() <= max_splits {
+        (candidates, first_alloc)
+    } else {
+        let mut best_pick: Option<(SplitRoute, Vec<Path>, Vec<U256>)> = None;
+        for subset in combinations(candidates.len(), max_splits) {
+            let chosen: Vec<Path> = subset.iter().map(|&k| candidates[k].clone()).collect();
+            let (p, a) = greedy(
+                graph,
+                src,
+                dst,
+                amount_in,
+                opts,
+                &gas,
+                max_splits,
+                Some(&chosen),
+            );
+            if let Some(s) = evaluate(graph, src, &p, &a, &gas) {
+                if best_pick.as_ref().is_none_or(|b| better(&s, &b.0)) {
+                    best_pick = Some((s, p, a));
                 }
             }
         }
-        if paths.len() < max_splits {
-            if let Ok(r) = best_route_in(graph, &overlay, src, dst, amount, opts, true) {
-                let p = Path::of(&r);
-                let known = paths.iter().position(|q| *q == p);
-                // A new path pays its hops' gas (the base is paid once for the whole split).
-                let value = match known {
-                    Some(_) => SignedAmount::positive(r.amount_out()),
-                    None => net(r.amount_out(), gas.cost(r.gas_estimate - gas.model.base)),
-                };
-                if choice
-                    .as_ref()
-                    .is_none_or(|c| signed_cmp(&value, &c.2) == std::cmp::Ordering::Greater)
-                {
-                    let idx = match known {
-                        Some(i) => i,
-                        None => {
-                            paths.push(p);
-                            alloc.push(U256::ZERO);
-                            paths.len() - 1
-                        }
-                    };
-                    choice = Some((idx, r, value));
-                }
-            }
+        match best_pick {
+            Some((_, p, a)) => (p, a),
+            None => return Ok(single_split),
         }
-        let Some((idx, r, _)) = choice else {
-            break;
-        };
-        let legs = simulate_path(&overlay, &r.pools, &r.directions, amount)
-            .expect("the chosen path was just simulated at this state");
-        for (h, leg) in legs.iter().enumerate() {
-            let (i, j) = r.directions[h];
-            overlay.apply_leg(r.pools[h], i as usize, j as usize, leg);
-        }
-        alloc[idx] += amount;
-    }
-    // Slices that found no path stay with the first path.
-    let placed = alloc.iter().fold(U256::ZERO, |a, b| a + *b);
-    if placed < amount_in && !alloc.is_empty() {
-        alloc[0] += amount_in - placed;
-    }
-    // Drop paths that got nothing (found, then outbid).
+    };
+    // Drop paths that got nothing.
     let mut k = 0;
     while k < paths.len() {
         if alloc[k].is_zero() {

@@ -236,3 +236,54 @@ fn v2_triangle_cycle_is_sized_at_the_exact_optimum() {
         assert!(profit(cyc.amount_in - d).unwrap_or(U256::ZERO) <= best);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// The float bounds the search prunes with never undercut an exact leg.
+    #[test]
+    fn pool_bounds_hold((n, specs) in specs(), amount_e in 0u32..26, mantissa in 1u64..1000) {
+        let g = build(n, &specs);
+        let x = U256::from(mantissa) * U256::from(10u64).pow(U256::from(amount_e));
+        for (_, p) in g.pools() {
+            for i in 0..p.tokens.len() {
+                for j in 0..p.tokens.len() {
+                    if i == j {
+                        continue;
+                    }
+                    let d = p.direction(i, j);
+                    if let Some(leg) = p.quote_in(i, j, x) {
+                        let out = super::pool::to_f64(leg.amount_out);
+                        // Integer rounding (StableSwap's get_y converges to within 1) may add two units.
+                        prop_assert!(out <= super::pool::to_f64(x) * p.rate_ub[d] + 2.0, "rate bound {} < {}", p.rate_ub[d], out);
+                        prop_assert!(out <= p.cap_out[d], "cap_out {} < {}", p.cap_out[d], out);
+                    } else {
+                        // A failed leg means the input exceeds what the pool surely absorbs.
+                        prop_assert!(super::pool::to_f64(x) > p.cap_in[d] || out_is_zero(p, i, j, x), "cap_in {} but {} failed", p.cap_in[d], x);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Tiny inputs can pay nothing (and so are not a leg) without exceeding any capacity.
+fn out_is_zero(p: &super::pool::Pool, i: usize, j: usize, x: U256) -> bool {
+    let _ = (i, j);
+    match &p.kind {
+        super::pool::PoolKind::V2 { reserves, fee_bps } => {
+            crate::amm::v2::amount_out(x, reserves[i], reserves[j], *fee_bps)
+                .is_ok_and(|y| y.is_zero())
+        }
+        super::pool::PoolKind::V3(v) => v
+            .swap(i == 0, crate::amm::SignedAmount::positive(x), None)
+            .is_ok_and(|r| {
+                if i == 0 {
+                    r.amount1.magnitude.is_zero()
+                } else {
+                    r.amount0.magnitude.is_zero()
+                }
+            }),
+        super::pool::PoolKind::Stable { .. } => true,
+    }
+}
