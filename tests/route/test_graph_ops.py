@@ -133,7 +133,7 @@ def test_incremental_updates_equal_a_rebuilt_graph() -> None:
         update_v2_reserves=5,
         update_v3_state=5,
         update_v3_ticks=3,
-        update_v3_position=5,
+        update_v3_position=2,
         update_stable_balances=3,
         remove_pool=5,
     )

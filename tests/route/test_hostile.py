@@ -210,7 +210,7 @@ def test_bad_arguments_are_named_and_change_nothing(
         ("max_hops", lambda g: g.best_route(A, B, 10, max_hops=2.0)),
         ("max_hops", lambda g: g.best_route(A, B, 10, max_hops="3")),
         ("max_splits", lambda g: g.split_route(A, B, 10, max_splits=-1)),
-        ("max_splits", lambda g: g.split_route(A, B, 10, max_splits=None)),
+        ("max_splits", lambda g: g.split_route(A, B, 10, max_splits="4")),
         ("allow_fee_on_transfer", lambda g: g.best_route(A, B, 10, allow_fee_on_transfer="no")),
         ("fee_on_transfer", lambda g: g.set_token(A, 18, fee_on_transfer="yes")),
     ],

@@ -163,26 +163,37 @@ fn size(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmount)> {
             (x.saturating_sub(w).max(one), x.saturating_add(w))
         }
         None => {
-            // Double until the profit, once positive, falls: tiny inputs can round to flat or
-            // negative profits, so only a fall after a profit brackets the optimum.
+            // Try every power of two (rounding makes dust profits ragged, so no early stop on a
+            // small dip) until legs fail or, after a profit, the cycle loses a quarter of its input: past the
+            // optimum for good. The best power of two brackets the optimum of the concave profit.
             let mut x = one;
-            let mut bracket = None;
+            let mut seen_some = false;
             for _ in 0..256 {
                 let Some(next_x) = x.checked_mul(U256::from(2u8)) else {
                     break;
                 };
                 let p = profit_at(graph, c, next_x);
                 note(next_x, &p, &mut best);
-                let best_positive = best
+                let profited = best
                     .as_ref()
                     .is_some_and(|b| !b.1.negative && !b.1.magnitude.is_zero());
-                if best_positive && best.as_ref().is_some_and(|b| b.0 < next_x) {
-                    let b = best.as_ref().expect("checked").0;
-                    bracket = Some(((b >> 1usize).max(one), next_x));
-                    break;
+                match &p {
+                    None if seen_some => break,
+                    Some(q) if profited && q.negative && q.magnitude > (next_x >> 2usize) => break,
+                    Some(_) => seen_some = true,
+                    None => {}
                 }
                 x = next_x;
             }
+            let bracket = best
+                .as_ref()
+                .filter(|b| !b.1.negative && !b.1.magnitude.is_zero())
+                .map(|b| {
+                    (
+                        (b.0 >> 1usize).max(one),
+                        b.0.saturating_mul(U256::from(2u8)),
+                    )
+                });
             bracket?
         }
     };
