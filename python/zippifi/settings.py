@@ -102,8 +102,36 @@ class AnomalySettings(BaseModel):
     liquidity_drop_fraction: float = Field(default=0.5, gt=0, lt=1)
 
 
+class ArbitrageSettings(BaseModel):
+    """The arbitrage scanner (zippifi.market.arbitrage): which cycles it reports."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # pools per cycle (2..max_hops)
+    max_hops: int = Field(default=3, ge=2, le=6)
+    # least profit net of gas, in raw units of the cycle's start token
+    min_profit: int = Field(default=1, ge=1)
+    # per start token (address -> raw units), overriding min_profit for that token
+    min_profit_by_token: dict[str, int] = {}
+    # gas price (wei) the verdicts are net of until the caller sets a live one; gas is valued
+    # through the graph's wrapped native token (a graph without one prices gas at 0)
+    gas_price_wei: int = Field(default=0, ge=0)
+
+    @field_validator("min_profit_by_token")
+    @classmethod
+    def _positive(cls, value: dict[str, int]) -> dict[str, int]:
+        for token, amount in value.items():
+            body = token.removeprefix("0x")
+            if len(body) != 40 or not token.startswith("0x"):
+                raise ValueError(f"{token!r} is not a 0x-prefixed 20-byte hex address")
+            int(body, 16)
+            if amount < 1:
+                raise ValueError(f"min profit of {token} must be >= 1, got {amount}")
+        return value
+
+
 class MarketSettings(BaseModel):
-    """Market monitor: the Binance depth feed, source staleness, candles, anomalies."""
+    """Market monitor: the Binance depth feed, source staleness, candles, anomalies, arbitrage."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -121,6 +149,7 @@ class MarketSettings(BaseModel):
     oracle_heartbeat_s: float = Field(default=3600.0, gt=0)
     candle_intervals_s: list[int] = Field(default=[1, 60, 300, 3600], min_length=1)
     anomaly: AnomalySettings = AnomalySettings()
+    arbitrage: ArbitrageSettings = ArbitrageSettings()
 
     @field_validator("depth_speed_ms")
     @classmethod

@@ -1,0 +1,691 @@
+"""Uniswap V2 and V3 pools: found from their factories' events, kept current from their own, and
+mirrored into a :class:`~zippifi.route.PoolGraph` one change at a time.
+
+:class:`PoolSync` runs one :class:`~zippifi.chain.logs.LogFollower` (its cursor in the store)
+over the factories and every pool found so far, on the topics that matter:
+
+* factories: ``PairCreated`` (V2) and ``PoolCreated`` (V3) -- a new pool is read in full at the
+  end block of the batch that announced it, with batched ``eth_call``\\ s
+  (:mod:`zippifi.market.batch_calls`): ``getReserves()`` for a pair; ``slot0()``, ``liquidity()``,
+  every ``tickBitmap`` word of the pool's tick range, and ``ticks(t)`` of every initialized tick
+  for a V3 pool. The follower's address filter then grows to include it.
+* V2 pairs: ``Sync`` (every Mint, Burn, Swap and sync() ends with one: it carries the reserves).
+* V3 pools: ``Initialize``, ``Swap`` (the price, tick and active liquidity after it), ``Mint``
+  and ``Burn`` (liquidityGross/liquidityNet of the two ticks, and the active liquidity when the
+  position spans the current tick), applied as ``UniswapV3Pool._modifyPosition`` does. The sync
+  keeps each tick's liquidityGross, so a tick leaves the map exactly when the contract clears its
+  bitmap bit, including ticks whose liquidityNet is 0.
+
+Reorgs: when the follower reports a rewind, pools created above the fork are dropped (the
+batch's logs rediscover them if they are on the new branch too), and every pool touched by a
+removed log is read afresh at the batch's end block, its logs in the batch skipped (the fresh
+read already includes them). When the removed logs are not known (the follower forgot them,
+or the rewind is deeper than it remembers) every pool is read afresh. A pool whose event cannot
+be applied (state out of step with the chain) is read afresh the same way instead of failing
+the batch.
+
+Units are those of the AMM kernels: raw token units, sqrtPriceX96, raw liquidity, tick indices;
+V2 fees in basis points (``Factory.fee_bps``), V3 fees in hundredths of a bip. After a restart
+:meth:`PoolSync.start` rediscovers the pools from the factories' logs up to the cursor and reads
+them at the cursor's block, so the graph and the cursor agree again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Literal, cast
+
+from eth_typing import ChecksumAddress
+
+from zippifi.chain.adapter import ChainAdapter
+from zippifi.chain.logs import REMEMBER_BLOCKS, LogBatch, LogFollower
+from zippifi.chain.types import LogRecord
+from zippifi.errors import (
+    InvalidInputError,
+    MalformedMarketDataError,
+    MarketDataError,
+    ZippiError,
+)
+from zippifi.log import get_logger
+from zippifi.market.batch_calls import DEFAULT_MAX_BATCH, EthCall, call_many
+from zippifi.route import PoolGraph
+from zippifi.sign import keccak256, to_checksum_address
+from zippifi.store.repositories.cursors import CursorRepository
+from zippifi.store.repositories.market import MarketRepository, PoolSnapshot
+
+log = get_logger(__name__)
+
+# event topics
+PAIR_CREATED = keccak256(b"PairCreated(address,address,address,uint256)")
+POOL_CREATED = keccak256(b"PoolCreated(address,address,uint24,int24,address)")
+V2_SYNC = keccak256(b"Sync(uint112,uint112)")
+V3_INITIALIZE = keccak256(b"Initialize(uint160,int24)")
+V3_SWAP = keccak256(b"Swap(address,address,int256,int256,uint160,uint128,int24)")
+V3_MINT = keccak256(b"Mint(address,address,int24,int24,uint128,uint256,uint256)")
+V3_BURN = keccak256(b"Burn(address,int24,int24,uint128,uint256,uint256)")
+TOPICS = (PAIR_CREATED, POOL_CREATED, V2_SYNC, V3_INITIALIZE, V3_SWAP, V3_MINT, V3_BURN)
+
+# view functions
+GET_RESERVES = keccak256(b"getReserves()")[:4]
+SLOT0 = keccak256(b"slot0()")[:4]
+LIQUIDITY = keccak256(b"liquidity()")[:4]
+TICK_BITMAP = keccak256(b"tickBitmap(int16)")[:4]
+TICKS = keccak256(b"ticks(int24)")[:4]
+
+MIN_TICK = -887272
+MAX_TICK = 887272
+U112 = 2**112
+_U256 = 2**256
+_SIGN_BIT = 2**255
+
+
+@dataclass(frozen=True, slots=True)
+class Factory:
+    """A pool factory to follow. ``fee_bps`` is the swap fee of a V2 factory's pairs (30 for
+    Uniswap V2; forks differ); V3 pools carry their own fee."""
+
+    kind: Literal["v2", "v3"]
+    address: str
+    fee_bps: int = 30
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("v2", "v3"):
+            raise InvalidInputError(f"factory kind must be 'v2' or 'v3', got {self.kind!r}")
+        if isinstance(self.fee_bps, bool) or not isinstance(self.fee_bps, int):
+            raise InvalidInputError(f"factory fee_bps must be an int, got {self.fee_bps!r}")
+        if not 0 <= self.fee_bps < 10_000:
+            raise InvalidInputError(f"factory fee_bps must be in [0, 10000), got {self.fee_bps}")
+        try:
+            address = to_checksum_address(self.address)
+        except ZippiError as exc:
+            raise InvalidInputError(f"factory address {self.address!r}: {exc}") from None
+        object.__setattr__(self, "address", address)
+
+
+@dataclass(slots=True)
+class V2PoolState:
+    """A V2 pair as the chain has it. Live state of the sync: read it, do not modify it."""
+
+    address: str
+    factory: str
+    token0: str
+    token1: str
+    fee_bps: int
+    created_block: int
+    reserve0: int = 0
+    reserve1: int = 0
+
+    @property
+    def kind(self) -> Literal["v2"]:
+        return "v2"
+
+
+@dataclass(slots=True)
+class V3PoolState:
+    """A V3 pool as the chain has it; ``ticks`` maps every initialized tick to
+    (liquidityGross, liquidityNet). Live state of the sync: read it, do not modify it."""
+
+    address: str
+    factory: str
+    token0: str
+    token1: str
+    fee: int
+    tick_spacing: int
+    created_block: int
+    sqrt_price_x96: int = 0
+    tick: int = 0
+    liquidity: int = 0
+    ticks: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> Literal["v3"]:
+        return "v3"
+
+    @property
+    def initialized(self) -> bool:
+        return self.sqrt_price_x96 != 0
+
+    def nets(self) -> dict[int, int]:
+        """liquidityNet of every initialized tick (what the swap kernel needs)."""
+        return {t: net for t, (_gross, net) in self.ticks.items()}
+
+
+PoolState = V2PoolState | V3PoolState
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSyncBatch:
+    """What one :meth:`PoolSync.poll` did, over blocks ``from_block..to_block``. ``changed``:
+    every pool whose state in the graph changed (added, updated or read afresh), in order of
+    first change; ``rewound_to``: a reorg rewound the sync to this block first."""
+
+    from_block: int
+    to_block: int
+    changed: tuple[str, ...]
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    resynced: tuple[str, ...] = ()
+    rewound_to: int | None = None
+    logs: int = 0
+
+
+def _word(data: bytes, i: int) -> int:
+    return int.from_bytes(data[32 * i : 32 * i + 32], "big")
+
+
+def _signed(value: int) -> int:
+    return value - _U256 if value >= _SIGN_BIT else value
+
+
+def _int_arg(value: int) -> bytes:
+    return (value % _U256).to_bytes(32, "big")
+
+
+def _need(data: bytes, size: int, what: str, where: str) -> None:
+    if len(data) < size:
+        raise MalformedMarketDataError(
+            f"{what} from {where}: expected at least {size} bytes, got {len(data)} (0x{data.hex()})"
+        )
+
+
+def _topic_address(topic: bytes) -> str:
+    return to_checksum_address(topic[12:32])
+
+
+def bitmap_words(tick_spacing: int) -> range:
+    """Every tickBitmap word position a pool with this tick spacing can use."""
+    return range((MIN_TICK // tick_spacing) >> 8, ((MAX_TICK // tick_spacing) >> 8) + 1)
+
+
+def _bits(word: int) -> Iterable[int]:
+    while word:
+        low = word & -word
+        yield low.bit_length() - 1
+        word ^= low
+
+
+class PoolSync:
+    """Discovers the factories' pools and keeps their state, and ``graph``, current.
+
+    ``await sync.start()`` once (restores from the cursor after a restart), then
+    ``await sync.poll()`` repeatedly, or ``await sync.run(callback)``.
+    """
+
+    def __init__(
+        self,
+        adapter: ChainAdapter,
+        cursors: CursorRepository,
+        graph: PoolGraph,
+        factories: Sequence[Factory],
+        *,
+        name: str = "pools",
+        start_block: int = 0,
+        confirmations: int | None = None,
+        max_range: int = 2000,
+        max_batch_calls: int = DEFAULT_MAX_BATCH,
+        snapshots: MarketRepository | None = None,
+        poll_s: float | None = None,
+    ) -> None:
+        if not factories:
+            raise InvalidInputError("pool sync: at least one factory is needed")
+        if len({f.address for f in factories}) != len(factories):
+            raise InvalidInputError("pool sync: a factory is listed twice")
+        if max_batch_calls < 1:
+            raise InvalidInputError("pool sync: max_batch_calls must be >= 1")
+        self.adapter = adapter
+        self.graph = graph
+        self._factories = {f.address: f for f in factories}
+        self._follower = LogFollower(
+            adapter, cursors, name, addresses=list(self._factories), topics=[list(TOPICS)],
+            start_block=start_block,
+            confirmations=adapter.config.confirmations if confirmations is None else confirmations,
+            max_range=max_range, poll_s=poll_s,
+        )  # fmt: skip
+        self._cursors = cursors
+        self._max_batch = max_batch_calls
+        self._snapshots = snapshots
+        self._pools: dict[str, PoolState] = {}
+        self._in_graph: set[str] = set()
+        self._remember_from = start_block
+        self._resync_all = False
+        self._started = False
+        self._handlers: dict[bytes, Callable[[PoolState, LogRecord], bool]] = {
+            V2_SYNC: self._on_sync,
+            V3_INITIALIZE: self._on_initialize,
+            V3_SWAP: self._on_swap,
+            V3_MINT: self._on_mint,
+            V3_BURN: self._on_burn,
+        }
+        self.last_block: int | None = None
+
+    # -- reading ----------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self._follower.name
+
+    @property
+    def follower(self) -> LogFollower:
+        return self._follower
+
+    @property
+    def pools(self) -> Mapping[str, PoolState]:
+        """Every pool known, by checksummed address (a live read-only view)."""
+        return MappingProxyType(self._pools)
+
+    def pool(self, address: str) -> PoolState:
+        try:
+            return self._pools[to_checksum_address(address)]
+        except (KeyError, ZippiError):
+            raise InvalidInputError(f"pool sync {self.name!r}: no pool {address!r}") from None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Restore after a restart: rediscover the pools created up to the cursor and read them
+        at the cursor's block. Without a cursor there is nothing to restore."""
+        if self._started:
+            return
+        self._started = True
+        cursor = await self._cursors.get(self.adapter.chain_id, self.name)
+        if cursor is None:
+            return
+        found: list[PoolState] = []
+        block = self._follower.start_block
+        while block <= cursor.block_number:
+            end = min(cursor.block_number, block + self._follower.max_range - 1)
+            logs = await self.adapter.get_logs(
+                from_block=block, to_block=end, addresses=list(self._factories),
+                topics=[[PAIR_CREATED, POOL_CREATED]],
+            )  # fmt: skip
+            logs.sort(key=lambda r: (r.block_number, r.log_index))
+            found.extend(p for r in logs if (p := self._discovered(r)) is not None)
+            block = end + 1
+        fresh = await self._read(found, cursor.block_number)
+        for state in fresh:
+            self._install(state)
+        self._remember_from = cursor.block_number + 1
+        self.last_block = cursor.block_number
+        self._refresh_addresses()
+        log.info("pool sync restored", sync=self.name, pools=len(fresh), block=cursor.block_number)
+
+    async def poll(self) -> PoolSyncBatch | None:
+        """Apply the follower's next batch and acknowledge it; None when caught up."""
+        if not self._started:
+            await self.start()
+        batch = await self._follower.poll()
+        if batch is None:
+            return None
+        try:
+            result = await self._apply_batch(batch)
+        except BaseException:
+            # part of the batch may be applied: the next batch reads every pool afresh
+            self._resync_all = True
+            raise
+        if self._snapshots is not None and result.changed:
+            await self._snapshot(result)
+        await self._follower.ack(batch)
+        if batch.to_block >= batch.from_block:
+            self._remember_from = max(self._remember_from, batch.to_block - REMEMBER_BLOCKS + 1)
+        self.last_block = batch.to_block
+        return result
+
+    async def run(
+        self, on_batch: Callable[[PoolSyncBatch], Awaitable[None] | None] | None = None
+    ) -> None:
+        """Poll forever, calling ``on_batch`` after each batch (sleeping when caught up)."""
+        while True:
+            result = await self.poll()
+            if result is None:
+                await asyncio.sleep(self._follower.poll_s)
+                continue
+            if on_batch is not None:
+                maybe = on_batch(result)
+                if maybe is not None:
+                    await maybe
+
+    # -- applying events --------------------------------------------------------------------
+
+    def track(self, state: PoolState) -> None:
+        """Add a pool known from elsewhere (a snapshot, a test) as if it had been discovered
+        and read; its events are followed from the next batch on."""
+        self._install(state)
+        self._refresh_addresses()
+
+    def apply_log(self, record: LogRecord) -> str | None:
+        """Apply one pool event to the state and the graph; the pool's address if anything
+        changed, None for a log of no known pool. Raises MalformedMarketDataError for a log
+        that does not decode, and the graph's InvalidInputError for state it refuses."""
+        pool = self._pools.get(record.address)
+        if pool is None or not record.topics:
+            return None
+        handler = self._handlers.get(record.topics[0])
+        if handler is None or not handler(pool, record):
+            return None
+        return pool.address
+
+    def _on_sync(self, pool: PoolState, r: LogRecord) -> bool:
+        if not isinstance(pool, V2PoolState):
+            return False
+        data = r.data
+        _need(data, 64, "Sync", pool.address)
+        reserve0, reserve1 = _word(data, 0), _word(data, 1)
+        if reserve0 >= U112 or reserve1 >= U112:
+            raise MalformedMarketDataError(f"Sync from {pool.address}: reserves exceed uint112")
+        if pool.address in self._in_graph:
+            self.graph.update_v2_reserves(pool.address, reserve0, reserve1)
+        pool.reserve0, pool.reserve1 = reserve0, reserve1
+        return True
+
+    def _on_initialize(self, pool: PoolState, r: LogRecord) -> bool:
+        if not isinstance(pool, V3PoolState):
+            return False
+        _need(r.data, 64, "Initialize", pool.address)
+        sqrt_price, tick = _word(r.data, 0), _signed(_word(r.data, 1))
+        if pool.address in self._in_graph:
+            self.graph.update_v3_state(pool.address, sqrt_price, tick, pool.liquidity)
+        else:
+            self.graph.add_v3_pool(
+                pool.address, pool.token0, pool.token1, sqrt_price, tick, pool.liquidity,
+                pool.fee, pool.tick_spacing, pool.nets(),
+            )  # fmt: skip
+            self._in_graph.add(pool.address)
+        pool.sqrt_price_x96, pool.tick = sqrt_price, tick
+        return True
+
+    def _on_swap(self, pool: PoolState, r: LogRecord) -> bool:
+        if not isinstance(pool, V3PoolState):
+            return False
+        data = r.data
+        _need(data, 160, "Swap", pool.address)
+        sqrt_price, liquidity, tick = _word(data, 2), _word(data, 3), _signed(_word(data, 4))
+        if pool.address not in self._in_graph:
+            raise MalformedMarketDataError(f"Swap from {pool.address} before its Initialize")
+        self.graph.update_v3_state(pool.address, sqrt_price, tick, liquidity)
+        pool.sqrt_price_x96, pool.tick, pool.liquidity = sqrt_price, tick, liquidity
+        return True
+
+    def _on_mint(self, pool: PoolState, r: LogRecord) -> bool:
+        if not isinstance(pool, V3PoolState):
+            return False
+        if len(r.topics) < 4:
+            raise MalformedMarketDataError(f"Mint from {pool.address}: {len(r.topics)} topics")
+        _need(r.data, 128, "Mint", pool.address)
+        lower = int.from_bytes(r.topics[2], "big", signed=True)
+        upper = int.from_bytes(r.topics[3], "big", signed=True)
+        return self._position(pool, lower, upper, _word(r.data, 1))
+
+    def _on_burn(self, pool: PoolState, r: LogRecord) -> bool:
+        if not isinstance(pool, V3PoolState):
+            return False
+        if len(r.topics) < 4:
+            raise MalformedMarketDataError(f"Burn from {pool.address}: {len(r.topics)} topics")
+        _need(r.data, 96, "Burn", pool.address)
+        lower = int.from_bytes(r.topics[2], "big", signed=True)
+        upper = int.from_bytes(r.topics[3], "big", signed=True)
+        return self._position(pool, lower, upper, -_word(r.data, 0))
+
+    def _position(self, pool: V3PoolState, lower: int, upper: int, delta: int) -> bool:
+        """UniswapV3Pool._modifyPosition's effect on ticks and the active liquidity."""
+        if delta == 0:  # a poke (burn of 0) changes nothing a swap sees
+            return False
+        if not MIN_TICK <= lower < upper <= MAX_TICK:
+            raise MalformedMarketDataError(
+                f"position [{lower}, {upper}) of {pool.address} is not a valid tick range"
+            )
+        if pool.address not in self._in_graph:
+            raise MalformedMarketDataError(f"Mint/Burn in {pool.address} before its Initialize")
+        ticks = dict(pool.ticks)
+        deltas: dict[int, int | None] = {}
+        for t, net_delta in ((lower, delta), (upper, -delta)):
+            gross, net = ticks.get(t, (0, 0))
+            gross, net = gross + delta, net + net_delta
+            if gross < 0:
+                raise MalformedMarketDataError(
+                    f"Burn in {pool.address} takes tick {t}'s liquidityGross below 0: the sync "
+                    "missed a Mint"
+                )
+            if gross == 0:
+                ticks.pop(t, None)
+                deltas[t] = None
+            else:
+                ticks[t] = (gross, net)
+                deltas[t] = net_delta
+        liquidity = pool.liquidity
+        if lower <= pool.tick < upper:
+            liquidity += delta
+            if liquidity < 0:
+                raise MalformedMarketDataError(f"Burn in {pool.address}: active liquidity < 0")
+        self.graph.update_v3_ticks(pool.address, deltas)
+        if liquidity != pool.liquidity:
+            self.graph.update_v3_state(pool.address, pool.sqrt_price_x96, pool.tick, liquidity)
+        pool.ticks, pool.liquidity = ticks, liquidity
+        return True
+
+    # -- batches ----------------------------------------------------------------------------
+
+    async def _apply_batch(self, batch: LogBatch) -> PoolSyncBatch:
+        changed: dict[str, None] = {}
+        removed: list[str] = []
+        fresh: set[str] = set()
+        if self._resync_all:
+            fresh.update(self._pools)
+        if batch.rewound_to is not None:
+            fork = batch.rewound_to
+            for address, pool in list(self._pools.items()):
+                if pool.created_block > fork:
+                    self._drop(address)
+                    removed.append(address)
+            forgot = fork + 1 < self._remember_from
+            if forgot:
+                fresh.update(self._pools)
+            log.warning("pool sync rewound", sync=self.name, fork=fork, dropped=len(removed),
+                        removed_logs=len(batch.removed), forgot=forgot)  # fmt: skip
+        fresh.update(r.address for r in batch.removed if r.address in self._pools)
+        fresh.intersection_update(self._pools)
+        discovered: list[PoolState] = []
+        for r in batch.logs:
+            if r.address in self._factories:
+                found = self._discovered(r)
+                if found is not None and found.address not in self._pools:
+                    discovered.append(found)
+        to_read = [self._pools[a] for a in fresh] + discovered
+        added: list[str] = []
+        if to_read and batch.to_block >= 0:
+            for state in await self._read(to_read, batch.to_block):
+                if state.address not in self._pools:
+                    added.append(state.address)
+                self._install(state)
+                if state.address in self._in_graph:
+                    changed[state.address] = None
+        self._resync_all = False
+        skip = fresh | set(added)
+        dirty: set[str] = set()
+        for r in batch.logs:
+            address = r.address
+            if address in skip or address in dirty or address not in self._pools:
+                continue
+            try:
+                if self.apply_log(r) is not None:
+                    changed[address] = None
+            except ZippiError as exc:
+                log.warning("pool event not applicable; reading the pool afresh", pool=address,
+                            block=r.block_number, error=str(exc))  # fmt: skip
+                dirty.add(address)
+        if dirty and batch.to_block >= 0:
+            for state in await self._read([self._pools[a] for a in dirty], batch.to_block):
+                self._install(state)
+                if state.address in self._in_graph:
+                    changed[state.address] = None
+        self._refresh_addresses()
+        return PoolSyncBatch(
+            batch.from_block, batch.to_block, tuple(changed), tuple(added), tuple(removed),
+            tuple(sorted(fresh | dirty)), batch.rewound_to, len(batch.logs),
+        )  # fmt: skip
+
+    def _discovered(self, r: LogRecord) -> PoolState | None:
+        """The pool a factory log announces (identity only; state still to be read)."""
+        factory = self._factories.get(r.address)
+        if factory is None or not r.topics:
+            return None
+        try:
+            if factory.kind == "v2" and r.topics[0] == PAIR_CREATED:
+                _need(r.data, 32, "PairCreated", r.address)
+                if len(r.topics) < 3:
+                    raise MalformedMarketDataError(f"PairCreated from {r.address}: topics")
+                return V2PoolState(
+                    address=to_checksum_address(r.data[12:32]), factory=factory.address,
+                    token0=_topic_address(r.topics[1]), token1=_topic_address(r.topics[2]),
+                    fee_bps=factory.fee_bps, created_block=r.block_number,
+                )  # fmt: skip
+            if factory.kind == "v3" and r.topics[0] == POOL_CREATED:
+                _need(r.data, 64, "PoolCreated", r.address)
+                if len(r.topics) < 4:
+                    raise MalformedMarketDataError(f"PoolCreated from {r.address}: topics")
+                spacing = _signed(_word(r.data, 0))
+                fee = int.from_bytes(r.topics[3], "big")
+                if spacing <= 0 or fee >= 1_000_000:
+                    raise MalformedMarketDataError(
+                        f"PoolCreated from {r.address}: fee {fee}, tick spacing {spacing}"
+                    )
+                return V3PoolState(
+                    address=to_checksum_address(r.data[44:64]), factory=factory.address,
+                    token0=_topic_address(r.topics[1]), token1=_topic_address(r.topics[2]),
+                    fee=fee, tick_spacing=spacing, created_block=r.block_number,
+                )  # fmt: skip
+        except MalformedMarketDataError as exc:
+            log.warning("factory log ignored", factory=r.address, error=str(exc))
+        return None
+
+    def _install(self, state: PoolState) -> None:
+        """Make ``state`` the pool's state, in the sync and in the graph."""
+        address = state.address
+        if address in self._in_graph:
+            self.graph.remove_pool(address)
+            self._in_graph.discard(address)
+        if isinstance(state, V2PoolState):
+            self.graph.add_v2_pool(address, state.token0, state.token1, state.reserve0,
+                                   state.reserve1, state.fee_bps)  # fmt: skip
+            self._in_graph.add(address)
+        elif state.initialized:
+            self.graph.add_v3_pool(
+                address, state.token0, state.token1, state.sqrt_price_x96, state.tick,
+                state.liquidity, state.fee, state.tick_spacing, state.nets(),
+            )  # fmt: skip
+            self._in_graph.add(address)
+        self._pools[address] = state
+
+    def _drop(self, address: str) -> None:
+        if address in self._in_graph:
+            self.graph.remove_pool(address)
+            self._in_graph.discard(address)
+        self._pools.pop(address, None)
+
+    def _refresh_addresses(self) -> None:
+        # every key is checksummed already (factories and discovered pools)
+        self._follower.addresses = cast("list[ChecksumAddress]", [*self._factories, *self._pools])
+
+    # -- reading state ----------------------------------------------------------------------
+
+    async def _read(self, pools: Sequence[PoolState], block: int) -> list[PoolState]:
+        """Fresh copies of ``pools`` with their state at ``block``, read in three rounds of
+        batched calls: reserves / slot0 + liquidity; bitmap words; initialized ticks."""
+        started = time.perf_counter()
+        first: list[EthCall] = []
+        for p in pools:
+            if isinstance(p, V2PoolState):
+                first.append(EthCall(p.address, GET_RESERVES))
+            else:
+                first += [EthCall(p.address, SLOT0), EthCall(p.address, LIQUIDITY)]
+        answers = iter(await self._call(first, block))
+        out: list[PoolState] = []
+        v3: list[V3PoolState] = []
+        for p in pools:
+            if isinstance(p, V2PoolState):
+                data = next(answers)
+                _need(data, 96, "getReserves()", p.address)
+                out.append(replace(p, reserve0=_word(data, 0), reserve1=_word(data, 1)))
+                continue
+            slot0, liq = next(answers), next(answers)
+            _need(slot0, 64, "slot0()", p.address)
+            _need(liq, 32, "liquidity()", p.address)
+            fresh = replace(p, sqrt_price_x96=_word(slot0, 0), tick=_signed(_word(slot0, 1)),
+                            liquidity=_word(liq, 0), ticks={})  # fmt: skip
+            out.append(fresh)
+            if fresh.initialized:
+                v3.append(fresh)
+        words = [(p, w) for p in v3 for w in bitmap_words(p.tick_spacing)]
+        bitmaps = await self._call(
+            [EthCall(p.address, TICK_BITMAP + _int_arg(w)) for p, w in words], block
+        )
+        initialized: list[tuple[V3PoolState, int]] = []
+        for (p, w), data in zip(words, bitmaps, strict=True):
+            _need(data, 32, "tickBitmap()", p.address)
+            for bit in _bits(_word(data, 0)):
+                initialized.append((p, ((w << 8) + bit) * p.tick_spacing))
+        infos = await self._call(
+            [EthCall(p.address, TICKS + _int_arg(t)) for p, t in initialized], block
+        )
+        for (p, t), data in zip(initialized, infos, strict=True):
+            _need(data, 64, f"ticks({t})", p.address)
+            gross, net = _word(data, 0), _signed(_word(data, 1))
+            if gross == 0 or abs(net) > gross:
+                raise MalformedMarketDataError(
+                    f"{p.address}: tick {t} is set in the bitmap but ticks({t}) has "
+                    f"liquidityGross {gross}, liquidityNet {net}"
+                )
+            p.ticks[t] = (gross, net)
+        log.debug("pools read", count=len(pools), block=block, calls=len(first) + len(words)
+                  + len(initialized), seconds=round(time.perf_counter() - started, 3))  # fmt: skip
+        return out
+
+    async def _call(self, calls: Sequence[EthCall], block: int) -> list[bytes]:
+        try:
+            return await call_many(self.adapter, calls, block, max_batch=self._max_batch)
+        except MarketDataError:
+            raise
+        except ZippiError as exc:
+            raise MarketDataError(f"pool sync {self.name!r}: reading pools failed: {exc}") from exc
+
+    async def _snapshot(self, result: PoolSyncBatch) -> None:
+        assert self._snapshots is not None
+        header = await self.adapter.get_block(result.to_block)
+        ts = datetime.fromtimestamp(header.timestamp, UTC) if header else datetime.now(UTC)
+        rows: list[PoolSnapshot] = []
+        for address in result.changed:
+            p = self._pools.get(address)
+            if isinstance(p, V2PoolState):
+                rows.append(PoolSnapshot(self.adapter.chain_id, address, result.to_block, ts,
+                                         reserve0=p.reserve0, reserve1=p.reserve1))  # fmt: skip
+            elif isinstance(p, V3PoolState):
+                rows.append(PoolSnapshot(
+                    self.adapter.chain_id, address, result.to_block, ts,
+                    sqrt_price_x96=p.sqrt_price_x96, liquidity=p.liquidity, tick=p.tick,
+                ))  # fmt: skip
+        await self._snapshots.insert_pool_snapshots(rows)
+
+
+__all__ = [
+    "LIQUIDITY",
+    "PAIR_CREATED",
+    "POOL_CREATED",
+    "SLOT0",
+    "TOPICS",
+    "V2_SYNC",
+    "V3_BURN",
+    "V3_INITIALIZE",
+    "V3_MINT",
+    "V3_SWAP",
+    "Factory",
+    "PoolState",
+    "PoolSync",
+    "PoolSyncBatch",
+    "V2PoolState",
+    "V3PoolState",
+    "bitmap_words",
+]
