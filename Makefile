@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 DIST   := dist
 STAMP  := $(DIST)/.built
-SOURCES := $(shell find core-rs/src core-rs/benches python -type f \( -name '*.rs' -o -name '*.py' -o -name '*.pyi' -o -name 'py.typed' \) 2>/dev/null) \
+SOURCES := $(shell find core-rs/src core-rs/benches python -type f \( -name '*.rs' -o -name '*.py' -o -name '*.pyi' -o -name '*.json' -o -name 'py.typed' \) 2>/dev/null) \
            Cargo.toml core-rs/Cargo.toml pyproject.toml README.md $(wildcard Cargo.lock)
 
 .PHONY: demo test lint bench bench-short wheel wheel-check clean contracts contracts-check
@@ -83,6 +83,7 @@ wheel-check: $(STAMP)
 	k = b'\x11' * 32; tx = {'type': 2, 'chainId': 1, 'nonce': 0, 'gas': 21000, 'maxFeePerGas': 2, 'maxPriorityFeePerGas': 1}; \
 	assert 'site-packages' in zippifi.__file__, zippifi.__file__; \
 	assert s.Signer(k).sign_transaction(tx).raw_transaction == bytes(Account.sign_transaction(tx, k).raw_transaction); \
+	from zippifi.chain.artifacts import load; assert load('ZippiVault').bytecode; \
 	print('wheel OK:', zippifi.__file__)"; \
 	$$d/venv/bin/zippifi --version; rm -rf $$d
 

@@ -27,7 +27,7 @@ class ZippiRuntimeError(ZippiError, RuntimeError):
     """Something failed while doing valid work."""
 
 
-class RouteNotFound(ZippiError, LookupError):
+class RouteNotFound(ZippiError, LookupError):  # noqa: N818 - the name the API promises
     """No path of pools (within the hop limit, absorbing the whole amount) connects the two
     tokens; the message names them."""
 

@@ -6,7 +6,8 @@ figure is an exact simulation with the AMM kernels (``zippifi.amm``), net of gas
 graph's price of the wrapped native token. Addresses are accepted in any case and returned
 checksummed; amounts are Python ints in raw token units.
 
-- ``graph.best_route(token_in, token_out, amount_in, max_hops=3, gas_price_wei=0)`` -> :class:`Route`
+- ``graph.best_route(token_in, token_out, amount_in, max_hops=3, gas_price_wei=0)``
+  -> :class:`Route`
 - ``graph.best_route_exact_out(token_in, token_out, amount_out, ...)`` -> :class:`Route`
 - ``graph.split_route(token_in, token_out, amount_in, max_splits=4, ...)`` -> :class:`SplitRoute`
 - ``graph.arbitrage_cycles(start_token, max_hops=4)`` and
@@ -17,8 +18,8 @@ checksummed; amounts are Python ints in raw token units.
 The search is exhaustive over simple paths, pruned only by bounds that never cut off the
 optimum, so ``best_route`` equals ``best_route_exhaustive`` (which simulates every path).
 No route raises :class:`~zippifi.errors.RouteNotFound`. ``max_hops`` defaults to 3 (4 for
-``arbitrage_cycles``) and ``max_splits`` to 4 when left as None. The default gas model (gas units) is
-``graph.gas_model``: ``base`` once per transaction, a hop term per pool type (``v2_hop``,
+``arbitrage_cycles``) and ``max_splits`` to 4 when left as None. The default gas model (gas
+units) is ``graph.gas_model``: ``base`` once per transaction, a hop term per pool type (``v2_hop``,
 ``v3_hop``, ``stable_hop``) and ``v3_tick`` per initialized V3 tick crossed; pass
 ``gas_model={...}`` to override any of them for one query, or assign ``graph.gas_model``.
 """
