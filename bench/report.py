@@ -19,11 +19,13 @@ try:  # run as a script, python bench/report.py, as the Makefile does
     from report_amm import amm_section
     from report_gas import gas_section
     from report_market import market_section
+    from report_route import route_section
     from report_store import store_section
 except ImportError:  # imported as bench.report
     from bench.report_amm import amm_section
     from bench.report_gas import gas_section
     from bench.report_market import market_section
+    from bench.report_route import route_section
     from bench.report_store import store_section
 
 SIGN_ROWS = [
@@ -140,6 +142,7 @@ def main() -> None:
         amm_section(data),
         store_section(data),
         market_section(data),
+        route_section(data),
         gas_section(data),
     ):
         if section:
