@@ -367,6 +367,29 @@ async def reorg_case(env: Env, tmp_path: Path) -> None:
         assert max(batched) >= 116
 
 
+async def test_a_pool_out_of_step_is_read_afresh(env: Env, tmp_path: Path) -> None:
+    """A Burn the sync cannot apply (it lost a tick: state out of step with the chain) makes
+    it read the pool afresh instead of failing the batch."""
+    rng = random.Random(SEED + 2)
+    m = UniswapMarket(env.chain, n_tokens=3)
+    act = Activity(m, rng)
+    async with opened(env, tmp_path) as store:
+        start = await env.adapter.block_number()
+        pair, pool = seed_market(m, act)
+        sync = new_sync(env, m, store, start)
+        await drain(sync)
+        state = sync.pool(pool)
+        assert isinstance(state, V3PoolState)
+        broken = replace(state, ticks={t: v for t, v in state.ticks.items() if t != -1260})
+        sync.track(broken)
+        act.burn(next(p for p in act.positions if p.lower == -1260), 10**19)
+        m.v2_swap(pair, True, 10**18)
+        (batch,) = await drain(sync)
+        assert batch.resynced == (pool,)
+        assert set(batch.changed) == {pair, pool}
+        Checker(m, act, rng).all(sync)
+
+
 def test_bitmap_words_cover_the_tick_range() -> None:
     for spacing in (1, 10, 60, 200):
         words = bitmap_words(spacing)

@@ -24,10 +24,11 @@ or the rewind is deeper than it remembers) every pool is read afresh. A pool who
 be applied (state out of step with the chain) is read afresh the same way instead of failing
 the batch.
 
-Units are those of the AMM kernels: raw token units, sqrtPriceX96, raw liquidity, tick indices;
-V2 fees in basis points (``Factory.fee_bps``), V3 fees in hundredths of a bip. After a restart
-:meth:`PoolSync.start` rediscovers the pools from the factories' logs up to the cursor and reads
-them at the cursor's block, so the graph and the cursor agree again.
+The event side is :class:`PoolTracker` (states, decoding, graph updates; no I/O), usable on its
+own to replay logs. Units are those of the AMM kernels: raw token units, sqrtPriceX96, raw
+liquidity, tick indices; V2 fees in basis points (``Factory.fee_bps``), V3 fees in hundredths
+of a bip. After a restart :meth:`PoolSync.start` rediscovers the pools from the factories' logs
+up to the cursor and reads them at the cursor's block, so the graph and the cursor agree again.
 """
 
 from __future__ import annotations
@@ -209,51 +210,15 @@ def _bits(word: int) -> Iterable[int]:
         word ^= low
 
 
-class PoolSync:
-    """Discovers the factories' pools and keeps their state, and ``graph``, current.
+class PoolTracker:
+    """Pool states and their mirror in ``graph``, changed one event at a time; no I/O (the
+    :class:`PoolSync` around it reads the chain). Decoding follows the contracts' event
+    layouts; a log that does not decode raises MalformedMarketDataError."""
 
-    ``await sync.start()`` once (restores from the cursor after a restart), then
-    ``await sync.poll()`` repeatedly, or ``await sync.run(callback)``.
-    """
-
-    def __init__(
-        self,
-        adapter: ChainAdapter,
-        cursors: CursorRepository,
-        graph: PoolGraph,
-        factories: Sequence[Factory],
-        *,
-        name: str = "pools",
-        start_block: int = 0,
-        confirmations: int | None = None,
-        max_range: int = 2000,
-        max_batch_calls: int = DEFAULT_MAX_BATCH,
-        snapshots: MarketRepository | None = None,
-        poll_s: float | None = None,
-    ) -> None:
-        if not factories:
-            raise InvalidInputError("pool sync: at least one factory is needed")
-        if len({f.address for f in factories}) != len(factories):
-            raise InvalidInputError("pool sync: a factory is listed twice")
-        if max_batch_calls < 1:
-            raise InvalidInputError("pool sync: max_batch_calls must be >= 1")
-        self.adapter = adapter
+    def __init__(self, graph: PoolGraph) -> None:
         self.graph = graph
-        self._factories = {f.address: f for f in factories}
-        self._follower = LogFollower(
-            adapter, cursors, name, addresses=list(self._factories), topics=[list(TOPICS)],
-            start_block=start_block,
-            confirmations=adapter.config.confirmations if confirmations is None else confirmations,
-            max_range=max_range, poll_s=poll_s,
-        )  # fmt: skip
-        self._cursors = cursors
-        self._max_batch = max_batch_calls
-        self._snapshots = snapshots
         self._pools: dict[str, PoolState] = {}
         self._in_graph: set[str] = set()
-        self._remember_from = start_block
-        self._resync_all = False
-        self._started = False
         self._handlers: dict[bytes, Callable[[PoolState, LogRecord], bool]] = {
             V2_SYNC: self._on_sync,
             V3_INITIALIZE: self._on_initialize,
@@ -261,101 +226,49 @@ class PoolSync:
             V3_MINT: self._on_mint,
             V3_BURN: self._on_burn,
         }
-        self.last_block: int | None = None
-
-    # -- reading ----------------------------------------------------------------------------
-
-    @property
-    def name(self) -> str:
-        return self._follower.name
-
-    @property
-    def follower(self) -> LogFollower:
-        return self._follower
 
     @property
     def pools(self) -> Mapping[str, PoolState]:
         """Every pool known, by checksummed address (a live read-only view)."""
         return MappingProxyType(self._pools)
 
-    def pool(self, address: str) -> PoolState:
+    def in_graph(self, address: str) -> bool:
+        """Whether the pool is in the graph (a V3 pool enters it once initialized)."""
+        return address in self._in_graph
+
+    def install(self, state: PoolState) -> None:
+        """Make ``state`` the pool's state, in the tracker and in the graph (replacing what
+        was there). If the graph refuses the state, the pool is dropped and the error raised."""
         try:
-            return self._pools[to_checksum_address(address)]
-        except (KeyError, ZippiError):
-            raise InvalidInputError(f"pool sync {self.name!r}: no pool {address!r}") from None
-
-    # -- lifecycle --------------------------------------------------------------------------
-
-    async def start(self) -> None:
-        """Restore after a restart: rediscover the pools created up to the cursor and read them
-        at the cursor's block. Without a cursor there is nothing to restore."""
-        if self._started:
-            return
-        self._started = True
-        cursor = await self._cursors.get(self.adapter.chain_id, self.name)
-        if cursor is None:
-            return
-        found: list[PoolState] = []
-        block = self._follower.start_block
-        while block <= cursor.block_number:
-            end = min(cursor.block_number, block + self._follower.max_range - 1)
-            logs = await self.adapter.get_logs(
-                from_block=block, to_block=end, addresses=list(self._factories),
-                topics=[[PAIR_CREATED, POOL_CREATED]],
-            )  # fmt: skip
-            logs.sort(key=lambda r: (r.block_number, r.log_index))
-            found.extend(p for r in logs if (p := self._discovered(r)) is not None)
-            block = end + 1
-        fresh = await self._read(found, cursor.block_number)
-        for state in fresh:
-            self._install(state)
-        self._remember_from = cursor.block_number + 1
-        self.last_block = cursor.block_number
-        self._refresh_addresses()
-        log.info("pool sync restored", sync=self.name, pools=len(fresh), block=cursor.block_number)
-
-    async def poll(self) -> PoolSyncBatch | None:
-        """Apply the follower's next batch and acknowledge it; None when caught up."""
-        if not self._started:
-            await self.start()
-        batch = await self._follower.poll()
-        if batch is None:
-            return None
+            address = to_checksum_address(state.address)
+        except ZippiError as exc:
+            raise InvalidInputError(f"pool address {state.address!r}: {exc}") from None
+        state.address = address
+        if address in self._in_graph:
+            self.graph.remove_pool(address)
+            self._in_graph.discard(address)
         try:
-            result = await self._apply_batch(batch)
-        except BaseException:
-            # part of the batch may be applied: the next batch reads every pool afresh
-            self._resync_all = True
+            if isinstance(state, V2PoolState):
+                self.graph.add_v2_pool(address, state.token0, state.token1, state.reserve0,
+                                       state.reserve1, state.fee_bps)  # fmt: skip
+                self._in_graph.add(address)
+            elif state.initialized:
+                self.graph.add_v3_pool(
+                    address, state.token0, state.token1, state.sqrt_price_x96, state.tick,
+                    state.liquidity, state.fee, state.tick_spacing, state.nets(),
+                )  # fmt: skip
+                self._in_graph.add(address)
+        except ZippiError:
+            self._pools.pop(address, None)
             raise
-        if self._snapshots is not None and result.changed:
-            await self._snapshot(result)
-        await self._follower.ack(batch)
-        if batch.to_block >= batch.from_block:
-            self._remember_from = max(self._remember_from, batch.to_block - REMEMBER_BLOCKS + 1)
-        self.last_block = batch.to_block
-        return result
+        self._pools[address] = state
 
-    async def run(
-        self, on_batch: Callable[[PoolSyncBatch], Awaitable[None] | None] | None = None
-    ) -> None:
-        """Poll forever, calling ``on_batch`` after each batch (sleeping when caught up)."""
-        while True:
-            result = await self.poll()
-            if result is None:
-                await asyncio.sleep(self._follower.poll_s)
-                continue
-            if on_batch is not None:
-                maybe = on_batch(result)
-                if maybe is not None:
-                    await maybe
-
-    # -- applying events --------------------------------------------------------------------
-
-    def track(self, state: PoolState) -> None:
-        """Add a pool known from elsewhere (a snapshot, a test) as if it had been discovered
-        and read; its events are followed from the next batch on."""
-        self._install(state)
-        self._refresh_addresses()
+    def drop(self, address: str) -> None:
+        """Forget a pool (in the sync and the graph)."""
+        if address in self._in_graph:
+            self.graph.remove_pool(address)
+            self._in_graph.discard(address)
+        self._pools.pop(address, None)
 
     def apply_log(self, record: LogRecord) -> str | None:
         """Apply one pool event to the state and the graph; the pool's address if anything
@@ -467,48 +380,197 @@ class PoolSync:
         pool.ticks, pool.liquidity = ticks, liquidity
         return True
 
+
+class PoolSync:
+    """Discovers the factories' pools and keeps their state, and ``graph``, current.
+
+    ``await sync.start()`` once (restores from the cursor after a restart), then
+    ``await sync.poll()`` repeatedly, or ``await sync.run(callback)``.
+    """
+
+    def __init__(
+        self,
+        adapter: ChainAdapter,
+        cursors: CursorRepository,
+        graph: PoolGraph,
+        factories: Sequence[Factory],
+        *,
+        name: str = "pools",
+        start_block: int = 0,
+        confirmations: int | None = None,
+        max_range: int = 2000,
+        max_batch_calls: int = DEFAULT_MAX_BATCH,
+        snapshots: MarketRepository | None = None,
+        poll_s: float | None = None,
+    ) -> None:
+        if not factories:
+            raise InvalidInputError("pool sync: at least one factory is needed")
+        if len({f.address for f in factories}) != len(factories):
+            raise InvalidInputError("pool sync: a factory is listed twice")
+        if max_batch_calls < 1:
+            raise InvalidInputError("pool sync: max_batch_calls must be >= 1")
+        self.adapter = adapter
+        self.tracker = PoolTracker(graph)
+        self._factories = {f.address: f for f in factories}
+        self._follower = LogFollower(
+            adapter, cursors, name, addresses=list(self._factories), topics=[list(TOPICS)],
+            start_block=start_block,
+            confirmations=adapter.config.confirmations if confirmations is None else confirmations,
+            max_range=max_range, poll_s=poll_s,
+        )  # fmt: skip
+        self._cursors = cursors
+        self._max_batch = max_batch_calls
+        self._snapshots = snapshots
+        self._remember_from = start_block
+        self._resync_all = False
+        self._started = False
+        self.last_block: int | None = None
+
+    # -- reading ----------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self._follower.name
+
+    @property
+    def follower(self) -> LogFollower:
+        return self._follower
+
+    @property
+    def graph(self) -> PoolGraph:
+        return self.tracker.graph
+
+    @property
+    def pools(self) -> Mapping[str, PoolState]:
+        """Every pool known, by checksummed address (a live read-only view)."""
+        return self.tracker.pools
+
+    def pool(self, address: str) -> PoolState:
+        try:
+            return self.tracker.pools[to_checksum_address(address)]
+        except (KeyError, ZippiError):
+            raise InvalidInputError(f"pool sync {self.name!r}: no pool {address!r}") from None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Restore after a restart: rediscover the pools created up to the cursor and read them
+        at the cursor's block. Without a cursor there is nothing to restore."""
+        if self._started:
+            return
+        self._started = True
+        cursor = await self._cursors.get(self.adapter.chain_id, self.name)
+        if cursor is None:
+            return
+        found: list[PoolState] = []
+        block = self._follower.start_block
+        while block <= cursor.block_number:
+            end = min(cursor.block_number, block + self._follower.max_range - 1)
+            logs = await self.adapter.get_logs(
+                from_block=block, to_block=end, addresses=list(self._factories),
+                topics=[[PAIR_CREATED, POOL_CREATED]],
+            )  # fmt: skip
+            logs.sort(key=lambda r: (r.block_number, r.log_index))
+            found.extend(p for r in logs if (p := self._discovered(r)) is not None)
+            block = end + 1
+        fresh = await self._read(found, cursor.block_number)
+        for state in fresh:
+            self.tracker.install(state)
+        self._remember_from = cursor.block_number + 1
+        self.last_block = cursor.block_number
+        self._refresh_addresses()
+        log.info("pool sync restored", sync=self.name, pools=len(fresh), block=cursor.block_number)
+
+    async def poll(self) -> PoolSyncBatch | None:
+        """Apply the follower's next batch and acknowledge it; None when caught up."""
+        if not self._started:
+            await self.start()
+        batch = await self._follower.poll()
+        if batch is None:
+            return None
+        try:
+            result = await self._apply_batch(batch)
+        except BaseException:
+            # part of the batch may be applied: the next batch reads every pool afresh
+            self._resync_all = True
+            raise
+        if self._snapshots is not None and result.changed:
+            await self._snapshot(result)
+        await self._follower.ack(batch)
+        if batch.to_block >= batch.from_block:
+            self._remember_from = max(self._remember_from, batch.to_block - REMEMBER_BLOCKS + 1)
+        self.last_block = batch.to_block
+        return result
+
+    async def run(
+        self, on_batch: Callable[[PoolSyncBatch], Awaitable[None] | None] | None = None
+    ) -> None:
+        """Poll forever, calling ``on_batch`` after each batch (sleeping when caught up)."""
+        while True:
+            result = await self.poll()
+            if result is None:
+                await asyncio.sleep(self._follower.poll_s)
+                continue
+            if on_batch is not None:
+                maybe = on_batch(result)
+                if maybe is not None:
+                    await maybe
+
+    # -- applying events (the tracker's) ---------------------------------------------------
+
+    def track(self, state: PoolState) -> None:
+        """Add a pool known from elsewhere (a snapshot, a test) as if it had been discovered
+        and read; its events are followed from the next batch on."""
+        self.tracker.install(state)
+        self._refresh_addresses()
+
+    def apply_log(self, record: LogRecord) -> str | None:
+        """:meth:`PoolTracker.apply_log`."""
+        return self.tracker.apply_log(record)
+
     # -- batches ----------------------------------------------------------------------------
 
     async def _apply_batch(self, batch: LogBatch) -> PoolSyncBatch:
+        pools = self.tracker.pools
         changed: dict[str, None] = {}
         removed: list[str] = []
         fresh: set[str] = set()
         if self._resync_all:
-            fresh.update(self._pools)
+            fresh.update(pools)
         if batch.rewound_to is not None:
             fork = batch.rewound_to
-            for address, pool in list(self._pools.items()):
+            for address, pool in list(pools.items()):
                 if pool.created_block > fork:
-                    self._drop(address)
+                    self.tracker.drop(address)
                     removed.append(address)
             forgot = fork + 1 < self._remember_from
             if forgot:
-                fresh.update(self._pools)
+                fresh.update(pools)
             log.warning("pool sync rewound", sync=self.name, fork=fork, dropped=len(removed),
                         removed_logs=len(batch.removed), forgot=forgot)  # fmt: skip
-        fresh.update(r.address for r in batch.removed if r.address in self._pools)
-        fresh.intersection_update(self._pools)
+        fresh.update(r.address for r in batch.removed if r.address in pools)
+        fresh.intersection_update(pools)
         discovered: list[PoolState] = []
         for r in batch.logs:
             if r.address in self._factories:
                 found = self._discovered(r)
-                if found is not None and found.address not in self._pools:
+                if found is not None and found.address not in pools:
                     discovered.append(found)
-        to_read = [self._pools[a] for a in fresh] + discovered
+        to_read = [pools[a] for a in fresh] + discovered
         added: list[str] = []
         if to_read and batch.to_block >= 0:
             for state in await self._read(to_read, batch.to_block):
-                if state.address not in self._pools:
+                if state.address not in pools:
                     added.append(state.address)
-                self._install(state)
-                if state.address in self._in_graph:
+                self.tracker.install(state)
+                if self.tracker.in_graph(state.address):
                     changed[state.address] = None
         self._resync_all = False
         skip = fresh | set(added)
         dirty: set[str] = set()
         for r in batch.logs:
             address = r.address
-            if address in skip or address in dirty or address not in self._pools:
+            if address in skip or address in dirty or address not in pools:
                 continue
             try:
                 if self.apply_log(r) is not None:
@@ -518,9 +580,9 @@ class PoolSync:
                             block=r.block_number, error=str(exc))  # fmt: skip
                 dirty.add(address)
         if dirty and batch.to_block >= 0:
-            for state in await self._read([self._pools[a] for a in dirty], batch.to_block):
-                self._install(state)
-                if state.address in self._in_graph:
+            for state in await self._read([pools[a] for a in dirty], batch.to_block):
+                self.tracker.install(state)
+                if self.tracker.in_graph(state.address):
                     changed[state.address] = None
         self._refresh_addresses()
         return PoolSyncBatch(
@@ -562,33 +624,10 @@ class PoolSync:
             log.warning("factory log ignored", factory=r.address, error=str(exc))
         return None
 
-    def _install(self, state: PoolState) -> None:
-        """Make ``state`` the pool's state, in the sync and in the graph."""
-        address = state.address
-        if address in self._in_graph:
-            self.graph.remove_pool(address)
-            self._in_graph.discard(address)
-        if isinstance(state, V2PoolState):
-            self.graph.add_v2_pool(address, state.token0, state.token1, state.reserve0,
-                                   state.reserve1, state.fee_bps)  # fmt: skip
-            self._in_graph.add(address)
-        elif state.initialized:
-            self.graph.add_v3_pool(
-                address, state.token0, state.token1, state.sqrt_price_x96, state.tick,
-                state.liquidity, state.fee, state.tick_spacing, state.nets(),
-            )  # fmt: skip
-            self._in_graph.add(address)
-        self._pools[address] = state
-
-    def _drop(self, address: str) -> None:
-        if address in self._in_graph:
-            self.graph.remove_pool(address)
-            self._in_graph.discard(address)
-        self._pools.pop(address, None)
-
     def _refresh_addresses(self) -> None:
         # every key is checksummed already (factories and discovered pools)
-        self._follower.addresses = cast("list[ChecksumAddress]", [*self._factories, *self._pools])
+        pools = self.tracker.pools
+        self._follower.addresses = cast("list[ChecksumAddress]", [*self._factories, *pools])
 
     # -- reading state ----------------------------------------------------------------------
 
@@ -658,7 +697,7 @@ class PoolSync:
         ts = datetime.fromtimestamp(header.timestamp, UTC) if header else datetime.now(UTC)
         rows: list[PoolSnapshot] = []
         for address in result.changed:
-            p = self._pools.get(address)
+            p = self.tracker.pools.get(address)
             if isinstance(p, V2PoolState):
                 rows.append(PoolSnapshot(self.adapter.chain_id, address, result.to_block, ts,
                                          reserve0=p.reserve0, reserve1=p.reserve1))  # fmt: skip
@@ -685,6 +724,7 @@ __all__ = [
     "PoolState",
     "PoolSync",
     "PoolSyncBatch",
+    "PoolTracker",
     "V2PoolState",
     "V3PoolState",
     "bitmap_words",
