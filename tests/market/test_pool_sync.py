@@ -260,7 +260,7 @@ async def test_sync_follows_random_activity(env: Env, tmp_path: Path) -> None:
     async with opened(env, tmp_path) as store:
         start = await env.adapter.block_number()
         seed_market(m, act)
-        sync = new_sync(env, m, store, start, max_range=5)
+        sync = new_sync(env, m, store, start, max_range=5, snapshots=store.market)
         batches = await drain(sync)
         assert len(batches) > 1  # the backfill was split by max_range
         assert {a for b in batches for a in b.added} == set(m.pairs) | set(m.pools)
@@ -285,6 +285,17 @@ async def test_sync_follows_random_activity(env: Env, tmp_path: Path) -> None:
                 assert pair in {a for b in got for a in b.added}
         assert check.quotes > 30, check.quotes
         assert {"v2_swap", "v3_swap", "v3_mint", "v3_burn"} <= set(act.counts), act.counts
+        # the last snapshot stored of each pool is its state now
+        for address, state in sync.pools.items():
+            snap = await store.market.latest_pool_snapshot(env.adapter.chain_id, address)
+            if isinstance(state, V2PoolState):
+                assert snap is not None
+                assert (snap.reserve0, snap.reserve1) == (state.reserve0, state.reserve1)
+            elif state.initialized:
+                assert snap is not None
+                assert (snap.sqrt_price_x96, snap.tick, snap.liquidity) == (
+                    state.sqrt_price_x96, state.tick, state.liquidity,
+                )  # fmt: skip
         # a restart: a new sync of the same name restores from the cursor, then follows on
         for _ in range(3):
             act.step()
@@ -323,7 +334,10 @@ async def reorg_case(env: Env, tmp_path: Path) -> None:
         start = await env.adapter.block_number()
         pair, pool = seed_market(m, act)
         sync = new_sync(env, m, store, start)
+        # a second follower that will be stopped on the losing branch and restarted after it
+        stopped = new_sync(env, m, store, start, name="stopped")
         await drain(sync)
+        await drain(stopped)
         check.all(sync)
         before = {p: m.v3_truth(p, act.ticks(p)) for p in m.pools}
         positions = [replace(p) for p in act.positions]
@@ -337,6 +351,7 @@ async def reorg_case(env: Env, tmp_path: Path) -> None:
         orphan = m.create_pair(1, 2)
         m.v2_add(orphan, 10**20, 10**20)
         await drain(sync)
+        await drain(stopped)
         check.all(sync)
         assert orphan in sync.graph
         # the winning branch
@@ -361,6 +376,13 @@ async def reorg_case(env: Env, tmp_path: Path) -> None:
         assert cursor is not None
         assert head is not None
         assert (cursor.block_number, cursor.block_hash) == (head.number, "0x" + head.hash.hex())
+        # restarted after the reorg, its cursor on the lost branch: restored, then rewound
+        restarted = new_sync(env, m, store, start, name="stopped")
+        await restarted.start()
+        first = (await drain(restarted))[0]
+        assert first.rewound_to is not None
+        assert orphan not in restarted.pools
+        check.all(restarted)
     if env.kind == "hardhat":
         # discovery and each re-read: reserves/slot0, 116 bitmap words, the ticks
         assert len(batched) >= 6

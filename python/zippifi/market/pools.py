@@ -455,17 +455,24 @@ class PoolSync:
 
     async def start(self) -> None:
         """Restore after a restart: rediscover the pools created up to the cursor and read them
-        at the cursor's block. Without a cursor there is nothing to restore."""
+        at the cursor's block. Without a cursor there is nothing to restore. If the cursor's
+        block is no longer canonical (a reorg while stopped), the pools are read at the closest
+        block there is and read again after the first batch, which rewinds."""
         if self._started:
             return
-        self._started = True
         cursor = await self._cursors.get(self.adapter.chain_id, self.name)
         if cursor is None:
+            self._started = True
             return
+        at = cursor.block_number
+        header = await self.adapter.get_block(at)
+        if header is None or "0x" + header.hash.hex() != cursor.block_hash:
+            at = min(at, await self.adapter.block_number())
+            self._resync_all = True
         found: list[PoolState] = []
         block = self._follower.start_block
-        while block <= cursor.block_number:
-            end = min(cursor.block_number, block + self._follower.max_range - 1)
+        while block <= at:
+            end = min(at, block + self._follower.max_range - 1)
             logs = await self.adapter.get_logs(
                 from_block=block, to_block=end, addresses=list(self._factories),
                 topics=[[PAIR_CREATED, POOL_CREATED]],
@@ -473,13 +480,15 @@ class PoolSync:
             logs.sort(key=lambda r: (r.block_number, r.log_index))
             found.extend(p for r in logs if (p := self._discovered(r)) is not None)
             block = end + 1
-        fresh = await self._read(found, cursor.block_number)
+        fresh = await self._read(found, at) if at >= 0 else []
         for state in fresh:
             self.tracker.install(state)
         self._remember_from = cursor.block_number + 1
         self.last_block = cursor.block_number
         self._refresh_addresses()
-        log.info("pool sync restored", sync=self.name, pools=len(fresh), block=cursor.block_number)
+        self._started = True
+        log.info("pool sync restored", sync=self.name, pools=len(fresh), block=at,
+                 cursor=cursor.block_number, canonical=not self._resync_all)  # fmt: skip
 
     async def poll(self) -> PoolSyncBatch | None:
         """Apply the follower's next batch and acknowledge it; None when caught up."""
