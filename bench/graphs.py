@@ -1,10 +1,11 @@
 """A seeded, realistic pool graph for the routing benchmarks and scale tests.
 
 1,000 tokens and 5,000 pools by default: mostly Uniswap V2 and V3 (10 to 200 initialized ticks
-each), some 3-coin StableSwap pools among the stablecoins. Token popularity is Zipf-like, so a few
-hub tokens (the wrapped native token, stablecoins, a BTC) carry most pools and degrees follow a
-power law; pool TVL is log-normal. Each token has a global USD price and each pool quotes it with
-a little noise, so routes are meaningful and some small arbitrage exists, as on a real chain.
+each), some 3-coin StableSwap pools among the stablecoins, at most 6 pools per token pair. Token
+popularity is Zipf-like, so a few hub tokens (the wrapped native token, stablecoins, a BTC) carry
+most pools and degrees follow a power law; pool TVL is log-normal. Each token has a global USD
+price and each pool quotes it with a little noise (0.3%), so routes are meaningful and arbitrage
+exists -- more of it than on a real chain, where bots close it.
 
 The same description builds a ``zippifi.route.PoolGraph`` and the pure-Python peer's model
 (``tests.reference``), so both sides of a benchmark see identical pools.
@@ -22,6 +23,7 @@ from zippifi.route import PoolGraph
 
 Q96 = 2**96
 N_HUBS = 8
+MAX_PARALLEL = 6  # pools per token pair
 STABLES = (1, 2, 3)  # token indices priced at $1 (with token 0 the wrapped native token)
 
 
@@ -146,9 +148,16 @@ def make_graph(
     pools: list[PoolSpec] = []
     # Every token gets at least one pool to a hub, so the graph is connected.
     pairs = [(k, rng.randrange(N_HUBS)) for k in range(N_HUBS, n_tokens)]
+    per_pair: dict[tuple[int, int], int] = {}
+    for a, b in pairs:
+        per_pair[min(a, b), max(a, b)] = 1
     while len(pairs) < n_pools:
         a, b = rng.choices(range(n_tokens), weights=weights, k=2)
-        if a != b:
+        key = (min(a, b), max(a, b))
+        # As on a real chain, a pair has a handful of pools (V2, V3 fee tiers, a fork or two),
+        # not hundreds: without the cap the hub pairs would take most draws.
+        if a != b and per_pair.get(key, 0) < MAX_PARALLEL:
+            per_pair[key] = per_pair.get(key, 0) + 1
             pairs.append((a, b))
     n_stable = 0
     for k, (a, b) in enumerate(pairs[:n_pools]):

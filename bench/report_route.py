@@ -12,10 +12,10 @@ PEER_GOAL = 100.0  # speed-up over the networkx + pure-Python baseline
 ARB_GOAL_US = 1_000.0  # pool update to arbitrage verdict, p50, max_hops 3
 
 
-def _goal(value: float, goal: float, *, at_most: bool) -> str:
+def _goal(value: float, goal: float, *, at_most: bool, unit: str) -> str:
     met = value <= goal if at_most else value >= goal
     sign = "<=" if at_most else ">="
-    return f"{sign} {goal:,.0f}: {'met' if met else 'NOT met'}"
+    return f"{sign} {goal:,.0f}{unit}: {'met' if met else 'NOT met'}"
 
 
 def route_section(data: dict[str, Any]) -> list[str]:
@@ -54,7 +54,9 @@ def route_section(data: dict[str, Any]) -> list[str]:
         if not q:
             continue
         info = q["extra_info"]
-        goal = _goal(info["p50_us"], P50_GOAL_US, at_most=True) + " µs" if hops == 3 else ""
+        goal = ""
+        if hops == 3:
+            goal = "p50 " + _goal(info["p50_us"], P50_GOAL_US, at_most=True, unit=" µs")
         lines.append(
             f"| `best_route`, max_hops {hops}, one call each | {info['n_items']:,} | "
             f"{info['p50_us']:,.0f} | {info['p99_us']:,.0f} | {info['mean_us']:,.0f} | "
@@ -75,9 +77,9 @@ def route_section(data: dict[str, Any]) -> list[str]:
     if arb:
         info = arb["extra_info"]
         lines.append(
-            f"| V2 update + `arbitrage_after_update`, max_hops 3 | {info['n_items']:,} | "
+            f"| V2 trade's update + `arbitrage_after_update`, max_hops 3 | {info['n_items']:,} | "
             f"{info['p50_us']:,.0f} | {info['p99_us']:,.0f} | | | {info['cycles']:,} cycles | "
-            f"{_goal(info['p50_us'], ARB_GOAL_US, at_most=True)} µs |"
+            f"p50 {_goal(info['p50_us'], ARB_GOAL_US, at_most=True, unit=' µs')} |"
         )
     scanner = rows.get("scanner")
     if scanner:
@@ -85,7 +87,7 @@ def route_section(data: dict[str, Any]) -> list[str]:
         lines.append(
             f"| scanner: event -> graph update -> verdict, max_hops 3 | {info['n_items']:,} | "
             f"{info['p50_us']:,.0f} | {info['p99_us']:,.0f} | | | | "
-            f"{_goal(info['p50_us'], ARB_GOAL_US, at_most=True)} µs |"
+            f"p50 {_goal(info['p50_us'], ARB_GOAL_US, at_most=True, unit=' µs')} |"
         )
     peer_rows = [(h, rows[f"peer_{h}"]) for h in (2, 3) if f"peer_{h}" in rows]
     if peer_rows:
@@ -109,6 +111,6 @@ def route_section(data: dict[str, Any]) -> list[str]:
             lines.append(
                 f"| {hops} | {n:,} | {peer_s / n:,.3f} | {info['kernel_s'] / n * 1e6:,.0f} | "
                 f"{bound}{ratio:,.0f}x | {info['stopped']} (budget {info['budget_s']:g} s) | "
-                f"{_goal(ratio, PEER_GOAL, at_most=False)}x |"
+                f"{_goal(ratio, PEER_GOAL, at_most=False, unit='x')} |"
             )
     return lines
