@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.chain.conftest import hardhat_node  # noqa: F401 (one node for the pool-sync tests)
 from tests.store.conftest import (  # noqa: F401 (fixtures re-exported for the aggregator tests)
     db_url,
     event_loop,

@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from tests.chain.conftest import hardhat_config, hardhat_node  # noqa: F401 (fixture)
+from tests.chain.conftest import hardhat_config
 from tests.chain.fault_proxy import FaultProxy, Faults
 from tests.chain.hardhat import HardhatNode
 from zippifi.chain.adapter import EvmAdapter
@@ -41,7 +41,7 @@ def counting(adapter: EvmAdapter) -> list[int]:
     return sizes
 
 
-async def test_batches_on_hardhat_through_faults(hardhat_node: HardhatNode) -> None:  # noqa: F811
+async def test_batches_on_hardhat_through_faults(hardhat_node: HardhatNode) -> None:
     direct = EvmAdapter(hardhat_config(hardhat_node.url))
     proxy = await FaultProxy(hardhat_node.url, FAULTS, seed=7).start()
     backoff = Backoff(base_s=0.01, cap_s=0.1, attempts=12)
@@ -68,7 +68,7 @@ async def test_batches_on_hardhat_through_faults(hardhat_node: HardhatNode) -> N
 
 
 async def test_a_failing_batch_endpoint_falls_back_to_single_calls(
-    hardhat_node: HardhatNode,  # noqa: F811
+    hardhat_node: HardhatNode,
 ) -> None:
     broken = await FaultProxy(hardhat_node.url, Faults(server_error=1.0), seed=1).start()
     config = hardhat_config(broken.url, rpc_urls=[broken.url, hardhat_node.url])

@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 
-from tests.chain.conftest import hardhat_node  # noqa: F401 (the session's hardhat node fixture)
 from tests.chain.hardhat import HardhatNode
 from tests.uniswap.artifacts import HarnessUnavailableError
 from tests.uniswap.tickmath import MAX_SQRT_RATIO, MIN_SQRT_RATIO, get_sqrt_ratio_at_tick
@@ -52,7 +51,7 @@ def env() -> Iterator[Env]:
 
 
 @pytest.fixture
-def hardhat(hardhat_node: HardhatNode) -> Env:  # noqa: F811 (the imported fixture)
+def hardhat(hardhat_node: HardhatNode) -> Env:
     return hardhat_env(hardhat_node.url)
 
 
