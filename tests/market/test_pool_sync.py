@@ -24,7 +24,7 @@ import pytest
 from tests.chain.hardhat import HardhatNode
 from tests.uniswap.artifacts import HarnessUnavailableError
 from tests.uniswap.tickmath import MAX_SQRT_RATIO, MIN_SQRT_RATIO, get_sqrt_ratio_at_tick
-from zippifi.errors import InvalidInputError, RouteNotFound
+from zippifi.errors import InvalidInputError, MarketDataError, RouteNotFound
 from zippifi.market.pools import (
     Factory,
     PoolSync,
@@ -408,6 +408,24 @@ async def test_a_pool_out_of_step_is_read_afresh(env: Env, tmp_path: Path) -> No
         (batch,) = await drain(sync)
         assert batch.resynced == (pool,)
         assert set(batch.changed) == {pair, pool}
+        Checker(m, act, rng).all(sync)
+        # a batch that fails half-way (discovery applied, a read refused) is not acknowledged;
+        # it comes again and every pool is read afresh
+        m.v2_swap(pair, False, 10**18)
+        late = m.create_pair(1, 2)
+        m.v2_add(late, 10**20, 10**20)
+        calls = sync._call
+
+        async def refuse_once(batch: Any, block: int) -> list[bytes]:
+            sync._call = calls  # type: ignore[method-assign]
+            raise MarketDataError("refused")
+
+        sync._call = refuse_once  # type: ignore[method-assign]
+        with pytest.raises(MarketDataError):
+            await sync.poll()
+        (batch,) = await drain(sync)
+        assert set(batch.resynced) == {pair, pool}
+        assert batch.added == (late,)
         Checker(m, act, rng).all(sync)
 
 

@@ -499,13 +499,14 @@ class PoolSync:
             return None
         try:
             result = await self._apply_batch(batch)
+            if self._snapshots is not None and result.changed:
+                await self._snapshot(result)
+            await self._follower.ack(batch)
         except BaseException:
-            # part of the batch may be applied: the next batch reads every pool afresh
+            # the batch may be applied in part, or applied but not acknowledged (it comes
+            # again): the next batch reads every pool afresh
             self._resync_all = True
             raise
-        if self._snapshots is not None and result.changed:
-            await self._snapshot(result)
-        await self._follower.ack(batch)
         if batch.to_block >= batch.from_block:
             self._remember_from = max(self._remember_from, batch.to_block - REMEMBER_BLOCKS + 1)
         self.last_block = batch.to_block
