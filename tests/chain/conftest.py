@@ -134,6 +134,20 @@ def hardhat_chain(hardhat_node: hardhat.HardhatNode) -> Iterator[DevChain]:
     run(adapter.close())
 
 
+def ws_url(http_url: str) -> str:
+    """hardhat 2 serves JSON-RPC over WebSocket on its HTTP port."""
+    return "ws" + http_url.removeprefix("http")
+
+
+@pytest.fixture
+def ws_chain(hardhat_node: hardhat.HardhatNode) -> Iterator[DevChain]:
+    """The hardhat node, every call over one WebSocket connection."""
+    adapter = EvmAdapter(hardhat_config(ws_url(hardhat_node.url)))
+    run(adapter.connect())
+    yield DevChain("hardhat", adapter)
+    run(adapter.close())
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     opened = run(open_store(f"sqlite:///{tmp_path / 'zippifi.db'}"))

@@ -11,6 +11,7 @@ repeated depends on what the node said, which the submitter decides.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, cast, runtime_checkable
@@ -19,6 +20,7 @@ from web3 import AsyncHTTPProvider, AsyncWeb3, WebSocketProvider
 from web3.providers.eth_tester import AsyncEthereumTesterProvider
 
 from zippifi.chain.backoff import Backoff, retry
+from zippifi.chain.heads import HeadWatcher, websocket_web3
 from zippifi.chain.rpc_errors import classify
 from zippifi.chain.types import Block, FeeHistory, LogRecord, Receipt, TxInfo, as_bytes, as_int
 from zippifi.errors import ConfigError, InvalidInputError, TransientRpcError
@@ -109,7 +111,7 @@ def _make_web3(url: str, timeout_s: float) -> AsyncWeb3[Any]:
                               exception_retry_configuration=None)
         )  # fmt: skip
     if url.startswith(("ws://", "wss://")):
-        return AsyncWeb3(WebSocketProvider(url, request_timeout=timeout_s))
+        return websocket_web3(url, timeout_s)
     if url.startswith("inprocess://"):
         return AsyncWeb3(AsyncEthereumTesterProvider())
     raise ConfigError(f"unsupported RPC URL {url!r}")
@@ -120,24 +122,58 @@ class Endpoint:
         self.url = url
         self.w3 = w3
         self._connected = False
+        self._connecting = asyncio.Lock()
+
+    def _socket(self) -> WebSocketProvider | None:
+        provider = self.w3.provider
+        return provider if isinstance(provider, WebSocketProvider) else None
+
+    async def _ensure_connected(self, provider: WebSocketProvider) -> None:
+        """(Re)open the WebSocket: once at first use, and again after it died. web3 never
+        reconnects by itself: a dead socket would fail every later call on this endpoint."""
+        async with self._connecting:  # concurrent calls share one connection attempt
+            listener = provider._message_listener_task
+            if self._connected and listener is not None and not listener.done():
+                return
+            if self._connected:
+                log.info("websocket reconnect", url=self.url)
+                await self._drop(provider)
+            await provider.connect()
+            self._connected = True
+
+    async def _drop(self, provider: WebSocketProvider) -> None:
+        self._connected = False
+        with contextlib.suppress(Exception):  # it is broken already: only cleaning up
+            await provider.disconnect()
+        # disconnect() re-raises a listener's error before it closes the socket and forgets
+        # the answers nobody will read (a stale error answer would be raised again later)
+        with contextlib.suppress(Exception):
+            await provider._provider_specific_disconnect()
+        provider._request_processor.clear_caches()
 
     async def request(self, method: str, params: Sequence[Any], timeout_s: float) -> Any:
+        provider = self._socket()
         try:
-            provider = self.w3.provider
-            if isinstance(provider, WebSocketProvider) and not self._connected:
-                await provider.connect()
-                self._connected = True
-            return await asyncio.wait_for(
-                self.w3.manager.coro_request(cast(Any, method), list(params)), timeout_s
-            )
+            if provider is None:
+                call = self.w3.manager.coro_request(cast(Any, method), list(params))
+            else:
+                await self._ensure_connected(provider)
+                # socket_request, not coro_request: it registers the request, so an error
+                # answer goes to its caller; unregistered, web3's listener takes the error for
+                # a stray one and dies raising it into every later call on the socket
+                call = self.w3.manager.socket_request(cast(Any, method), list(params))
+            return await asyncio.wait_for(call, timeout_s)
         except Exception as exc:
+            # a dead socket is replaced by the next call (above), not here: dropping it from
+            # every failed call would also kill a fresh one another call just opened, and a
+            # mere timeout must not cut the answers still coming for the other callers
             raise classify(exc, method=method, url=self.url) from exc
 
     async def close(self) -> None:
         provider = self.w3.provider
-        if isinstance(provider, WebSocketProvider) and self._connected:
-            await provider.disconnect()
-            self._connected = False
+        if isinstance(provider, WebSocketProvider):
+            if self._connected:
+                await self._drop(provider)
         elif isinstance(provider, AsyncHTTPProvider):
             await provider.disconnect()
 
@@ -179,6 +215,14 @@ class EvmAdapter:
     def web3(self) -> AsyncWeb3[Any]:
         """The first read endpoint's AsyncWeb3 (for contract encoding helpers and tests)."""
         return self._read[0].w3
+
+    def head_watcher(self) -> HeadWatcher | None:
+        """A newHeads subscription (not started) on the first WebSocket read endpoint; None
+        when every read endpoint is HTTP or in-process."""
+        for endpoint in self._read:
+            if endpoint.url.startswith(("ws://", "wss://")):
+                return HeadWatcher(endpoint.url, timeout_s=self._timeout)
+        return None
 
     async def connect(self) -> None:
         """Check that every endpoint that answers serves the configured chain (a wrong URL in

@@ -13,7 +13,15 @@ from typing import Any
 
 import aiohttp
 from eth_abi.abi import decode as abi_decode
-from web3.exceptions import ContractLogicError, ProviderConnectionError, Web3RPCError
+from web3.exceptions import (
+    ContractLogicError,
+    PersistentConnectionError,
+    ProviderConnectionError,
+    TaskNotRunning,
+    TimeExhausted,
+    Web3RPCError,
+)
+from websockets.exceptions import WebSocketException
 
 from zippifi.errors import ChainError, RpcError, TransientRpcError, TxRevertedError
 
@@ -107,7 +115,12 @@ def classify(exc: BaseException, *, method: str, url: str) -> ChainError:
         | aiohttp.ClientError
         | ConnectionError
         | ProviderConnectionError
-        | json.JSONDecodeError,
+        | json.JSONDecodeError
+        # a WebSocket that closed or died, web3's own request timeout, its listener task gone
+        | WebSocketException
+        | PersistentConnectionError
+        | TimeExhausted
+        | TaskNotRunning,
     ):
         return TransientRpcError(f"{method}: {type(exc).__name__}: {exc} ({url})",
                                  method=method, url=url)  # fmt: skip
