@@ -1,5 +1,6 @@
-"""A real process SIGKILLed with transactions in flight, then restarted on the same SQLite
-store file: the nonce manager and the log follower resume with no gap and no duplicate."""
+"""A real process SIGKILLed with transactions in flight, then restarted on the same store (a
+SQLite file, and a fresh PostgreSQL database of its own): the nonce manager and the log
+follower resume with no gap and no duplicate."""
 
 from __future__ import annotations
 
@@ -9,12 +10,17 @@ import secrets
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from tests.store import servers
 from zippifi.sign import Signer
 from zippifi.store import MemoryLockManager, open_store
 
-from .conftest import DevChain
+from .conftest import DevChain, run
 from .contracts import emitter_init
 from .helpers import account, deploy
 from .restart_child import STREAM
@@ -30,11 +36,38 @@ def _child(*args: str) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def pg_admin_url() -> str:
+    """As tests/store finds it: ZIPPIFI_TEST_POSTGRES_URL, else a local server, else skip
+    (a failure under CI=true, where PostgreSQL is part of the job)."""
+    url, reason = servers.find_postgres()
+    if url is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL unavailable under CI=true: {reason}")
+        pytest.skip(f"PostgreSQL unavailable ({reason})")
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The store both processes share: a new SQLite file, or a new PostgreSQL database
+    (created empty here, migrated by the first child, dropped afterwards)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'restart.db'}"
+        return
+    admin: str = request.getfixturevalue("pg_admin_url")
+    name = servers.unique_name("zippifi_restart")
+    run(servers.create_database(admin, name))
+    try:
+        yield servers.with_database(admin, name)
+    finally:
+        run(servers.drop_database(admin, name))
+
+
 async def test_sigkill_with_transactions_in_flight_then_resume(
-    hardhat_chain: DevChain, tmp_path: Path
+    hardhat_chain: DevChain, tmp_path: Path, db: str
 ) -> None:
     chain = hardhat_chain
-    db = f"sqlite:///{tmp_path / 'restart.db'}"
     key = "0x" + secrets.token_hex(32)
     # the emitter is deployed by another account, so the child's nonces start at 0
     setup_store = await open_store(f"sqlite:///{tmp_path / 'setup.db'}")
@@ -70,7 +103,7 @@ async def test_sigkill_with_transactions_in_flight_then_resume(
     try:
         chain_count = await chain.adapter.get_transaction_count(child_address)
         assert await store.nonces.in_flight(chain.adapter.chain_id, child_address) == []
-        expected_logs = []
+        expected_logs: list[dict[str, Any]] = []
         for nonce in range(chain_count):
             record = await store.nonces.get(chain.adapter.chain_id, child_address, nonce)
             assert record is not None, nonce
