@@ -17,7 +17,7 @@ from zippifi.chain.submit import TxRequest
 from zippifi.chain.types import LogRecord
 from zippifi.store import MemoryLockManager, Store
 
-from .conftest import DevChain, hardhat_config, ws_url
+from .conftest import DevChain, hardhat_config
 from .contracts import EVENT_TOPIC, emitter_init
 from .hardhat import HardhatNode
 from .helpers import Account, account, deploy
@@ -186,7 +186,3 @@ async def test_http_endpoints_poll_and_never_subscribe(
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-
-
-def test_ws_url_of_the_node(hardhat_node: HardhatNode) -> None:
-    assert ws_url(hardhat_node.url).startswith("ws://127.0.0.1:")
