@@ -73,21 +73,18 @@ def route_section(data: dict[str, Any]) -> list[str]:
             f"| `best_routes` batch, max_hops {hops}, {cores} cores | {n:,} | | | "
             f"{wall / n * 1e6:,.0f} (wall) | {n / wall / cores:,.0f} | | |"
         )
-    arb = rows.get("arb_after_update")
-    if arb:
-        info = arb["extra_info"]
+    verdicts = (
+        ("arb_after_update", "V2 trade's update + `arbitrage_after_update`, max_hops 3"),
+        ("scanner", "scanner: event -> graph update -> verdict, max_hops 3"),
+    )
+    for row, label in verdicts:
+        if row not in rows:
+            continue
+        info = rows[row]["extra_info"]
+        cycles = f"{info['cycles']:,} cycles" if "cycles" in info else ""
         lines.append(
-            f"| V2 trade's update + `arbitrage_after_update`, max_hops 3 | {info['n_items']:,} | "
-            f"{info['p50_us']:,.0f} | {info['p99_us']:,.0f} | | | {info['cycles']:,} cycles | "
-            f"p50 {_goal(info['p50_us'], ARB_GOAL_US, at_most=True, unit=' µs')} |"
-        )
-    scanner = rows.get("scanner")
-    if scanner:
-        info = scanner["extra_info"]
-        lines.append(
-            f"| scanner: event -> graph update -> verdict, max_hops 3 | {info['n_items']:,} | "
-            f"{info['p50_us']:,.0f} | {info['p99_us']:,.0f} | | | | "
-            f"p50 {_goal(info['p50_us'], ARB_GOAL_US, at_most=True, unit=' µs')} |"
+            f"| {label} | {info['n_items']:,} | {info['p50_us']:,.0f} | {info['p99_us']:,.0f} "
+            f"| | | {cycles} | p50 {_goal(info['p50_us'], ARB_GOAL_US, at_most=True, unit=' µs')} |"
         )
     peer_rows = [(h, rows[f"peer_{h}"]) for h in (2, 3) if f"peer_{h}" in rows]
     if peer_rows:

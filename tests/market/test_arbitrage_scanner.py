@@ -132,10 +132,8 @@ async def test_scanner_reports_the_sized_cycle_net_of_gas(env: Env, tmp_path: Pa
         scanner.gas_price_wei = gas_price
         with_gas = {o.key: o for o in scanner.scan_batch(batch)}
         net = with_gas[best.key]
-        # the kernel values gas in f64 (units x price x the token's price per wei, 1.0 here):
-        # exact below 2**53 wei, the nearest double of the product above
-        assert net.gas_cost == int(float(net.gas_estimate * gas_price))
-        assert abs(net.gas_cost - net.gas_estimate * gas_price) <= net.gas_cost >> 52
+        # the start token is the native one (price per wei 1.0): the cost is exact at any size
+        assert net.gas_cost == net.gas_estimate * gas_price
         assert net.profit_net == net.profit - net.gas_cost > 0
         assert chain_cycle(m, net, net.amount_in) == list(net.amounts)
         # gas just above this cycle's profit: not reported; far above every profit: nothing

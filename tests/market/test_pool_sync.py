@@ -11,6 +11,7 @@ restores from the cursor. ``ZIPPIFI_TEST_SEED`` replays a run.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 from collections.abc import AsyncIterator, Iterator
@@ -427,6 +428,38 @@ async def test_a_pool_out_of_step_is_read_afresh(env: Env, tmp_path: Path) -> No
         assert set(batch.resynced) == {pair, pool}
         assert batch.added == (late,)
         Checker(m, act, rng).all(sync)
+
+
+async def test_run_follows_until_cancelled(env: Env, tmp_path: Path) -> None:
+    """run(): batches reach the callback as the chain moves (waiting between polls), and
+    cancelling the task stops it."""
+    rng = random.Random(SEED + 3)
+    m = UniswapMarket(env.chain, n_tokens=3)
+    act = Activity(m, rng)
+    async with opened(env, tmp_path) as store:
+        start = await env.adapter.block_number()
+        pair, _pool = seed_market(m, act)
+        sync = new_sync(env, m, store, start, poll_s=0.02)
+        seen: list[PoolSyncBatch] = []
+        news = asyncio.Event()
+
+        async def on_batch(batch: PoolSyncBatch) -> None:
+            seen.append(batch)
+            news.set()
+
+        task = asyncio.create_task(sync.run(on_batch))
+        try:
+            await asyncio.wait_for(news.wait(), 20)  # the backfill
+            assert pair in {a for b in seen for a in b.added}
+            news.clear()
+            m.v2_swap(pair, True, 10**18)
+            await asyncio.wait_for(news.wait(), 20)  # found by a later poll
+            assert pair in seen[-1].changed
+            Checker(m, act, rng).all(sync)
+        finally:
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
 
 
 def test_bitmap_words_cover_the_tick_range() -> None:

@@ -33,7 +33,6 @@ up to the cursor and reads them at the cursor's block, so the graph and the curs
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -515,11 +514,12 @@ class PoolSync:
     async def run(
         self, on_batch: Callable[[PoolSyncBatch], Awaitable[None] | None] | None = None
     ) -> None:
-        """Poll forever, calling ``on_batch`` after each batch (sleeping when caught up)."""
+        """Poll forever, calling ``on_batch`` after each batch. When caught up it waits for
+        news from the follower: a pushed head on a WebSocket endpoint, else ``poll_s``."""
         while True:
             result = await self.poll()
             if result is None:
-                await asyncio.sleep(self._follower.poll_s)
+                await self._follower.wait_for_news()
                 continue
             if on_batch is not None:
                 maybe = on_batch(result)
