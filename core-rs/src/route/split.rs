@@ -569,6 +569,29 @@ impl Ctx<'_> {
         best
     }
 
+    /// The split's paths in the order (of up to 4 paths) that pays most for its amounts.
+    fn best_order(&self, s: Split) -> Split {
+        let m = s.paths.len();
+        if !(2..=4).contains(&m) {
+            return s;
+        }
+        let mut top = s.clone();
+        for perm in permutations(m) {
+            let paths: Vec<usize> = perm.iter().map(|&k| s.paths[k]).collect();
+            let alloc: Vec<U256> = perm.iter().map(|&k| s.alloc[k]).collect();
+            if let Some(v) = self.value(&paths, &alloc) {
+                if gt(&v, &top.value) {
+                    top = Split {
+                        paths,
+                        alloc,
+                        value: v,
+                    };
+                }
+            }
+        }
+        top
+    }
+
     /// The best split using at most `k` of the candidates.
     fn select(&self, k: usize, incumbent: &Split) -> Split {
         let n = self.cands.len();
@@ -588,10 +611,27 @@ impl Ctx<'_> {
         let mut screened: Vec<Split> = sets
             .into_iter()
             .filter_map(|set| {
-                // Where the paths share a pool the table split may not run at all: start
-                // from greedy slices instead.
-                self.screen(&set)
-                    .or_else(|| self.start(&set, incumbent, SCREEN_SLICES))
+                // Where the paths share a pool the tables (each path on its own) misjudge the
+                // split, or it may not run at all: also start from greedy slices, which see
+                // the state the earlier slices leave.
+                let shared = set.iter().enumerate().any(|(k, &p)| {
+                    set[k + 1..].iter().any(|&q| {
+                        self.cands[p]
+                            .pools
+                            .iter()
+                            .any(|x| self.cands[q].pools.contains(x))
+                    })
+                });
+                let table = self.screen(&set);
+                if !shared && table.is_some() {
+                    return table;
+                }
+                let s = match (table, self.start(&set, incumbent, SCREEN_SLICES)) {
+                    (Some(t), Some(g)) => Some(if gt(&g.value, &t.value) { g } else { t }),
+                    (t, g) => t.or(g),
+                };
+                // Order matters where paths share a pool: the first runs at the better price.
+                s.map(|s| self.best_order(s))
             })
             .collect();
         screened.sort_by(|a, b| signed_cmp(&b.value, &a.value));
@@ -831,25 +871,11 @@ pub fn split_route(
     }
     // The paths' order matters where they share pools: keep the best order.
     let m = best.paths.len();
-    if (2..=4).contains(&m) {
-        let mut top = best.clone();
-        for perm in permutations(m) {
-            let paths: Vec<usize> = perm.iter().map(|&k| best.paths[k]).collect();
-            let alloc: Vec<U256> = perm.iter().map(|&k| best.alloc[k]).collect();
-            if let Some(v) = ctx.value(&paths, &alloc) {
-                if gt(&v, &top.value) {
-                    top = Split {
-                        paths,
-                        alloc,
-                        value: v,
-                    };
-                }
-            }
-        }
-        if top.paths != best.paths {
-            ctx.refine(&mut top, EXCHANGES_PER_PATH * m);
-        }
-        best = tidy(top);
+    let top = ctx.best_order(best.clone());
+    if top.paths != best.paths {
+        best = top;
+        ctx.refine(&mut best, EXCHANGES_PER_PATH * m);
+        best = tidy(best);
     }
     let paths: Vec<&Path> = best.paths.iter().map(|&k| &ctx.cands[k]).collect();
     match evaluate(graph, src, &paths, &best.alloc, &ctx.gas) {
