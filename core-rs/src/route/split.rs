@@ -631,7 +631,13 @@ impl Ctx<'_> {
                     (t, g) => t.or(g),
                 };
                 // Order matters where paths share a pool: the first runs at the better price.
-                s.map(|s| self.best_order(s))
+                s.map(|s| {
+                    if s.paths.len() <= 3 {
+                        self.best_order(s)
+                    } else {
+                        s
+                    }
+                })
             })
             .collect();
         screened.sort_by(|a, b| signed_cmp(&b.value, &a.value));
