@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -77,11 +76,6 @@ def check_cycle(sim: Sim, c: Cycle) -> tuple[Hop, ...]:
     return cycle
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known kernel gap (issue 4, open): some cycles with a V3 leg are sized ~0.1% below "
-    "their optimum input (seen in the derandomized examples); not yet isolated",
-)
 def test_arbitrage_cycles_against_brute_force() -> None:
     cov = Coverage()
 

@@ -97,6 +97,12 @@ struct Layered<'a, V: PoolView> {
     nodes: Vec<Node>,
     best: Option<(u32, u64, SignedAmount, usize)>,
     best_f: f64,
+    /// How many routes to keep: 1 for `best_route`; more for [`top_routes_layered`], which
+    /// then prunes against the worst route kept instead of the best.
+    keep: usize,
+    /// The best `keep` routes on distinct paths (node, gas units, net), best first.
+    top: Vec<(u32, u64, SignedAmount)>,
+    floor_f: f64,
 }
 
 impl<V: PoolView> Layered<'_, V> {
@@ -113,9 +119,36 @@ impl<V: PoolView> Layered<'_, V> {
         self.src == token
     }
 
+    /// Whether two nodes end the same sequence of pools.
+    fn same_path(&self, mut a: u32, mut b: u32) -> bool {
+        while a != NO_PARENT && b != NO_PARENT {
+            let (x, y) = (&self.nodes[a as usize], &self.nodes[b as usize]);
+            if x.pool != y.pool || x.token != y.token {
+                return false;
+            }
+            a = x.parent;
+            b = y.parent;
+        }
+        a == b
+    }
+
     fn consider(&mut self, node: u32, gas_units: u64, out: U256, hops: usize) {
         let cost = self.gas.cost(gas_units);
         let candidate = net(out, cost);
+        if self.keep > 1 && !self.top.iter().any(|t| self.same_path(t.0, node)) {
+            let at = self
+                .top
+                .iter()
+                .position(|t| signed_cmp(&candidate, &t.2) == std::cmp::Ordering::Greater)
+                .unwrap_or(self.top.len());
+            if at < self.keep {
+                self.top.insert(at, (node, gas_units, candidate));
+                self.top.truncate(self.keep);
+                if self.top.len() == self.keep {
+                    self.floor_f = signed_f64(&self.top[self.keep - 1].2);
+                }
+            }
+        }
         let better = match &self.best {
             None => true,
             Some((_, _, b, bh)) => match signed_cmp(&candidate, b) {
@@ -245,7 +278,7 @@ impl<V: PoolView> Layered<'_, V> {
                 let lab = layer[li];
                 let ub = match got {
                     None => ub,
-                    Some(_) if self.gas.is_free() => continue,
+                    Some(_) if self.gas.is_free() && self.keep == 1 => continue,
                     Some(y) => {
                         let pool = self.view.pool(e.pool);
                         y - self.gas.cost_f64(lab.gas + self.gas.model.hop(pool, 0)) * (1.0 - 1e-9)
@@ -263,6 +296,9 @@ impl<V: PoolView> Layered<'_, V> {
     }
 
     fn pruned(&self, ub: f64) -> bool {
+        if self.keep > 1 {
+            return ub + 1.0 + self.floor_f.abs() * 1e-9 < self.floor_f;
+        }
         self.best.is_some() && ub + 1.0 + self.best_f.abs() * 1e-9 < self.best_f
     }
 
@@ -378,16 +414,83 @@ pub fn best_route_layered<V: PoolView>(
     amount_in: U256,
     opts: &RouteOptions,
 ) -> RouteResult<Route> {
+    let s = layered_with(graph, view, src, dst, amount_in, opts, false, 1);
+    match s.best {
+        Some((node, gas_units, n, _)) => Ok(s.route(node, gas_units, n, amount_in)),
+        None => Err(not_found(
+            graph,
+            src,
+            dst,
+            opts.max_hops,
+            "that absorbs the whole input",
+        )),
+    }
+}
+
+/// The `keep` best routes on distinct paths (best first), by the same search pruned against
+/// the worst route kept: candidate paths for split routing. With `graph_bounds` the search
+/// runs over `view` (a few pools moved from `graph`'s state, as a split's earlier paths leave
+/// them) but prunes with `graph`'s cached bounds instead of computing bounds of the view. A
+/// moved pool pays less than its bound in the direction it was traded but can pay more in the
+/// other, so a route gaining from such a reversal may be missed; and a path that reaches the
+/// target through the same last pool as a kept one with a smaller input may be skipped. A
+/// heuristic, fine for candidates that split routing then simulates exactly.
+#[allow(clippy::too_many_arguments)]
+pub fn top_routes_layered<V: PoolView>(
+    graph: &PoolGraph,
+    view: &V,
+    src: u32,
+    dst: u32,
+    amount_in: U256,
+    opts: &RouteOptions,
+    keep: usize,
+    graph_bounds: bool,
+) -> Vec<Route> {
+    let s = layered_with(
+        graph,
+        view,
+        src,
+        dst,
+        amount_in,
+        opts,
+        graph_bounds,
+        keep.max(2),
+    );
+    s.top
+        .iter()
+        .map(|&(node, gas_units, n)| s.route(node, gas_units, n, amount_in))
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn layered_with<'a, V: PoolView>(
+    graph: &'a PoolGraph,
+    view: &'a V,
+    src: u32,
+    dst: u32,
+    amount_in: U256,
+    opts: &RouteOptions,
+    graph_bounds: bool,
+    keep: usize,
+) -> Layered<'a, V> {
     let gas = pricing(graph, dst, opts);
     let max_r = opts.max_hops - 1;
-    let make = || {
-        let rates = rate_bounds(graph, view, dst, max_r, false);
-        let caps = cap_bounds(graph, view, dst, &rates);
-        (rates, caps)
-    };
-    let bounds = match view.as_graph() {
-        Some(g) => g.target_bounds(dst, max_r, make),
-        None => std::sync::Arc::new(make()),
+    let bounds = if graph_bounds {
+        graph.target_bounds(dst, max_r, || {
+            let rates = rate_bounds(graph, graph, dst, max_r, false);
+            let caps = cap_bounds(graph, graph, dst, &rates);
+            (rates, caps)
+        })
+    } else {
+        let make = || {
+            let rates = rate_bounds(graph, view, dst, max_r, false);
+            let caps = cap_bounds(graph, view, dst, &rates);
+            (rates, caps)
+        };
+        match view.as_graph() {
+            Some(g) => g.target_bounds(dst, max_r, make),
+            None => std::sync::Arc::new(make()),
+        }
     };
     let mut s = Layered {
         graph,
@@ -401,16 +504,10 @@ pub fn best_route_layered<V: PoolView>(
         nodes: Vec::new(),
         best: None,
         best_f: f64::NEG_INFINITY,
+        keep,
+        top: Vec::new(),
+        floor_f: f64::NEG_INFINITY,
     };
     s.run(amount_in);
-    match s.best {
-        Some((node, gas_units, n, _)) => Ok(s.route(node, gas_units, n, amount_in)),
-        None => Err(not_found(
-            graph,
-            src,
-            dst,
-            opts.max_hops,
-            "that absorbs the whole input",
-        )),
-    }
+    s
 }

@@ -430,7 +430,16 @@ impl Pool {
 
 /// sqrt(1.0001^tick), the f64 price the capacity bounds use.
 fn sqrt_at(tick: i32) -> f64 {
-    (tick as f64 * 0.000_049_998_750_062_496_09).exp() // ln(1.0001) / 2
+    (tick as f64 * 0.000_049_997_500_166_654_17).exp() // ln(1.0001) / 2
+}
+
+/// sqrt(1.0001^tick) from the exact TickMath ratio: for the boundary next to the current
+/// price, where the first range's amounts are differences of nearly equal prices (a relative
+/// error in the boundary grows by the inverse of the range's width).
+fn sqrt_at_exact(tick: i32) -> f64 {
+    crate::amm::v3::get_sqrt_ratio_at_tick(tick)
+        .map(|x| to_f64(x) / 2f64.powi(96))
+        .unwrap_or_else(|_| sqrt_at(tick))
 }
 
 /// A V3 pool's capacity in one direction, walking its ranges in f64: the input that moves the
@@ -459,7 +468,11 @@ fn v3_capacity(p: &V3Pool, zero_for_one: bool) -> (f64, f64, u32) {
     };
     if zero_for_one {
         for (&t, &net) in p.ticks().range(..=p.tick()).rev() {
-            let next = sqrt_at(t);
+            let next = if ticks == 0 {
+                sqrt_at_exact(t)
+            } else {
+                sqrt_at(t)
+            };
             segment(l, s, next, &mut amount_in, &mut amount_out);
             s = next;
             l -= net as f64;
@@ -468,7 +481,11 @@ fn v3_capacity(p: &V3Pool, zero_for_one: bool) -> (f64, f64, u32) {
         segment(l, s, sqrt_at(MIN_TICK), &mut amount_in, &mut amount_out);
     } else {
         for (&t, &net) in p.ticks().range(p.tick() + 1..) {
-            let next = sqrt_at(t);
+            let next = if ticks == 0 {
+                sqrt_at_exact(t)
+            } else {
+                sqrt_at(t)
+            };
             segment(l, s, next, &mut amount_in, &mut amount_out);
             s = next;
             l += net as f64;
