@@ -62,14 +62,14 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	$(PY) -m mypy.stubtest zippifi._core
 
-bench: $(STAMP)
+bench: $(STAMP) $(NPM_STAMP)
 	mkdir -p bench/.results
 	cargo bench --locked -p zippifi-core --bench ecdsa
 	$(PY) -m pytest bench --benchmark-json=bench/.results/sign.json
 	$(PY) bench/report.py bench/.results/sign.json
 
 # CI's smoke run: every benchmark executes (and checks its output), few transactions, one round.
-bench-short: $(STAMP)
+bench-short: $(STAMP) $(NPM_STAMP)
 	mkdir -p bench/.results
 	ZIPPIFI_BENCH_TXS=300 ZIPPIFI_BENCH_ROUNDS=1 $(PY) -m pytest bench --benchmark-json=bench/.results/short.json
 	$(PY) bench/report.py bench/.results/short.json -o bench/.results/SHORT.md
