@@ -50,7 +50,7 @@ const MAX_CANDIDATES: usize = 10;
 /// Most subsets whose allocation is screened when there are more candidates than max_splits.
 const MAX_SUBSETS: usize = 40;
 /// Subsets screened by their greedy start that get the full refinement.
-const REFINED_SUBSETS: usize = 3;
+const REFINED_SUBSETS: usize = 5;
 /// Marginal-exchange iterations per path of a set.
 const EXCHANGES_PER_PATH: usize = 6;
 /// Grid points a line search also tries where some moves fail.
