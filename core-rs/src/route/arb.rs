@@ -277,16 +277,20 @@ fn size_v2(graph: &PoolGraph, c: &Candidate) -> Option<Best> {
     Some(best.filter(|(_, p)| !p.negative && !p.magnitude.is_zero()))
 }
 
-/// Any cycle: bracket the optimum of the concave exact profit (closed form for constant-product
-/// chains, powers of two otherwise), ternary search, then the wei-level hill-climb.
-fn size_general(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmount)> {
+/// The bracket of the old search: a window around the constant-product closed form, or the
+/// best of every power of two.
+fn old_bracket(
+    graph: &PoolGraph,
+    c: &Candidate,
+    best: &mut Best,
+    closed: Option<U256>,
+) -> Option<(U256, U256)> {
     let one = U256::from(1u8);
-    let mut best: Best = None;
-    let (lo, hi) = match v2_closed_form(graph, c).and_then(from_f64) {
+    match closed {
         // Rounding moves the integer optimum a little: search a window around the closed form.
         Some(x) => {
             let w: U256 = (x >> 6usize).max(U256::from(4u8));
-            (x.saturating_sub(w).max(one), x.saturating_add(w))
+            Some((x.saturating_sub(w).max(one), x.saturating_add(w)))
         }
         None => {
             // Try every power of two (rounding makes dust profits ragged, so no early stop on a
@@ -299,7 +303,7 @@ fn size_general(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmount)
                     break;
                 };
                 let p = profit_at(graph, c, next_x);
-                note(next_x, &p, &mut best);
+                note(next_x, &p, best);
                 let profited = best
                     .as_ref()
                     .is_some_and(|b| !b.1.negative && !b.1.magnitude.is_zero());
@@ -320,11 +324,122 @@ fn size_general(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmount)
                         b.0.saturating_mul(U256::from(2u8)),
                     )
                 });
-            bracket?
+            bracket
         }
+    }
+}
+
+/// Smooth stand-in for a cycle: each leg as a constant-product pool with the leg's spot rate and
+/// the depth of its input side (the reserve; a V3 pool's virtual reserve in its active range; a
+/// StableSwap balance, deepened by the flat curve). Only a starting point for [`seed_bracket`].
+fn model_optimum(graph: &PoolGraph, c: &Candidate) -> Option<f64> {
+    let (mut a, mut b, mut cc) = (1.0f64, 1.0f64, 0.0f64);
+    for (&p, &(i, j)) in c.pools.iter().zip(&c.dirs) {
+        let pool = graph.pool(p);
+        let rate = pool.rate_ub[pool.direction(i as usize, j as usize)];
+        let depth = match &pool.kind {
+            PoolKind::V2 { reserves, .. } => to_f64(reserves[i as usize]),
+            PoolKind::V3(v) => {
+                let l = v.liquidity() as f64;
+                let s = to_f64(v.sqrt_price_x96()) / 2f64.powi(96);
+                if i == 0 {
+                    l / s
+                } else {
+                    l * s
+                }
+            }
+            PoolKind::Stable { balances, .. } => to_f64(balances[i as usize]) * 10.0,
+        };
+        if !(depth.is_finite() && depth > 0.0 && rate.is_finite() && rate > 0.0) {
+            return None;
+        }
+        let next = (a * rate * depth, b * depth, depth * cc + a);
+        a = next.0;
+        b = next.1;
+        cc = next.2;
+    }
+    if !(cc > 0.0 && a.is_finite() && b.is_finite()) {
+        return None;
+    }
+    let x = ((a * b).sqrt() - b) / cc;
+    (x.is_finite() && x >= 2.0).then_some(x)
+}
+
+/// Brackets the optimum by doubling up and halving down from the model's optimum until the
+/// exact profit falls more than the noise `e` below the best seen (or the legs fail, which they
+/// then do further out too): under concavity with rounding noise <= e the integer optimum lies
+/// strictly between those two inputs. None (fall back to every power of two) if no input tried
+/// profits.
+fn seed_bracket(
+    graph: &PoolGraph,
+    c: &Candidate,
+    best: &mut Best,
+    e: U256,
+) -> Option<(U256, U256)> {
+    let x0 = from_f64(model_optimum(graph, c)?)?;
+    let p0 = profit_at(graph, c, x0);
+    note(x0, &p0, best);
+    p0?;
+    let worse = |p: &Option<SignedAmount>, best: &Best| match (p, best) {
+        (None, _) => true,
+        (Some(q), Some((_, g))) => below_by(q, e, g),
+        (Some(_), None) => false,
     };
+    let mut hi = None;
+    let mut x = x0;
+    for _ in 0..256 {
+        let Some(nx) = x.checked_mul(U256::from(2u8)) else {
+            break;
+        };
+        let p = profit_at(graph, c, nx);
+        note(nx, &p, best);
+        if worse(&p, best) {
+            hi = Some(nx);
+            break;
+        }
+        x = nx;
+    }
+    let hi = hi?;
+    let mut lo = U256::from(1u8);
+    let mut x = x0;
+    while x > U256::from(1u8) {
+        let nx = x >> 1usize;
+        let p = profit_at(graph, c, nx);
+        note(nx, &p, best);
+        if worse(&p, best) {
+            lo = nx;
+            break;
+        }
+        x = nx;
+    }
+    best.as_ref()
+        .filter(|b| !b.1.negative && !b.1.magnitude.is_zero())
+        .map(|_| (lo, hi))
+}
+
+/// Any cycle: bracket the optimum of the concave exact profit (closed form for constant-product
+/// chains, powers of two otherwise), ternary search, then the wei-level hill-climb.
+fn size_general(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmount)> {
+    let mut best: Best = None;
     let e = noise_bound(graph, c);
-    let width = golden(graph, c, &mut best, lo, hi, e);
+    let closed = v2_closed_form(graph, c).and_then(from_f64);
+    let seeded = if closed.is_none() {
+        seed_bracket(graph, c, &mut best, e)
+    } else {
+        None
+    };
+    let (lo, hi) = match seeded {
+        Some(b) => b,
+        None => old_bracket(graph, c, &mut best, closed)?,
+    };
+    // Below x/64 the climb searches anyway (from the proven window): on large inputs the golden
+    // search stops there once rounding noise has shown up. Small inputs keep the full search.
+    let stop_below = if lo.bit_len() > 22 {
+        lo >> 6usize
+    } else {
+        U256::ZERO
+    };
+    let width = golden(graph, c, &mut best, lo, hi, e, stop_below);
     let (bx, _) = best?;
     let top = bx.bit_len().saturating_sub(6).min(63);
     // The search only trusted comparisons wider than the noise; prove the window it left with
@@ -399,7 +514,8 @@ fn window_holds(
 /// noting every input tried, down to a bracket of a few inputs. Returns the width of the bracket
 /// when the two inner points first came within `2e` of each other: comparisons before that
 /// cannot have been flipped by rounding, later ones may have been. A failed leg (None) lies
-/// outside the range that works, on the side away from the best input seen.
+/// outside the range that works, on the side away from the best input seen. Once noise has
+/// shown up, it stops as soon as the bracket is narrower than `stop_below`.
 fn golden(
     graph: &PoolGraph,
     c: &Candidate,
@@ -407,6 +523,7 @@ fn golden(
     mut lo: U256,
     mut hi: U256,
     e: U256,
+    stop_below: U256,
 ) -> U256 {
     let one = U256::from(1u8);
     let three = U256::from(3u8);
@@ -422,6 +539,11 @@ fn golden(
     for _ in 0..1024 {
         if hi - lo <= three {
             break;
+        }
+        if let Some(w) = trusted {
+            if hi - lo < stop_below {
+                return w;
+            }
         }
         // Reuse the surviving inner point; its mirror image in [lo, hi] is the other one.
         let (q1, q2) = match (p1.take(), p2.take()) {
