@@ -142,25 +142,155 @@ fn v2_closed_form(graph: &PoolGraph, c: &Candidate) -> Option<f64> {
     (x.is_finite() && x > 0.0).then_some(x)
 }
 
-/// The input maximising the exact profit of a candidate (None if no input profits).
-fn size(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmount)> {
-    let one = U256::from(1u8);
-    let mut best: Option<(U256, SignedAmount)> = None;
-    let note = |x: U256, p: &Option<SignedAmount>, best: &mut Option<(U256, SignedAmount)>| {
-        if let Some(p) = p {
-            if best
-                .as_ref()
-                .is_none_or(|b| super::search::signed_cmp(p, &b.1) == std::cmp::Ordering::Greater)
-            {
-                *best = Some((x, *p));
+type Best = Option<(U256, SignedAmount)>;
+
+/// Records `x` as the best input if it profits strictly more than the best so far.
+fn note(x: U256, p: &Option<SignedAmount>, best: &mut Best) {
+    if let Some(p) = p {
+        if best
+            .as_ref()
+            .is_none_or(|b| super::search::signed_cmp(p, &b.1) == std::cmp::Ordering::Greater)
+        {
+            *best = Some((x, *p));
+        }
+    }
+}
+
+/// Integer rounding makes the profit ragged at the wei level: climb from the best input with
+/// steps 2^top down to 1 until no neighbour pays more.
+fn climb(graph: &PoolGraph, c: &Candidate, best: &mut Best, top: usize) {
+    let Some((mut bx, _)) = *best else {
+        return;
+    };
+    for k in (0..=top).rev() {
+        let step = U256::from(1u64) << k;
+        if step > bx {
+            continue;
+        }
+        loop {
+            let mut moved = false;
+            for cand in [bx.saturating_add(step), bx - step] {
+                if cand.is_zero() {
+                    continue;
+                }
+                let p = profit_at(graph, c, cand);
+                let before = best.as_ref().map(|b| b.0);
+                note(cand, &p, best);
+                if best.as_ref().map(|b| b.0) != before {
+                    bx = cand;
+                    moved = true;
+                }
+            }
+            if !moved {
+                break;
             }
         }
+    }
+}
+
+/// The input maximising the exact profit of a candidate (None if no input profits).
+fn size(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmount)> {
+    match size_v2(graph, c) {
+        Some(best) => best,
+        None => size_general(graph, c),
+    }
+}
+
+/// `p + e < g` on signed amounts.
+fn below_by(p: &SignedAmount, e: U256, g: &SignedAmount) -> bool {
+    let lifted = if !p.negative {
+        SignedAmount::positive(p.magnitude.saturating_add(e))
+    } else {
+        net(e, p.magnitude)
     };
-    let (mut lo, mut hi) = match v2_closed_form(graph, c).and_then(from_f64) {
+    super::search::signed_cmp(&lifted, g) == std::cmp::Ordering::Less
+}
+
+/// Sizing of a chain of constant-product legs, or None to fall back to [`size_general`].
+///
+/// Each leg pays floor(f(x)) for f(x) = a x / (b + c x) (concave, increasing, f'(x) <= f'(0)
+/// = rho), so the exact profit g and the real composed profit F (concave) satisfy
+/// F - E <= g <= F, with E = 1 + rho_n (1 + rho_{n-1} (...)) bounding the propagated flooring.
+/// If g(x0 +- s) + E < g(x0) (or the leg fails there, which it then does further out too), F
+/// fell from x0 to x0 +- s, so by concavity F(x0 +- t) <= F(x0 +- s) < g(x0) for every t >= s:
+/// no input outside (x0 - s, x0 + s) profits as much as x0. The closed form gives x0 and its
+/// curvature the s at which the smooth profit has dropped by ~2E; the wei-level search inside
+/// that proven window is the same hill-climb as for any other cycle.
+fn size_v2(graph: &PoolGraph, c: &Candidate) -> Option<Best> {
+    let (mut a, mut b, mut cc) = (1.0f64, 1.0f64, 0.0f64);
+    let mut err = 0.0f64;
+    for (&p, &(i, j)) in c.pools.iter().zip(&c.dirs) {
+        let PoolKind::V2 { reserves, fee_bps } = &graph.pool(p).kind else {
+            return None;
+        };
+        let gamma = 1.0 - *fee_bps as f64 / 10_000.0;
+        let (r_in, r_out) = (to_f64(reserves[i as usize]), to_f64(reserves[j as usize]));
+        let (a2, b2, c2) = (gamma * r_out, r_in, gamma);
+        let next = (a * a2, b * b2, b2 * cc + c2 * a);
+        a = next.0;
+        b = next.1;
+        cc = next.2;
+        err = err * (gamma * r_out / r_in) + 1.0;
+    }
+    if cc <= 0.0 || !err.is_finite() {
+        return None;
+    }
+    let x0f = ((a * b).sqrt() - b) / cc;
+    if !(x0f.is_finite() && x0f >= 1.0) {
+        return None;
+    }
+    // Generous margins on the f64 arithmetic: E only has to be an upper bound.
+    let e = from_f64((err * 1.01 + 2.0).ceil())?;
+    let x0 = from_f64(x0f)?;
+    let g0 = profit_at(graph, c, x0)?;
+    let denom = b + cc * x0f;
+    let curv = 2.0 * a * b * cc / (denom * denom * denom);
+    let drop = 2.0 * to_f64(e) + 2.0;
+    let width = (2.0 * drop / curv).sqrt();
+    let mut k = if width.is_finite() && width > 1.0 {
+        (width.log2().ceil() as usize).min(250)
+    } else {
+        1
+    };
+    let one = U256::from(1u8);
+    // Prove the window with exact evaluations, widening it if the smooth model was off.
+    let proven = loop {
+        if k > 250 {
+            return None;
+        }
+        let s = one << k;
+        let right = x0
+            .checked_add(s)
+            .and_then(|x| profit_at(graph, c, x))
+            .is_none_or(|p| below_by(&p, e, &g0));
+        let left = s >= x0 || profit_at(graph, c, x0 - s).is_none_or(|p| below_by(&p, e, &g0));
+        if right && left {
+            break k;
+        }
+        k += 2;
+        if k > 250 {
+            return None;
+        }
+    };
+    let mut best: Best = Some((x0, g0));
+    climb(graph, c, &mut best, proven.saturating_sub(1));
+    Some(best.filter(|(_, p)| !p.negative && !p.magnitude.is_zero()))
+}
+
+/// The bracket of the old search: a window around the constant-product closed form, or the
+/// best of every power of two.
+fn old_bracket(
+    graph: &PoolGraph,
+    c: &Candidate,
+    best: &mut Best,
+    closed: Option<U256>,
+) -> Option<(U256, U256)> {
+    let one = U256::from(1u8);
+    match closed {
         // Rounding moves the integer optimum a little: search a window around the closed form.
         Some(x) => {
             let w: U256 = (x >> 6usize).max(U256::from(4u8));
-            (x.saturating_sub(w).max(one), x.saturating_add(w))
+            Some((x.saturating_sub(w).max(one), x.saturating_add(w)))
         }
         None => {
             // Try every power of two (rounding makes dust profits ragged, so no early stop on a
@@ -173,7 +303,7 @@ fn size(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmount)> {
                     break;
                 };
                 let p = profit_at(graph, c, next_x);
-                note(next_x, &p, &mut best);
+                note(next_x, &p, best);
                 let profited = best
                     .as_ref()
                     .is_some_and(|b| !b.1.negative && !b.1.magnitude.is_zero());
@@ -194,30 +324,268 @@ fn size(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmount)> {
                         b.0.saturating_mul(U256::from(2u8)),
                     )
                 });
-            bracket?
+            bracket
         }
+    }
+}
+
+/// Smooth stand-in for a cycle: each leg as a constant-product pool with the leg's spot rate and
+/// the depth of its input side (the reserve; a V3 pool's virtual reserve in its active range; a
+/// StableSwap balance, deepened by the flat curve). Only a starting point for [`seed_bracket`].
+fn model_optimum(graph: &PoolGraph, c: &Candidate) -> Option<f64> {
+    let (mut a, mut b, mut cc) = (1.0f64, 1.0f64, 0.0f64);
+    for (&p, &(i, j)) in c.pools.iter().zip(&c.dirs) {
+        let pool = graph.pool(p);
+        let rate = pool.rate_ub[pool.direction(i as usize, j as usize)];
+        let depth = match &pool.kind {
+            PoolKind::V2 { reserves, .. } => to_f64(reserves[i as usize]),
+            PoolKind::V3(v) => {
+                let l = v.liquidity() as f64;
+                let s = to_f64(v.sqrt_price_x96()) / 2f64.powi(96);
+                if i == 0 {
+                    l / s
+                } else {
+                    l * s
+                }
+            }
+            PoolKind::Stable { balances, .. } => to_f64(balances[i as usize]) * 10.0,
+        };
+        if !(depth.is_finite() && depth > 0.0 && rate.is_finite() && rate > 0.0) {
+            return None;
+        }
+        let next = (a * rate * depth, b * depth, depth * cc + a);
+        a = next.0;
+        b = next.1;
+        cc = next.2;
+    }
+    if !(cc > 0.0 && a.is_finite() && b.is_finite()) {
+        return None;
+    }
+    let x = ((a * b).sqrt() - b) / cc;
+    (x.is_finite() && x >= 2.0).then_some(x)
+}
+
+/// Brackets the optimum by doubling up and halving down from the model's optimum until the
+/// exact profit falls more than the noise `e` below the best seen (or the legs fail, which they
+/// then do further out too): under concavity with rounding noise <= e the integer optimum lies
+/// strictly between those two inputs. None (fall back to every power of two) if no input tried
+/// profits.
+fn seed_bracket(
+    graph: &PoolGraph,
+    c: &Candidate,
+    best: &mut Best,
+    e: U256,
+) -> Option<(U256, U256)> {
+    let x0 = from_f64(model_optimum(graph, c)?)?;
+    let p0 = profit_at(graph, c, x0);
+    note(x0, &p0, best);
+    p0?;
+    let worse = |p: &Option<SignedAmount>, best: &Best| match (p, best) {
+        (None, _) => true,
+        (Some(q), Some((_, g))) => below_by(q, e, g),
+        (Some(_), None) => false,
     };
-    // Ternary search over the concave exact profit; a failed leg (None) lies outside the range
-    // that works, on the side away from the best input seen.
-    while hi - lo > U256::from(2u8) {
-        let third = (hi - lo) / U256::from(3u8);
-        let m1 = lo + third;
-        let m2 = hi - third;
-        let (p1, p2) = (profit_at(graph, c, m1), profit_at(graph, c, m2));
-        note(m1, &p1, &mut best);
-        note(m2, &p2, &mut best);
-        let anchor = best.as_ref().map(|b| b.0);
-        match (&p1, &p2) {
-            (Some(_), Some(_)) => {
-                if gt(&p1, &p2) {
+    let mut hi = None;
+    let mut x = x0;
+    for _ in 0..256 {
+        let Some(nx) = x.checked_mul(U256::from(2u8)) else {
+            break;
+        };
+        let p = profit_at(graph, c, nx);
+        note(nx, &p, best);
+        if worse(&p, best) {
+            hi = Some(nx);
+            break;
+        }
+        x = nx;
+    }
+    let hi = hi?;
+    let mut lo = U256::from(1u8);
+    let mut x = x0;
+    while x > U256::from(1u8) {
+        let nx = x >> 1usize;
+        let p = profit_at(graph, c, nx);
+        note(nx, &p, best);
+        if worse(&p, best) {
+            lo = nx;
+            break;
+        }
+        x = nx;
+    }
+    best.as_ref()
+        .filter(|b| !b.1.negative && !b.1.magnitude.is_zero())
+        .map(|_| (lo, hi))
+}
+
+/// Any cycle: bracket the optimum of the concave exact profit (closed form for constant-product
+/// chains, powers of two otherwise), ternary search, then the wei-level hill-climb.
+fn size_general(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmount)> {
+    let mut best: Best = None;
+    let e = noise_bound(graph, c);
+    let closed = v2_closed_form(graph, c).and_then(from_f64);
+    let seeded = if closed.is_none() {
+        seed_bracket(graph, c, &mut best, e)
+    } else {
+        None
+    };
+    let (lo, hi) = match seeded {
+        Some(b) => b,
+        None => old_bracket(graph, c, &mut best, closed)?,
+    };
+    // Below x/64 the climb searches anyway (from the proven window): on large inputs the golden
+    // search stops there once rounding noise has shown up. Small inputs keep the full search.
+    let stop_below = if lo.bit_len() > 22 {
+        lo >> 6usize
+    } else {
+        U256::ZERO
+    };
+    let width = golden(graph, c, &mut best, lo, hi, e, stop_below);
+    let (bx, _) = best?;
+    let top = bx.bit_len().saturating_sub(6).min(63);
+    // The search only trusted comparisons wider than the noise; prove the window it left with
+    // exact evaluations (as for constant-product chains, taking E as a generous per-leg rounding
+    // bound) so that the wei-level climb can start inside it instead of at x/64. Under concavity
+    // a window proven at 2^k also holds further out, so binary-search the smallest proven k
+    // below the golden search's trusted width.
+    let mut hi_k = width.bit_len().min(top);
+    let mut proven = window_holds(graph, c, bx, hi_k, e, &best);
+    while !proven && hi_k < top {
+        hi_k = (hi_k + 2).min(top);
+        proven = window_holds(graph, c, bx, hi_k, e, &best);
+    }
+    let mut lo_k = 0usize;
+    if proven {
+        while lo_k < hi_k {
+            let mid = (lo_k + hi_k) / 2;
+            if window_holds(graph, c, bx, mid, e, &best) {
+                hi_k = mid;
+            } else {
+                lo_k = mid + 1;
+            }
+        }
+    } else {
+        hi_k = top + 1;
+    }
+    // Steps of 2^hi_k and beyond cannot pay more (hi_k > top: nothing proven, climb from top).
+    let start = hi_k.saturating_sub(1).min(top);
+    climb(graph, c, &mut best, start);
+    best.filter(|(_, p)| !p.negative && !p.magnitude.is_zero())
+}
+
+/// A generous bound on how far rounding can push a cycle's exact profit below its smooth
+/// counterpart: each leg rounds by a few units (one for constant product, more for V3 steps and
+/// StableSwap's iterations), carried through the later legs at no more than their spot rates.
+fn noise_bound(graph: &PoolGraph, c: &Candidate) -> U256 {
+    let mut err = 0.0f64;
+    for (&p, &(i, j)) in c.pools.iter().zip(&c.dirs) {
+        let pool = graph.pool(p);
+        let rho = pool.rate_ub[pool.direction(i as usize, j as usize)];
+        let unit = match pool.kind {
+            PoolKind::V2 { .. } => 1.0,
+            _ => 16.0,
+        };
+        err = err * rho + unit;
+    }
+    from_f64((2.0 * err + 2.0).ceil()).unwrap_or(U256::MAX)
+}
+
+/// True if the exact profit at bx +- 2^k is below the best by more than `e` on both sides (or
+/// the legs fail there): then no input outside (bx - 2^k, bx + 2^k) beats it.
+fn window_holds(
+    graph: &PoolGraph,
+    c: &Candidate,
+    bx: U256,
+    k: usize,
+    e: U256,
+    best: &Best,
+) -> bool {
+    let Some((_, g)) = best else {
+        return false;
+    };
+    let s = U256::from(1u8) << k;
+    let right = bx
+        .checked_add(s)
+        .and_then(|x| profit_at(graph, c, x))
+        .is_none_or(|p| below_by(&p, e, g));
+    right && (s >= bx || profit_at(graph, c, bx - s).is_none_or(|p| below_by(&p, e, g)))
+}
+
+/// Golden-section search (one evaluation per step) over the concave exact profit on [lo, hi],
+/// noting every input tried, down to a bracket of a few inputs. Returns the width of the bracket
+/// when the two inner points first came within `2e` of each other: comparisons before that
+/// cannot have been flipped by rounding, later ones may have been. A failed leg (None) lies
+/// outside the range that works, on the side away from the best input seen. Once noise has
+/// shown up, it stops as soon as the bracket is narrower than `stop_below`.
+fn golden(
+    graph: &PoolGraph,
+    c: &Candidate,
+    best: &mut Best,
+    mut lo: U256,
+    mut hi: U256,
+    e: U256,
+    stop_below: U256,
+) -> U256 {
+    let one = U256::from(1u8);
+    let three = U256::from(3u8);
+    let two_e = e.saturating_mul(U256::from(2u8));
+    let eval = |x: U256, best: &mut Best| {
+        let v = profit_at(graph, c, x);
+        note(x, &v, best);
+        (x, v)
+    };
+    let mut trusted: Option<U256> = None;
+    let mut p1: Option<(U256, Option<SignedAmount>)> = None;
+    let mut p2: Option<(U256, Option<SignedAmount>)> = None;
+    for _ in 0..1024 {
+        if hi - lo <= three {
+            break;
+        }
+        if let Some(w) = trusted {
+            if hi - lo < stop_below {
+                return w;
+            }
+        }
+        // Reuse the surviving inner point; its mirror image in [lo, hi] is the other one.
+        let (q1, q2) = match (p1.take(), p2.take()) {
+            (Some(a), None) if lo + hi - a.0 > a.0 && lo + hi - a.0 < hi => {
+                let b = eval(lo + hi - a.0, best);
+                (a, b)
+            }
+            (None, Some(b)) if lo + hi - b.0 < b.0 && lo + hi - b.0 > lo => {
+                let a = eval(lo + hi - b.0, best);
+                (a, b)
+            }
+            _ => {
+                let w = hi - lo;
+                // 0.382 of the width: the golden section's short side.
+                let d = (w >> 10usize) * U256::from(391u32)
+                    + (((w & U256::from(1023u32)) * U256::from(391u32)) >> 10usize);
+                let m1 = (lo + d).max(lo + one);
+                let m2 = (lo + hi - m1).max(m1 + one).min(hi - one);
+                if m1 >= m2 {
+                    break;
+                }
+                (eval(m1, best), eval(m2, best))
+            }
+        };
+        let ((m1, v1), (m2, v2)) = (q1, q2);
+        match (&v1, &v2) {
+            (Some(a), Some(b)) => {
+                if trusted.is_none() && !below_by(b, two_e, a) && !below_by(a, two_e, b) {
+                    trusted = Some(hi - lo);
+                }
+                // The surviving inner point sits at the other golden position of the new bracket.
+                if gt(&v1, &v2) {
                     hi = m2;
+                    p2 = Some((m1, v1));
                 } else {
                     lo = m1;
+                    p1 = Some((m2, v2));
                 }
             }
             (Some(_), None) => hi = m2,
             (None, Some(_)) => lo = m1,
-            (None, None) => match anchor {
+            (None, None) => match best.as_ref().map(|b| b.0) {
                 Some(a) if m2 <= a => lo = m1,
                 Some(a) if m1 >= a => hi = m2,
                 _ => {
@@ -227,42 +595,14 @@ fn size(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmount)> {
             },
         }
     }
-    let mut x = lo;
-    while x <= hi {
-        let p = profit_at(graph, c, x);
-        note(x, &p, &mut best);
-        x += one;
-    }
-    // Integer rounding makes the profit ragged at the wei level: climb from the best input
-    // with shrinking steps until no neighbour pays more.
-    if let Some((mut bx, _)) = best {
-        let top = bx.bit_len().saturating_sub(6).min(63);
-        for k in (0..=top).rev() {
-            let step = U256::from(1u64) << k;
-            if step > bx {
-                continue;
-            }
-            loop {
-                let mut moved = false;
-                for cand in [bx.saturating_add(step), bx - step] {
-                    if cand.is_zero() {
-                        continue;
-                    }
-                    let p = profit_at(graph, c, cand);
-                    let before = best.as_ref().map(|b| b.0);
-                    note(cand, &p, &mut best);
-                    if best.as_ref().map(|b| b.0) != before {
-                        bx = cand;
-                        moved = true;
-                    }
-                }
-                if !moved {
-                    break;
-                }
-            }
+    if hi - lo <= three {
+        let mut x = lo;
+        while x <= hi {
+            eval(x, best);
+            x += one;
         }
     }
-    best.filter(|(_, p)| !p.negative && !p.magnitude.is_zero())
+    trusted.unwrap_or(hi - lo)
 }
 
 fn finish(graph: &PoolGraph, start: u32, c: Candidate, gas: &GasPricing) -> Option<Cycle> {
