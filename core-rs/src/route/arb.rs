@@ -104,7 +104,15 @@ fn output(graph: &PoolGraph, c: &Candidate, x: U256) -> Option<U256> {
     if x.is_zero() {
         return None;
     }
-    simulate_path(graph, &c.pools, &c.dirs, x).map(|legs| legs.last().expect("legs").amount_out)
+    // The sizing searches call this hundreds of times per cycle: no Vec of legs.
+    let mut amount = x;
+    for (&p, &(i, j)) in c.pools.iter().zip(&c.dirs) {
+        amount = graph
+            .pool(p)
+            .quote_in(i as usize, j as usize, amount)?
+            .amount_out;
+    }
+    Some(amount)
 }
 
 fn profit_at(graph: &PoolGraph, c: &Candidate, x: U256) -> Option<SignedAmount> {
