@@ -104,7 +104,15 @@ fn output(graph: &PoolGraph, c: &Candidate, x: U256) -> Option<U256> {
     if x.is_zero() {
         return None;
     }
-    simulate_path(graph, &c.pools, &c.dirs, x).map(|legs| legs.last().expect("legs").amount_out)
+    // The sizing searches call this hundreds of times per cycle: no Vec of legs.
+    let mut amount = x;
+    for (&p, &(i, j)) in c.pools.iter().zip(&c.dirs) {
+        amount = graph
+            .pool(p)
+            .quote_in(i as usize, j as usize, amount)?
+            .amount_out;
+    }
+    Some(amount)
 }
 
 fn profit_at(graph: &PoolGraph, c: &Candidate, x: U256) -> Option<SignedAmount> {
@@ -272,6 +280,9 @@ fn size_v2(graph: &PoolGraph, c: &Candidate) -> Option<Best> {
             return None;
         }
     };
+    if proven > x0.bit_len().saturating_sub(6).min(63) {
+        return None;
+    }
     let mut best: Best = Some((x0, g0));
     climb(graph, c, &mut best, proven.saturating_sub(1));
     Some(best.filter(|(_, p)| !p.negative && !p.magnitude.is_zero()))
@@ -423,6 +434,10 @@ fn size_general(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmount)
     let mut best: Best = None;
     let e = noise_bound(graph, c);
     let closed = v2_closed_form(graph, c).and_then(from_f64);
+    if closed.is_some() {
+        // A constant-product chain whose window could not be proven (see size_v2).
+        return size_old(graph, c);
+    }
     let seeded = if closed.is_none() {
         seed_bracket(graph, c, &mut best, e)
     } else {
@@ -439,7 +454,7 @@ fn size_general(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmount)
     } else {
         U256::ZERO
     };
-    let width = golden(graph, c, &mut best, lo, hi, e, stop_below);
+    let (width, _, _) = golden(graph, c, &mut best, lo, hi, e, stop_below);
     let (bx, _) = best?;
     let top = bx.bit_len().saturating_sub(6).min(63);
     // The search only trusted comparisons wider than the noise; prove the window it left with
@@ -464,7 +479,8 @@ fn size_general(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmount)
             }
         }
     } else {
-        hi_k = top + 1;
+        // Noise as wide as x/64: the original, wider search does better there.
+        return size_old(graph, c);
     }
     // Steps of 2^hi_k and beyond cannot pay more (hi_k > top: nothing proven, climb from top).
     let start = hi_k.saturating_sub(1).min(top);
@@ -524,7 +540,7 @@ fn golden(
     mut hi: U256,
     e: U256,
     stop_below: U256,
-) -> U256 {
+) -> (U256, U256, U256) {
     let one = U256::from(1u8);
     let three = U256::from(3u8);
     let two_e = e.saturating_mul(U256::from(2u8));
@@ -542,7 +558,7 @@ fn golden(
         }
         if let Some(w) = trusted {
             if hi - lo < stop_below {
-                return w;
+                return (w, lo, hi);
             }
         }
         // Reuse the surviving inner point; its mirror image in [lo, hi] is the other one.
@@ -602,7 +618,131 @@ fn golden(
             x += one;
         }
     }
-    trusted.unwrap_or(hi - lo)
+    (trusted.unwrap_or(hi - lo), lo, hi)
+}
+
+/// The original search (ternary search, then a climb from x/64), for cycles whose rounding
+/// noise is too wide to prove a window below x/64: its wider search pays off there.
+fn size_old(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmount)> {
+    let one = U256::from(1u8);
+    let mut best: Option<(U256, SignedAmount)> = None;
+    let note = |x: U256, p: &Option<SignedAmount>, best: &mut Option<(U256, SignedAmount)>| {
+        if let Some(p) = p {
+            if best
+                .as_ref()
+                .is_none_or(|b| super::search::signed_cmp(p, &b.1) == std::cmp::Ordering::Greater)
+            {
+                *best = Some((x, *p));
+            }
+        }
+    };
+    let (mut lo, mut hi) = match v2_closed_form(graph, c).and_then(from_f64) {
+        // Rounding moves the integer optimum a little: search a window around the closed form.
+        Some(x) => {
+            let w: U256 = (x >> 6usize).max(U256::from(4u8));
+            (x.saturating_sub(w).max(one), x.saturating_add(w))
+        }
+        None => {
+            // Try every power of two (rounding makes dust profits ragged, so no early stop on a
+            // small dip) until legs fail or, after a profit, the cycle loses a quarter of its input: past the
+            // optimum for good. The best power of two brackets the optimum of the concave profit.
+            let mut x = one;
+            let mut seen_some = false;
+            for _ in 0..256 {
+                let Some(next_x) = x.checked_mul(U256::from(2u8)) else {
+                    break;
+                };
+                let p = profit_at(graph, c, next_x);
+                note(next_x, &p, &mut best);
+                let profited = best
+                    .as_ref()
+                    .is_some_and(|b| !b.1.negative && !b.1.magnitude.is_zero());
+                match &p {
+                    None if seen_some => break,
+                    Some(q) if profited && q.negative && q.magnitude > (next_x >> 2usize) => break,
+                    Some(_) => seen_some = true,
+                    None => {}
+                }
+                x = next_x;
+            }
+            let bracket = best
+                .as_ref()
+                .filter(|b| !b.1.negative && !b.1.magnitude.is_zero())
+                .map(|b| {
+                    (
+                        (b.0 >> 1usize).max(one),
+                        b.0.saturating_mul(U256::from(2u8)),
+                    )
+                });
+            bracket?
+        }
+    };
+    // Ternary search over the concave exact profit; a failed leg (None) lies outside the range
+    // that works, on the side away from the best input seen.
+    while hi - lo > U256::from(2u8) {
+        let third = (hi - lo) / U256::from(3u8);
+        let m1 = lo + third;
+        let m2 = hi - third;
+        let (p1, p2) = (profit_at(graph, c, m1), profit_at(graph, c, m2));
+        note(m1, &p1, &mut best);
+        note(m2, &p2, &mut best);
+        let anchor = best.as_ref().map(|b| b.0);
+        match (&p1, &p2) {
+            (Some(_), Some(_)) => {
+                if gt(&p1, &p2) {
+                    hi = m2;
+                } else {
+                    lo = m1;
+                }
+            }
+            (Some(_), None) => hi = m2,
+            (None, Some(_)) => lo = m1,
+            (None, None) => match anchor {
+                Some(a) if m2 <= a => lo = m1,
+                Some(a) if m1 >= a => hi = m2,
+                _ => {
+                    lo = m1;
+                    hi = m2;
+                }
+            },
+        }
+    }
+    let mut x = lo;
+    while x <= hi {
+        let p = profit_at(graph, c, x);
+        note(x, &p, &mut best);
+        x += one;
+    }
+    // Integer rounding makes the profit ragged at the wei level: climb from the best input
+    // with shrinking steps until no neighbour pays more.
+    if let Some((mut bx, _)) = best {
+        let top = bx.bit_len().saturating_sub(6).min(63);
+        for k in (0..=top).rev() {
+            let step = U256::from(1u64) << k;
+            if step > bx {
+                continue;
+            }
+            loop {
+                let mut moved = false;
+                for cand in [bx.saturating_add(step), bx - step] {
+                    if cand.is_zero() {
+                        continue;
+                    }
+                    let p = profit_at(graph, c, cand);
+                    let before = best.as_ref().map(|b| b.0);
+                    note(cand, &p, &mut best);
+                    if best.as_ref().map(|b| b.0) != before {
+                        bx = cand;
+                        moved = true;
+                    }
+                }
+                if !moved {
+                    break;
+                }
+            }
+        }
+    }
+    best.filter(|(_, p)| !p.negative && !p.magnitude.is_zero())
 }
 
 fn finish(graph: &PoolGraph, start: u32, c: Candidate, gas: &GasPricing) -> Option<Cycle> {
