@@ -625,58 +625,9 @@ fn golden(
 /// noise is too wide to prove a window below x/64: its wider search pays off there.
 fn size_old(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmount)> {
     let one = U256::from(1u8);
-    let mut best: Option<(U256, SignedAmount)> = None;
-    let note = |x: U256, p: &Option<SignedAmount>, best: &mut Option<(U256, SignedAmount)>| {
-        if let Some(p) = p {
-            if best
-                .as_ref()
-                .is_none_or(|b| super::search::signed_cmp(p, &b.1) == std::cmp::Ordering::Greater)
-            {
-                *best = Some((x, *p));
-            }
-        }
-    };
-    let (mut lo, mut hi) = match v2_closed_form(graph, c).and_then(from_f64) {
-        // Rounding moves the integer optimum a little: search a window around the closed form.
-        Some(x) => {
-            let w: U256 = (x >> 6usize).max(U256::from(4u8));
-            (x.saturating_sub(w).max(one), x.saturating_add(w))
-        }
-        None => {
-            // Try every power of two (rounding makes dust profits ragged, so no early stop on a
-            // small dip) until legs fail or, after a profit, the cycle loses a quarter of its input: past the
-            // optimum for good. The best power of two brackets the optimum of the concave profit.
-            let mut x = one;
-            let mut seen_some = false;
-            for _ in 0..256 {
-                let Some(next_x) = x.checked_mul(U256::from(2u8)) else {
-                    break;
-                };
-                let p = profit_at(graph, c, next_x);
-                note(next_x, &p, &mut best);
-                let profited = best
-                    .as_ref()
-                    .is_some_and(|b| !b.1.negative && !b.1.magnitude.is_zero());
-                match &p {
-                    None if seen_some => break,
-                    Some(q) if profited && q.negative && q.magnitude > (next_x >> 2usize) => break,
-                    Some(_) => seen_some = true,
-                    None => {}
-                }
-                x = next_x;
-            }
-            let bracket = best
-                .as_ref()
-                .filter(|b| !b.1.negative && !b.1.magnitude.is_zero())
-                .map(|b| {
-                    (
-                        (b.0 >> 1usize).max(one),
-                        b.0.saturating_mul(U256::from(2u8)),
-                    )
-                });
-            bracket?
-        }
-    };
+    let mut best: Best = None;
+    let closed = v2_closed_form(graph, c).and_then(from_f64);
+    let (mut lo, mut hi) = old_bracket(graph, c, &mut best, closed)?;
     // Ternary search over the concave exact profit; a failed leg (None) lies outside the range
     // that works, on the side away from the best input seen.
     while hi - lo > U256::from(2u8) {
@@ -713,34 +664,8 @@ fn size_old(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmount)> {
         note(x, &p, &mut best);
         x += one;
     }
-    // Integer rounding makes the profit ragged at the wei level: climb from the best input
-    // with shrinking steps until no neighbour pays more.
-    if let Some((mut bx, _)) = best {
-        let top = bx.bit_len().saturating_sub(6).min(63);
-        for k in (0..=top).rev() {
-            let step = U256::from(1u64) << k;
-            if step > bx {
-                continue;
-            }
-            loop {
-                let mut moved = false;
-                for cand in [bx.saturating_add(step), bx - step] {
-                    if cand.is_zero() {
-                        continue;
-                    }
-                    let p = profit_at(graph, c, cand);
-                    let before = best.as_ref().map(|b| b.0);
-                    note(cand, &p, &mut best);
-                    if best.as_ref().map(|b| b.0) != before {
-                        bx = cand;
-                        moved = true;
-                    }
-                }
-                if !moved {
-                    break;
-                }
-            }
-        }
+    if let Some((bx, _)) = best {
+        climb(graph, c, &mut best, bx.bit_len().saturating_sub(6).min(63));
     }
     best.filter(|(_, p)| !p.negative && !p.magnitude.is_zero())
 }
