@@ -37,6 +37,10 @@ use crate::amm::SignedAmount;
 const TABLE_STEPS: usize = 8;
 /// Slices of the greedy start of an allocation when screening sets of paths.
 const SCREEN_SLICES: u64 = 12;
+/// Halvings of a greedy slice that fits no path before the greedy start gives up, and its
+/// most steps per slice.
+const GREEDY_HALVINGS: usize = 6;
+const GREEDY_STEPS: u64 = 4;
 /// Candidate paths each search contributes (the test of a split's quality is the best split
 /// over the few best single paths at the whole input and at parts of it).
 const TOP_PATHS: usize = 6;
@@ -228,16 +232,30 @@ impl Ctx<'_> {
     }
 
     /// Greedy start: the input in `SLICES` slices, each to the path that pays most for it at the
-    /// state the earlier slices left (a path not used yet paying its hops' gas). None if some
-    /// slice fits no path.
+    /// state the earlier slices left (a path not used yet paying its hops' gas). Where a slice
+    /// fits no path (the paths are near their capacity) the rest goes in halves, down to
+    /// 1/2^GREEDY_HALVINGS of a slice; None if even that fits no path.
     fn greedy(&self, paths: &[usize], slices: u64) -> Option<Split> {
         let n = U256::from(slices).min(self.amount);
         let slice = self.amount / n;
         let remainder = self.amount - slice * n;
+        let floor = (slice >> GREEDY_HALVINGS).max(U256::from(1u8));
         let mut overlay = Overlay::new(self.graph);
         let mut alloc = vec![U256::ZERO; paths.len()];
-        for k in 0..n.as_limbs()[0] {
-            let amount = if k == 0 { slice + remainder } else { slice };
+        let mut left = self.amount;
+        let mut piece = slice + remainder;
+        let mut steps = 0u64;
+        while !left.is_zero() {
+            steps += 1;
+            if steps > GREEDY_STEPS * slices {
+                return None;
+            }
+            // A rest below the floor rides with this piece (dust alone may round to nothing).
+            let amount = if left.saturating_sub(piece) <= floor {
+                left
+            } else {
+                piece
+            };
             let mut choice: Option<(usize, Vec<super::pool::Leg>, SignedAmount)> = None;
             for (idx, &p) in paths.iter().enumerate() {
                 let p = &self.cands[p];
@@ -254,13 +272,21 @@ impl Ctx<'_> {
                     choice = Some((idx, legs, value));
                 }
             }
-            let (idx, legs, _) = choice?;
+            let Some((idx, legs, _)) = choice else {
+                if amount <= floor {
+                    return None;
+                }
+                piece = amount >> 1usize;
+                continue;
+            };
             let p = &self.cands[paths[idx]];
             for (h, leg) in legs.iter().enumerate() {
                 let (i, j) = p.dirs[h];
                 overlay.apply_leg(p.pools[h], i as usize, j as usize, leg);
             }
             alloc[idx] += amount;
+            left -= amount;
+            piece = piece.min(slice);
         }
         let value = self.value(paths, &alloc)?;
         Some(Split {
