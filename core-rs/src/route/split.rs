@@ -338,28 +338,26 @@ impl Ctx<'_> {
                 scanned |= irregular;
                 !again
             };
-            // The best receiver / donor pair by marginal gap.
-            let mut pick: Option<(usize, usize, f64)> = None;
+            // Receiver / donor pairs by marginal gap, widest first. A pair whose line search
+            // cannot improve (its receiver at the edge of what it can take, say) gives way to
+            // the next: another pair may still be far from equal marginals.
+            let mut pairs: Vec<(usize, usize, f64)> = Vec::new();
             for (i, &ui) in up.iter().enumerate() {
                 for (j, &dj) in down.iter().enumerate() {
                     if i == j || s.alloc[j].is_zero() || !ui.is_finite() {
                         continue;
                     }
+                    // Converged once the marginal outputs agree to 1e-7 (the rest is rounding
+                    // noise).
                     let gap = ui - dj.min(f64::MAX);
-                    if pick.is_none_or(|p| gap > p.2) {
-                        pick = Some((i, j, gap));
+                    if gap > 1e-7 * ui.abs() {
+                        pairs.push((i, j, gap));
                     }
                 }
             }
-            let Some((i, j, gap)) = pick else {
-                if stuck(s) {
-                    return;
-                }
-                continue;
-            };
-            // Converged once the marginal outputs agree to 1e-7 (the rest is rounding noise).
-            let open = gap > 1e-7 * up[i].abs();
-            if (!open || !self.line_search(s, i, j, h)) && stuck(s) {
+            pairs.sort_by(|a, b| b.2.total_cmp(&a.2));
+            let moved = pairs.iter().any(|&(i, j, _)| self.line_search(s, i, j, h));
+            if !moved && stuck(s) {
                 return;
             }
         }
