@@ -503,11 +503,11 @@ impl Ctx<'_> {
     /// no path once earlier slices used up a shared pool) where another start does not.
     fn start(&self, set: &[usize], warm: &Split, slices: u64) -> Option<Split> {
         let mut best = self.greedy(set, slices);
-        let consider = |alloc: Vec<U256>, best: &mut Option<Split>| {
-            if let Some(value) = self.value(set, &alloc) {
+        let consider = |paths: Vec<usize>, alloc: Vec<U256>, best: &mut Option<Split>| {
+            if let Some(value) = self.value(&paths, &alloc) {
                 if best.as_ref().is_none_or(|b| gt(&value, &b.value)) {
                     *best = Some(Split {
-                        paths: set.to_vec(),
+                        paths,
                         alloc,
                         value,
                     });
@@ -520,7 +520,16 @@ impl Ctx<'_> {
             .zip(&warm.alloc)
             .all(|(p, a)| a.is_zero() || set.contains(p));
         if covered {
-            let alloc = set
+            // In the incumbent's order (where paths share a pool its value depends on it), the
+            // set's other paths after them with nothing.
+            let mut paths: Vec<usize> = warm
+                .paths
+                .iter()
+                .zip(&warm.alloc)
+                .filter(|(_, a)| !a.is_zero())
+                .map(|(p, _)| *p)
+                .collect();
+            let mut alloc: Vec<U256> = paths
                 .iter()
                 .map(|p| {
                     warm.paths
@@ -529,12 +538,18 @@ impl Ctx<'_> {
                         .map_or(U256::ZERO, |k| warm.alloc[k])
                 })
                 .collect();
-            consider(alloc, &mut best);
+            for &p in set {
+                if !paths.contains(&p) {
+                    paths.push(p);
+                    alloc.push(U256::ZERO);
+                }
+            }
+            consider(paths, alloc, &mut best);
         }
         for k in 0..set.len() {
             let mut alloc = vec![U256::ZERO; set.len()];
             alloc[k] = self.amount;
-            consider(alloc, &mut best);
+            consider(set.to_vec(), alloc, &mut best);
         }
         best
     }
