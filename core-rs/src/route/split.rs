@@ -17,6 +17,12 @@
 //!   line search on the exactly simulated total (regula falsi on its slope); a set of paths too
 //!   large for `max_splits` is cut down by trying subsets. Floats only steer the line search;
 //!   every amount is an integer and every total an exact simulation of the paths in order.
+//! - Where that concavity fails the allocation must not stall: a path that fits only a small
+//!   share (it drains a thin pool), or pays well only when it runs before another path through
+//!   a shared pool (which can move that pool's price in its favour), or a set whose paths are
+//!   all near capacity. Sets are screened with small shares for their empty paths, pairs
+//!   through a shared pool on a coarse grid in both orders, greedy slices halved near
+//!   capacity; a line search that cannot move gives way to the next pair of paths.
 //!
 //! The result is never below the best single route: that route is the fallback.
 
@@ -51,12 +57,19 @@ const PARTNERS: usize = 2;
 /// Most candidate paths kept: the best from the searches on the graph, then partners.
 const BASE_CANDIDATES: usize = 7;
 const MAX_CANDIDATES: usize = 10;
+/// Shares of the grid a pair of paths through a shared pool is screened on, in both orders.
+const PAIR_GRID: u64 = 8;
 /// Most subsets whose allocation is screened when there are more candidates than max_splits.
 const MAX_SUBSETS: usize = 40;
 /// Subsets screened by their greedy start that get the full refinement.
 const REFINED_SUBSETS: usize = 5;
 /// Marginal-exchange iterations per path of a set.
 const EXCHANGES_PER_PATH: usize = 6;
+/// The probe's ladder of small shares: the largest share >> k for k = PROBE_FIRST, then every
+/// PROBE_STEP up to PROBE_LAST.
+const PROBE_FIRST: usize = 3;
+const PROBE_LAST: usize = 24;
+const PROBE_STEP: usize = 3;
 /// Grid points a line search also tries where some moves fail.
 const SCAN_POINTS: u64 = 40;
 /// Steps of one line search.
@@ -363,6 +376,77 @@ impl Ctx<'_> {
         }
     }
 
+    /// Gives each path of the split that got nothing the best share of a geometric ladder
+    /// (1/8 of the largest share down to 1/2^24 of it, taken from that share), run first or
+    /// last where paths share a pool. Coarse starts (table parts, greedy slices) never give a
+    /// path less than a whole part, yet a path that drains a thin pool, or one that pays well
+    /// only when it runs before another through a shared pool, can be worth a small share; and
+    /// a set whose start leaves a path empty would be screened out unseen.
+    fn probe(&self, s: &mut Split, shared: bool) {
+        for p in s.paths.clone() {
+            let Some(pos) = s.paths.iter().position(|&q| q == p) else {
+                continue;
+            };
+            if !s.alloc[pos].is_zero() {
+                continue;
+            }
+            let last = s.paths.len() - 1;
+            let places: &[usize] = if shared && last > 0 {
+                &[0, last]
+            } else {
+                &[pos]
+            };
+            let mut best: Option<(Vec<usize>, Vec<U256>, SignedAmount)> = None;
+            for &place in places {
+                let mut paths = s.paths.clone();
+                let mut alloc = s.alloc.clone();
+                paths.remove(pos);
+                alloc.remove(pos);
+                paths.insert(place, p);
+                alloc.insert(place, U256::ZERO);
+                let Some(donor) = (0..alloc.len()).max_by_key(|&k| alloc[k]) else {
+                    continue;
+                };
+                let mut prev: Option<SignedAmount> = None;
+                let mut gained = false;
+                for k in (PROBE_FIRST..=PROBE_LAST).rev().step_by(PROBE_STEP) {
+                    let t = alloc[donor] >> k;
+                    if t.is_zero() {
+                        continue;
+                    }
+                    let mut a = alloc.clone();
+                    a[place] = t;
+                    a[donor] -= t;
+                    let v = self.value(&paths, &a);
+                    // Past the peak (or where the path no longer fits) larger shares only lose.
+                    let falling = match (&v, &prev) {
+                        (Some(v), Some(w)) => gt(w, v),
+                        (None, _) => prev.is_some(),
+                        _ => false,
+                    };
+                    if gained && falling {
+                        break;
+                    }
+                    if let Some(v) = v {
+                        let top = best.as_ref().map_or(&s.value, |b| &b.2);
+                        if gt(&v, top) {
+                            gained = true;
+                            best = Some((paths.clone(), a, v));
+                        }
+                        prev = Some(v);
+                    }
+                }
+            }
+            if let Some((paths, alloc, value)) = best {
+                *s = Split {
+                    paths,
+                    alloc,
+                    value,
+                };
+            }
+        }
+    }
+
     /// The best move of a grid fraction of one path's input to another; true if it improved.
     fn scan(&self, s: &mut Split) -> bool {
         let m = s.paths.len();
@@ -663,23 +747,60 @@ impl Ctx<'_> {
                 });
                 let table = self.screen(&set);
                 if !shared && table.is_some() {
-                    return table;
+                    return table.map(|mut s| {
+                        self.probe(&mut s, false);
+                        s
+                    });
                 }
-                let s = match (table, self.start(&set, incumbent, SCREEN_SLICES)) {
+                let mut s = match (table, self.start(&set, incumbent, SCREEN_SLICES)) {
                     (Some(t), Some(g)) => Some(if gt(&g.value, &t.value) { g } else { t }),
                     (t, g) => t.or(g),
                 };
+                // Two paths through a shared pool: one can pay far more once the other has
+                // moved that pool's price (or fit only beside it), in one order only; neither
+                // greedy slices nor the tables see that, a coarse grid of shares in both orders
+                // does.
+                if let [p, q] = set[..] {
+                    for order in [[p, q], [q, p]] {
+                        for k in 1..PAIR_GRID {
+                            let a = self.amount * U256::from(k) / U256::from(PAIR_GRID);
+                            let alloc = vec![a, self.amount - a];
+                            if let Some(value) = self.value(&order, &alloc) {
+                                if s.as_ref().is_none_or(|b| gt(&value, &b.value)) {
+                                    s = Some(Split {
+                                        paths: order.to_vec(),
+                                        alloc,
+                                        value,
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
                 // Order matters where paths share a pool: the first runs at the better price.
                 s.map(|s| {
-                    if s.paths.len() <= 3 {
+                    let mut s = if s.paths.len() <= 3 {
                         self.best_order(s)
                     } else {
                         s
-                    }
+                    };
+                    self.probe(&mut s, true);
+                    s
                 })
             })
             .collect();
         screened.sort_by(|a, b| signed_cmp(&b.value, &a.value));
+        // Sets with the very same value and shares are the same split over interchangeable
+        // pools (parallel pools in the same state): refining more than one of them wastes a
+        // slot another set could use.
+        screened.dedup_by(|a, b| {
+            let shares = |s: &Split| {
+                let mut v = s.alloc.clone();
+                v.sort_unstable();
+                v
+            };
+            signed_cmp(&a.value, &b.value) == std::cmp::Ordering::Equal && shares(a) == shares(b)
+        });
         screened.truncate(REFINED_SUBSETS);
         let incumbent_set: Vec<usize> = {
             let mut v = incumbent.paths.clone();
