@@ -12,16 +12,27 @@ shared state, must deliver exactly what it reports.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from zippifi.errors import RouteNotFound
 
 from .checks import Coverage, budget, check_shape
-from .market import Hop, Market, Sim, V2Spec, address_of, all_outcomes, path_of
-from .strategies import markets
+from .market import (
+    Hop,
+    Market,
+    Sim,
+    StableSpec,
+    V2Spec,
+    V3Spec,
+    address_of,
+    all_outcomes,
+    path_of,
+)
+from .strategies import markets, pool_address, token
 
 GRID = 20
 
@@ -148,3 +159,374 @@ def test_split_does_not_lock_in_two_paths_through_one_bottleneck() -> None:
         ),
     )
     _check_split(market, Sim(market), a, c, 100 * e, 2)
+
+
+# Regressions: markets (shrunk to the pools that matter) where split_route once returned less
+# than 99.9% of the grid optimum. Each docstring says what the kernel missed.
+
+
+def _t(k: int) -> str:
+    return token(k)
+
+
+def _p(k: int) -> str:
+    return pool_address(k)
+
+
+def _thin_pool_behind_a_drained_path() -> tuple[Market, str, str, int]:
+    """A ~4e18-deep path (a small StableSwap into a V3 position above the price) fits only
+    ~5% of an input that drains the best single path's thin pools: no table part or greedy
+    slice was small enough for it, so its set was screened at the single route's value and
+    never refined."""
+    market = Market(
+        (_t(0), _t(1), _t(2), _t(4)),
+        (
+            V3Spec(
+                _p(3),
+                _t(4),
+                _t(1),
+                78100078874113698211823887914,
+                -287,
+                0,
+                3000,
+                60,
+                ((-600, 0), (780, 34291878987659476992), (3300, -34291878987659476992)),
+            ),
+            StableSpec(
+                _p(5),
+                (_t(0), _t(1), _t(2)),
+                (15181061029421125633, 10912915811833999361, 21655876628752453633),
+                1000,
+                1000000,
+            ),
+            StableSpec(
+                _p(6),
+                (_t(0), _t(1), _t(2)),
+                (3205867522737975590913, 919110709977756860417, 1420729316447289868289),
+                10000,
+                1000000,
+            ),
+            StableSpec(
+                _p(8),
+                (_t(0), _t(1), _t(2)),
+                (613398204170345601, 769436380473337473, 891395790246595713),
+                200000,
+                1000000,
+            ),
+        ),
+        None,
+    )
+    return market, _t(0), _t(4), 81500000000000000000
+
+
+def _path_that_pays_only_before_the_other() -> tuple[Market, str, str, int]:
+    """Two paths cross one V2 pool in opposite directions: the small one adds ~1% only when
+    it runs first, before the big one moves that pool; every coarse start left it empty, in
+    the order where it cannot run at all."""
+    market = Market(
+        (_t(1), _t(2), _t(3), _t(4)),
+        (
+            V3Spec(
+                _p(1),
+                _t(2),
+                _t(1),
+                79915979742210541803760626447,
+                172,
+                333353537901745799168,
+                10000,
+                200,
+                (
+                    (-600, 142344419772050718720),
+                    (-200, 338893156243778813952),
+                    (0, -147884038114083733504),
+                    (200, -333353537901745799168),
+                ),
+            ),
+            V2Spec(_p(3), _t(4), _t(2), 43958309759742659002369, 44271688102887244693505, 30),
+            V2Spec(_p(6), _t(3), _t(4), 4680166116409465, 1000000000000000001, 100),
+            V3Spec(
+                _p(7),
+                _t(3),
+                _t(1),
+                1139094037060531163499724476639,
+                53315,
+                0,
+                10000,
+                200,
+                ((49600, 6612468380372569161728), (51400, -6612468380372569161728), (52800, 0)),
+            ),
+            V2Spec(_p(11), _t(2), _t(3), 134173060571897856001, 627952211823550977, 100),
+        ),
+        _t(3),
+    )
+    return market, _t(4), _t(1), 243000000000000000000000
+
+
+def _pair_at_the_edge_of_capacity() -> tuple[Market, str, str, int]:
+    """Both paths must be nearly full (their V3 pools run dry within a few % of the input):
+    greedy slices dead-ended on the last slice (and a 1-wei rest, which rounds to nothing,
+    failed alone)."""
+    market = Market(
+        (_t(0), _t(1), _t(2)),
+        (
+            V3Spec(
+                _p(4),
+                _t(2),
+                _t(1),
+                79228162514736562436699937280,
+                0,
+                0,
+                500,
+                10,
+                (
+                    (-300, 9785805194282758144),
+                    (-250, -9785805194282758144),
+                    (-70, 31300495697896353792),
+                    (-10, -31300495697896353792),
+                ),
+            ),
+            V3Spec(
+                _p(6),
+                _t(2),
+                _t(1),
+                80453634976292859481384653409,
+                307,
+                8766742387135034368,
+                500,
+                10,
+                (
+                    (120, 8766742387135034368),
+                    (500, 8766742387135034368),
+                    (560, -8766742387135034368),
+                    (1090, -8766742387135034368),
+                ),
+            ),
+            StableSpec(
+                _p(8),
+                (_t(2), _t(0)),
+                (1000000000000000001, 1000000000000000001),
+                1000,
+                1000000,
+            ),
+            V2Spec(_p(14), _t(1), _t(2), 1000000000000000001, 996684725841499393, 5),
+        ),
+        None,
+    )
+    return market, _t(0), _t(1), 200000000000000000
+
+
+def _path_that_drains_a_shared_pool_first() -> tuple[Market, str, str, int]:
+    """One path drains a deep StableSwap pool of a coin, which makes the other path's sale
+    of that coin into the same pool pay ~6x more, in that order only: greedy slices and
+    tables never see it."""
+    market = Market(
+        (_t(0), _t(1), _t(2), _t(3), _t(4)),
+        (
+            StableSpec(
+                _p(1),
+                (_t(0), _t(1), _t(2)),
+                (8962089696682587137, 13057461637311078401, 13057461637311078401),
+                200000,
+                4000000,
+            ),
+            V3Spec(
+                _p(2),
+                _t(3),
+                _t(1),
+                21882695258470765902759447233,
+                -25734,
+                3538123217144377769984,
+                10000,
+                200,
+                (
+                    (-30800, 3538123217144377769984),
+                    (-22200, -3538123217144377769984),
+                    (-21800, 1529867320982954573824),
+                    (-18000, -1529867320982954573824),
+                ),
+            ),
+            V2Spec(_p(9), _t(4), _t(2), 23950748402217312257, 9277913435070231740417, 5),
+            StableSpec(
+                _p(10),
+                (_t(0), _t(1), _t(2)),
+                (20284381402730827087873, 13380357553538950234113, 20182299594846814339073),
+                1000,
+                4000000,
+            ),
+            V2Spec(_p(11), _t(4), _t(3), 2581480046115134, 12587484965597702145, 100),
+        ),
+        _t(3),
+    )
+    return market, _t(0), _t(3), 161000000000000000000000
+
+
+def _three_paths_through_one_drained_pool() -> tuple[Market, str, str, int]:
+    """5e27 into 1e18-deep pools, every path saturated: the value is in the paths' order and
+    in a third path taking the bulk; refinement left that path empty and never tried it
+    first or last."""
+    market = Market(
+        (_t(0), _t(1), _t(2)),
+        (
+            StableSpec(
+                _p(7),
+                (_t(0), _t(1)),
+                (1000000000000000001, 1000000000000000001),
+                10000,
+                1000000,
+            ),
+            V2Spec(_p(8), _t(1), _t(0), 1000000000000000001, 1000000000000000001, 30),
+            StableSpec(
+                _p(9),
+                (_t(0), _t(1), _t(2)),
+                (780313203208339329, 1000000000000000001, 1000000000000000001),
+                10000,
+                1000000,
+            ),
+        ),
+        None,
+    )
+    return market, _t(2), _t(0), 5000000000000000000000000000
+
+
+def _parallel_pools_crowd_out_a_thin_one() -> tuple[Market, str, str, int]:
+    """Four interchangeable V2 pools took every refinement slot with the same split,
+    crowding out the set with a thin V3 pool above the price (its capacity falls between two
+    table parts)."""
+    market = Market(
+        (_t(0), _t(1)),
+        (
+            V3Spec(
+                _p(0),
+                _t(0),
+                _t(1),
+                80817942229534434682133091862,
+                397,
+                1495143412934781952,
+                10000,
+                200,
+                (
+                    (-1200, 1495143412934781952),
+                    (-200, 0),
+                    (3200, -1495143412934781952),
+                    (3400, 32258136191761264),
+                    (13400, -32258136191761264),
+                ),
+            ),
+            StableSpec(
+                _p(5),
+                (_t(0), _t(1)),
+                (1040587350566216833, 1000000000000000001),
+                1000,
+                1000000,
+            ),
+            V2Spec(_p(9), _t(0), _t(1), 1000000000000000001, 1000000000000000001, 30),
+            V2Spec(_p(10), _t(1), _t(0), 1000000000000000001, 1000000000000000001, 30),
+            V2Spec(_p(11), _t(1), _t(0), 1000000000000000001, 1000000000000000001, 30),
+            V2Spec(_p(12), _t(1), _t(0), 1000000000000000001, 1000000000000000001, 30),
+        ),
+        None,
+    )
+    return market, _t(0), _t(1), 1000000000000000000
+
+
+def _receiver_at_capacity_blocks_refinement() -> tuple[Market, str, str, int]:
+    """The widest marginal gap was towards a V3 path already at its capacity, so its line
+    search could not move and refinement stopped, with another pair still ~20% apart."""
+    market = Market(
+        (_t(0), _t(2), _t(3), _t(5)),
+        (
+            V2Spec(_p(1), _t(2), _t(0), 3999450542892928991233, 3998888505044107788289, 30),
+            V3Spec(
+                _p(6),
+                _t(5),
+                _t(2),
+                26546616501274464422746293352,
+                -21870,
+                7867387190758025986048,
+                500,
+                10,
+                (
+                    (-22180, 4317659234766887059456),
+                    (-22140, 12938137684440039030784),
+                    (-22100, -15492843094638512308224),
+                    (-21950, 6104433366189612204032),
+                    (-21910, 0),
+                    (-21750, -1762953824568413782016),
+                    (-21680, -6104433366189612204032),
+                ),
+            ),
+            V3Spec(
+                _p(8),
+                _t(5),
+                _t(3),
+                6435064476495575011327360012,
+                -50214,
+                1751578493277052600320,
+                500,
+                10,
+                (
+                    (-50550, 1751578493277052600320),
+                    (-50250, 0),
+                    (-50090, -1751578493277052600320),
+                    (-50070, 1751578252882087772160),
+                    (-49700, -1751578252882087772160),
+                ),
+            ),
+            V2Spec(_p(10), _t(5), _t(3), 115275110189037682689, 793444230829291009, 100),
+            V2Spec(_p(12), _t(3), _t(2), 443132137857489829889, 6977290333517913260033, 5),
+        ),
+        _t(3),
+    )
+    return market, _t(5), _t(0), 1680000000000000000000
+
+
+def _incumbent_order_matters() -> tuple[Market, str, str, int]:
+    """All paths share a drained V2 pool, so a set's value depends on its order; the
+    incumbent's shares valued in the set's sorted order ranked the best set out."""
+    market = Market(
+        (_t(0), _t(1), _t(2)),
+        (
+            V2Spec(_p(0), _t(1), _t(0), 4062886155799192065, 3894270602346755585, 30),
+            V2Spec(_p(1), _t(2), _t(0), 1000000000000000001, 1005420300842589953, 100),
+            StableSpec(
+                _p(5),
+                (_t(0), _t(1)),
+                (1000000000000000001, 1000000000000000001),
+                1000,
+                1000000,
+            ),
+            V2Spec(_p(6), _t(1), _t(0), 1000000000000000001, 1000000000000000001, 30),
+            V2Spec(_p(7), _t(0), _t(1), 1000000000000000001, 1000000000000000001, 5),
+            V2Spec(_p(8), _t(0), _t(1), 1000000000000000001, 1000000000000000001, 5),
+        ),
+        None,
+    )
+    return market, _t(2), _t(1), 29000000000000000000
+
+
+@pytest.mark.parametrize(
+    ("case", "splits"),
+    [
+        pytest.param(_thin_pool_behind_a_drained_path, 2, id="thin_pool_behind_a_drained_path"),
+        pytest.param(
+            _path_that_pays_only_before_the_other, 2, id="path_that_pays_only_before_the_other"
+        ),
+        pytest.param(_pair_at_the_edge_of_capacity, 2, id="pair_at_the_edge_of_capacity"),
+        pytest.param(
+            _path_that_drains_a_shared_pool_first, 2, id="path_that_drains_a_shared_pool_first"
+        ),
+        pytest.param(
+            _three_paths_through_one_drained_pool, 3, id="three_paths_through_one_drained_pool"
+        ),
+        pytest.param(
+            _parallel_pools_crowd_out_a_thin_one, 3, id="parallel_pools_crowd_out_a_thin_one"
+        ),
+        pytest.param(
+            _receiver_at_capacity_blocks_refinement, 3, id="receiver_at_capacity_blocks_refinement"
+        ),
+        pytest.param(_incumbent_order_matters, 3, id="incumbent_order_matters"),
+    ],
+)
+def test_split_regressions(case: Callable[[], tuple[Market, str, str, int]], splits: int) -> None:
+    market, src, dst, amount = case()
+    assert _check_split(market, Sim(market), src, dst, amount, splits) >= 2
