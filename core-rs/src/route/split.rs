@@ -57,8 +57,10 @@ const PARTNERS: usize = 2;
 /// Most candidate paths kept: the best from the searches on the graph, then partners.
 const BASE_CANDIDATES: usize = 7;
 const MAX_CANDIDATES: usize = 10;
-/// Shares of the grid a pair of paths through a shared pool is screened on, in both orders.
+/// Shares of the grid a pair of paths through a shared pool is screened on, in both orders,
+/// and bisection steps on an edge of that grid where the pair stops running.
 const PAIR_GRID: u64 = 8;
+const PAIR_EDGE_STEPS: usize = 8;
 /// Most subsets whose allocation is screened when there are more candidates than max_splits.
 const MAX_SUBSETS: usize = 40;
 /// Subsets screened by their greedy start that get the full refinement.
@@ -447,6 +449,51 @@ impl Ctx<'_> {
         }
     }
 
+    /// Two paths through a shared pool, on a coarse grid of shares in both orders: one can pay
+    /// far more once the other has moved that pool's price (or fit only beside it), in one
+    /// order only, which neither greedy slices nor the tables see. Where the grid steps from a
+    /// share that runs to one that does not, the edge between them is bisected: the total often
+    /// climbs right up to where a pool runs dry. Keeps the best split in `best`.
+    fn pair_grid(&self, p: usize, q: usize, best: &mut Option<Split>) {
+        let grid = U256::from(PAIR_GRID);
+        for order in [[p, q], [q, p]] {
+            let consider = |a: U256, best: &mut Option<Split>| -> bool {
+                let alloc = vec![a, self.amount - a];
+                let Some(value) = self.value(&order, &alloc) else {
+                    return false;
+                };
+                if best.as_ref().is_none_or(|b| gt(&value, &b.value)) {
+                    *best = Some(Split {
+                        paths: order.to_vec(),
+                        alloc,
+                        value,
+                    });
+                }
+                true
+            };
+            let mut prev: Option<(U256, bool)> = None;
+            for k in 0..=PAIR_GRID {
+                let a = self.amount * U256::from(k) / grid;
+                let runs = consider(a, best);
+                if let Some((b, ran)) = prev.filter(|&(_, ran)| ran != runs) {
+                    let (mut ok, mut bad) = if ran { (b, a) } else { (a, b) };
+                    for _ in 0..PAIR_EDGE_STEPS {
+                        let mid = ok.min(bad) + (ok.max(bad) - ok.min(bad)) / U256::from(2u8);
+                        if mid == ok || mid == bad {
+                            break;
+                        }
+                        if consider(mid, best) {
+                            ok = mid;
+                        } else {
+                            bad = mid;
+                        }
+                    }
+                }
+                prev = Some((a, runs));
+            }
+        }
+    }
+
     /// The best move of a grid fraction of one path's input to another; true if it improved.
     fn scan(&self, s: &mut Split) -> bool {
         let m = s.paths.len();
@@ -756,26 +803,8 @@ impl Ctx<'_> {
                     (Some(t), Some(g)) => Some(if gt(&g.value, &t.value) { g } else { t }),
                     (t, g) => t.or(g),
                 };
-                // Two paths through a shared pool: one can pay far more once the other has
-                // moved that pool's price (or fit only beside it), in one order only; neither
-                // greedy slices nor the tables see that, a coarse grid of shares in both orders
-                // does.
                 if let [p, q] = set[..] {
-                    for order in [[p, q], [q, p]] {
-                        for k in 1..PAIR_GRID {
-                            let a = self.amount * U256::from(k) / U256::from(PAIR_GRID);
-                            let alloc = vec![a, self.amount - a];
-                            if let Some(value) = self.value(&order, &alloc) {
-                                if s.as_ref().is_none_or(|b| gt(&value, &b.value)) {
-                                    s = Some(Split {
-                                        paths: order.to_vec(),
-                                        alloc,
-                                        value,
-                                    });
-                                }
-                            }
-                        }
-                    }
+                    self.pair_grid(p, q, &mut s);
                 }
                 // Order matters where paths share a pool: the first runs at the better price.
                 s.map(|s| {
