@@ -360,6 +360,51 @@ def _path_that_drains_a_shared_pool_first() -> tuple[Market, str, str, int]:
     return market, _t(0), _t(3), 161000000000000000000000
 
 
+def _pair_climbing_to_where_a_pool_runs_dry() -> tuple[Market, str, str, int]:
+    """Both paths cross one StableSwap pool; run first, the direct one makes the other's coin
+    scarce there, so the other pays more with every share moved to the first, right up to
+    where its thin V3 pool runs dry (~31% of the input). The coarse pair grid stepped over that
+    edge, and the other order (smooth, ~3% lower) won the screening."""
+    market = Market(
+        (_t(0), _t(1), _t(2), _t(4)),
+        (
+            V3Spec(
+                _p(3),
+                _t(4),
+                _t(0),
+                27265854184439757342306953053,
+                -21335,
+                13617519002363589296128,
+                500,
+                10,
+                (
+                    (-21350, 13615703606653607215104),
+                    (-21340, 1815395709982081024),
+                    (-21330, -699197979891716325376),
+                    (-21310, -12918321022471872970752),
+                ),
+            ),
+            V2Spec(_p(5), _t(2), _t(4), 232617526453497364481, 1956425314193357144065, 100),
+            StableSpec(
+                _p(7),
+                (_t(0), _t(1), _t(2)),
+                (1018161203361997057, 1126420240869451009, 1499042748390111745),
+                200000,
+                1000000,
+            ),
+            StableSpec(
+                _p(9),
+                (_t(0), _t(1), _t(2)),
+                (29454369127719911425, 45599673866353917953, 71552420351530827777),
+                10000,
+                1000000,
+            ),
+        ),
+        None,
+    )
+    return market, _t(1), _t(4), 263000000000000000000
+
+
 def _three_paths_through_one_drained_pool() -> tuple[Market, str, str, int]:
     """5e27 into 1e18-deep pools, every path saturated: the value is in the paths' order and
     in a third path taking the bulk; refinement left that path empty and never tried it
@@ -514,6 +559,9 @@ def _incumbent_order_matters() -> tuple[Market, str, str, int]:
         pytest.param(_pair_at_the_edge_of_capacity, 2, id="pair_at_the_edge_of_capacity"),
         pytest.param(
             _path_that_drains_a_shared_pool_first, 2, id="path_that_drains_a_shared_pool_first"
+        ),
+        pytest.param(
+            _pair_climbing_to_where_a_pool_runs_dry, 2, id="pair_climbing_to_where_a_pool_runs_dry"
         ),
         pytest.param(
             _three_paths_through_one_drained_pool, 3, id="three_paths_through_one_drained_pool"
