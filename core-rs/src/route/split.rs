@@ -39,8 +39,11 @@ use super::search::{
 };
 use crate::amm::SignedAmount;
 
-/// Parts of the input in the candidates' output tables.
-const TABLE_STEPS: usize = 8;
+/// Parts of the input in the candidates' output tables. Screening ranks sets by the best
+/// allocation in whole parts, so a path whose best share falls between coarse parts (a thin
+/// pool at a better price) would rank below sets of interchangeable deep pools and miss
+/// refinement; a table costs one simulation per part and candidate.
+const TABLE_STEPS: usize = 24;
 /// Slices of the greedy start of an allocation when screening sets of paths.
 const SCREEN_SLICES: u64 = 12;
 /// Halvings of a greedy slice that fits no path before the greedy start gives up, and its
