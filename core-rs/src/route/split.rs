@@ -75,6 +75,8 @@ const EXCHANGES_PER_PATH: usize = 6;
 const PROBE_FIRST: usize = 3;
 const PROBE_LAST: usize = 24;
 const PROBE_STEP: usize = 3;
+/// Step sizes (in units of the marginal step) tried in turn where a marginal's step fails.
+const MARGINAL_STEPS: [u64; 3] = [1, 3, 7];
 /// Grid points a line search also tries where some moves fail.
 const SCAN_POINTS: u64 = 40;
 /// Steps of one line search.
@@ -334,20 +336,34 @@ impl Ctx<'_> {
             let mut down = vec![f64::INFINITY; m];
             let mut trial = s.alloc.clone();
             let mut irregular = false;
+            // A size that fails (a StableSwap pool far out of balance can fail at scattered
+            // sizes) says little about its neighbours: each marginal comes from the first of a
+            // few step sizes that runs.
             for i in 0..m {
-                trial[i] += h;
-                match gross(&trial) {
-                    Some(g) => up[i] = g - g0,
-                    None => irregular = true,
-                }
-                trial[i] -= h;
-                if s.alloc[i] >= h {
-                    trial[i] -= h;
-                    match gross(&trial) {
-                        Some(g) => down[i] = g0 - g,
-                        None => irregular = true,
+                for (k, &mult) in MARGINAL_STEPS.iter().enumerate() {
+                    let d = h * U256::from(mult);
+                    trial[i] += d;
+                    let g = gross(&trial);
+                    trial[i] -= d;
+                    if let Some(g) = g {
+                        up[i] = (g - g0) / mult as f64;
+                        break;
                     }
-                    trial[i] += h;
+                    irregular |= k == 0;
+                }
+                for (k, &mult) in MARGINAL_STEPS.iter().enumerate() {
+                    let d = h * U256::from(mult);
+                    if s.alloc[i] < d {
+                        break;
+                    }
+                    trial[i] -= d;
+                    let g = gross(&trial);
+                    trial[i] += d;
+                    if let Some(g) = g {
+                        down[i] = (g0 - g) / mult as f64;
+                        break;
+                    }
+                    irregular |= k == 0;
                 }
             }
             // Where some sizes fail the marginals mislead: also try a grid of moves.
