@@ -405,6 +405,67 @@ def _pair_climbing_to_where_a_pool_runs_dry() -> tuple[Market, str, str, int]:
     return market, _t(1), _t(4), 263000000000000000000
 
 
+def _marginal_step_that_fails_alone() -> tuple[Market, str, str, int]:
+    """The total climbs with the first path's share up to ~20% of the input, but adding the
+    marginal step (2^-24 of the input) to the first path's share fails at the shares the
+    search visits (a leg cannot run at that exact size) while sizes around it run: refinement
+    saw no receiver and stopped 0.6% short."""
+    market = Market(
+        (_t(0), _t(1), _t(2), _t(4), _t(5)),
+        (
+            V3Spec(
+                _p(4),
+                _t(5),
+                _t(0),
+                80230533024397831031418798027,
+                251,
+                717303319426151612416,
+                3000,
+                60,
+                (
+                    (-2100, 294381742439823998976),
+                    (-1200, 717303319426151612416),
+                    (-360, -294381742439823998976),
+                    (540, 0),
+                    (1980, -717303319426151612416),
+                ),
+            ),
+            StableSpec(
+                _p(7),
+                (_t(0), _t(1), _t(2)),
+                (1433475841897431297, 1000000000000000001, 626250674849193217),
+                10000,
+                1000000,
+            ),
+            V3Spec(
+                _p(10),
+                _t(2),
+                _t(4),
+                80023499820273294404272792521,
+                199,
+                0,
+                10000,
+                200,
+                (
+                    (-7800, 6095124706266846330880),
+                    (-5400, 438062489821807116288),
+                    (-4600, -6095124706266846330880),
+                    (-4000, 644791712170645782528),
+                    (-3800, -644791712170645782528),
+                    (-2000, -438062489821807116288),
+                    (-200, 0),
+                    (1000, 6095124706266846330880),
+                    (11200, -6095124706266846330880),
+                ),
+            ),
+            V2Spec(_p(11), _t(5), _t(1), 1293752405402193756161, 1275093219514209796097, 5),
+            V2Spec(_p(12), _t(4), _t(0), 88567495199879364609, 88567495199879364609, 100),
+        ),
+        None,
+    )
+    return market, _t(2), _t(1), 1870000000000000000000
+
+
 def _three_paths_through_one_drained_pool() -> tuple[Market, str, str, int]:
     """5e27 into 1e18-deep pools, every path saturated: the value is in the paths' order and
     in a third path taking the bulk; refinement left that path empty and never tried it
@@ -598,6 +659,7 @@ def _thin_pool_between_table_parts() -> tuple[Market, str, str, int]:
         pytest.param(
             _pair_climbing_to_where_a_pool_runs_dry, 2, id="pair_climbing_to_where_a_pool_runs_dry"
         ),
+        pytest.param(_marginal_step_that_fails_alone, 2, id="marginal_step_that_fails_alone"),
         pytest.param(
             _three_paths_through_one_drained_pool, 3, id="three_paths_through_one_drained_pool"
         ),
