@@ -175,10 +175,14 @@ fn climb(graph: &PoolGraph, c: &Candidate, best: &mut Best, top: usize) {
         if step > bx {
             continue;
         }
+        // After a move, one neighbour is the input just left: it profits less than the best,
+        // so evaluating it again could not change anything.
+        let mut left_behind = None;
         loop {
             let mut moved = false;
+            let from = bx;
             for cand in [bx.saturating_add(step), bx - step] {
-                if cand.is_zero() {
+                if cand.is_zero() || left_behind == Some(cand) {
                     continue;
                 }
                 let p = profit_at(graph, c, cand);
@@ -192,6 +196,7 @@ fn climb(graph: &PoolGraph, c: &Candidate, best: &mut Best, top: usize) {
             if !moved {
                 break;
             }
+            left_behind = Some(from);
         }
     }
 }
