@@ -243,8 +243,10 @@ impl Pool {
                 };
                 raw * (1.0 - p.fee() as f64 / 1e6) * BOUND_SLACK
             }
-            PoolKind::Stable { fee, .. } => match self.stable_marginal(i, j) {
-                Some(m) => m * (1.0 - to_f64(*fee) / 1e10) * STABLE_SLACK,
+            // No fee factor: StableSwap charges floor(dy * fee / 1e10), nothing at all on an
+            // output below 1e10 / fee, so dust trades pay the fee-less marginal rate.
+            PoolKind::Stable { .. } => match self.stable_marginal(i, j) {
+                Some(m) => m * STABLE_SLACK,
                 None => f64::INFINITY,
             },
         }
