@@ -76,9 +76,14 @@ pub fn get_y(i: usize, j: usize, x: U256, xp: &[U256], amp: U256) -> AmmResult<U
             "i, j: need two different coin indices below {n_coins}, got {i} and {j}"
         )));
     }
+    get_y_with_d(i, j, x, xp, amp, get_d(xp, amp)?)
+}
+
+/// get_y for the invariant `d` of `xp` (= get_d(xp, amp)); indices already checked.
+fn get_y_with_d(i: usize, j: usize, x: U256, xp: &[U256], amp: U256, d: U256) -> AmmResult<U256> {
+    let n_coins = xp.len();
     let n = U256::from(n_coins);
     let a_prec = U256::from(A_PRECISION);
-    let d = get_d(xp, amp)?;
     let ann = mul(amp, n)?;
     let mut c = d;
     let mut s = U256::ZERO;
@@ -153,14 +158,78 @@ pub fn get_dy(
     if let Some(k) = rates.iter().position(|r| r.is_zero()) {
         return Err(invalid(format!("rates[{k}]: must be positive")));
     }
+    dy_after_checks(i, j, dx, balances, amp, fee, rates, None)
+}
+
+/// The pool's invariant D at raw `balances` (normalised by `rates` as get_dy does), for
+/// [`get_dy_with_d`]: the route kernel quotes one pool state hundreds of times, and D (a Newton
+/// iteration as long as get_y's) does not depend on the input.
+pub fn pool_d(balances: &[U256], amp: U256, rates: Option<&[U256]>) -> AmmResult<U256> {
+    let n_coins = balances.len();
+    let default_rates = [U256::from(PRECISION); MAX_COINS];
+    let rates = rates.unwrap_or(&default_rates[..n_coins.min(MAX_COINS)]);
+    if !(2..=MAX_COINS).contains(&n_coins) || rates.len() != n_coins {
+        return Err(invalid("balances and rates: 2 to 8 coins, one rate each"));
+    }
+    get_d(&normalised(balances, rates)?[..n_coins], amp)
+}
+
+/// get_dy with `d` = [`pool_d`] of the same balances, amp and rates: the same result (or the
+/// same revert), without recomputing D. The arguments are not re-validated: the caller checked
+/// them once, when it computed `d`.
+#[allow(clippy::too_many_arguments)]
+pub fn get_dy_with_d(
+    i: usize,
+    j: usize,
+    dx: U256,
+    balances: &[U256],
+    amp: U256,
+    fee: U256,
+    rates: Option<&[U256]>,
+    d: U256,
+) -> AmmResult<U256> {
+    let n_coins = balances.len();
+    if i == j || i >= n_coins || j >= n_coins {
+        return Err(invalid(format!(
+            "i, j: need two different coin indices below {n_coins}, got {i} and {j}"
+        )));
+    }
+    let default_rates = [U256::from(PRECISION); MAX_COINS];
+    let rates = rates.unwrap_or(&default_rates[..n_coins.min(MAX_COINS)]);
+    dy_after_checks(i, j, dx, balances, amp, fee, rates, Some(d))
+}
+
+/// xp = rates * balances / 1e18, in a fixed array (no allocation per quote).
+fn normalised(balances: &[U256], rates: &[U256]) -> AmmResult<[U256; MAX_COINS]> {
     let precision = U256::from(PRECISION);
     let mut xp = [U256::ZERO; MAX_COINS];
-    for k in 0..n_coins {
-        xp[k] = div(mul(rates[k], balances[k])?, precision)?;
+    for (k, (b, r)) in balances.iter().zip(rates).enumerate() {
+        xp[k] = div(mul(*r, *b)?, precision)?;
     }
-    let xp = &xp[..n_coins];
+    Ok(xp)
+}
+
+/// get_dy's arithmetic once its arguments are valid; `d` = D of the balances if known.
+#[allow(clippy::too_many_arguments)]
+fn dy_after_checks(
+    i: usize,
+    j: usize,
+    dx: U256,
+    balances: &[U256],
+    amp: U256,
+    fee: U256,
+    rates: &[U256],
+    d: Option<U256>,
+) -> AmmResult<U256> {
+    let precision = U256::from(PRECISION);
+    let xp = normalised(balances, rates)?;
+    let xp = &xp[..balances.len()];
     let x = add(xp[i], div(mul(dx, rates[i])?, precision)?)?;
-    let y = get_y(i, j, x, xp, amp)?;
+    let d = match d {
+        Some(d) => d,
+        None => get_d(xp, amp)?,
+    };
+    let y = get_y_with_d(i, j, x, xp, amp, d)?;
     let dy = sub(sub(xp[j], y)?, U256::from(1))?;
     let fee_amount = div(mul(fee, dy)?, U256::from(FEE_DENOMINATOR))?;
     div(mul(sub(dy, fee_amount)?, precision)?, rates[j])
@@ -228,6 +297,35 @@ mod tests {
         fn never_panics(bal in proptest::collection::vec(0u128.., 2..9), dx in 0u128.., amp in 0u64..10_000_000, fee in 0u64..FEE_DENOMINATOR) {
             let balances: Vec<U256> = bal.iter().map(|b| U256::from(*b)).collect();
             let _ = get_dy(0, 1, U256::from(dx), &balances, U256::from(amp), U256::from(fee), None);
+        }
+
+        /// get_dy_with_d over a precomputed D is get_dy, value for value and error for error.
+        #[test]
+        fn with_d_equals_get_dy(
+            bal in proptest::collection::vec(1u128.., 2..5),
+            rates in proptest::collection::vec(1u64.., 4),
+            use_rates in proptest::bool::ANY,
+            dx in 1u128..,
+            amp in 1u64..10_000_000,
+            fee in 0u64..FEE_DENOMINATOR,
+            i in 0usize..4,
+            j in 0usize..4,
+        ) {
+            let n = bal.len();
+            let (i, j) = (i % n, j % n);
+            let balances: Vec<U256> = bal.iter().map(|b| U256::from(*b)).collect();
+            let rates: Vec<U256> = rates[..n].iter().map(|r| U256::from(*r) * U256::from(1_000_000u64)).collect();
+            let rates = use_rates.then_some(&rates[..]);
+            let (amp, fee, dx) = (U256::from(amp), U256::from(fee), U256::from(dx));
+            let direct = get_dy(i, j, dx, &balances, amp, fee, rates);
+            match pool_d(&balances, amp, rates) {
+                Ok(d) => proptest::prop_assert_eq!(
+                    format!("{:?}", get_dy_with_d(i, j, dx, &balances, amp, fee, rates, d)),
+                    format!("{direct:?}")
+                ),
+                // D itself reverts: so does every get_dy on these balances.
+                Err(_) => proptest::prop_assert!(direct.is_err()),
+            }
         }
     }
 }

@@ -8,6 +8,7 @@
 //! refined on the exact integer math; anything else gets a ternary search over the exact,
 //! concave profit.
 
+use rayon::prelude::*;
 use ruint::aliases::U256;
 
 use super::gas::GasPricing;
@@ -175,10 +176,14 @@ fn climb(graph: &PoolGraph, c: &Candidate, best: &mut Best, top: usize) {
         if step > bx {
             continue;
         }
+        // After a move, one neighbour is the input just left: it profits less than the best,
+        // so evaluating it again could not change anything.
+        let mut left_behind = None;
         loop {
             let mut moved = false;
+            let from = bx;
             for cand in [bx.saturating_add(step), bx - step] {
-                if cand.is_zero() {
+                if cand.is_zero() || left_behind == Some(cand) {
                     continue;
                 }
                 let p = profit_at(graph, c, cand);
@@ -192,6 +197,7 @@ fn climb(graph: &PoolGraph, c: &Candidate, best: &mut Best, top: usize) {
             if !moved {
                 break;
             }
+            left_behind = Some(from);
         }
     }
 }
@@ -736,12 +742,26 @@ pub fn arbitrage_cycles(
     };
     en.dfs(start, 1.0);
     let gas = pricing(graph, start, opts);
-    let cycles = en
-        .found
-        .into_iter()
-        .filter_map(|c| finish(graph, start, c, &gas))
-        .collect();
-    keep(cycles, min_profit)
+    let found = en.found.into_iter().map(|c| (start, 0, c)).collect();
+    keep(size_all(graph, found, &[gas]), min_profit)
+}
+
+/// Sizes candidates `(start token, index of its gas pricing, candidate)` on rayon's threads:
+/// each is an independent search of a few hundred exact simulations, and the scanner waits
+/// for all of them.
+fn size_all(
+    graph: &PoolGraph,
+    found: Vec<(u32, usize, Candidate)>,
+    gas: &[GasPricing],
+) -> Vec<Cycle> {
+    // Below a few candidates the fork-join costs more than it saves.
+    const PARALLEL_FROM: usize = 4;
+    let run = |(start, k, c): (u32, usize, Candidate)| finish(graph, start, c, &gas[k]);
+    if found.len() < PARALLEL_FROM {
+        found.into_iter().filter_map(run).collect()
+    } else {
+        found.into_par_iter().filter_map(run).collect()
+    }
 }
 
 /// The profitable cycles (up to `max_hops` pools) that run through `pool`, in either direction,
@@ -753,13 +773,15 @@ pub fn arbitrage_through(
     min_profit: U256,
 ) -> Vec<Cycle> {
     let p = graph.pool(pool);
-    let mut cycles = Vec::new();
+    let mut found = Vec::new();
+    let mut gas = Vec::new();
     for (i, &start) in p.tokens.iter().enumerate() {
         if !opts.allow_fee_on_transfer && graph.token(start).fee_on_transfer {
             continue;
         }
         let bounds = rate_bounds(graph, graph, start, opts.max_hops.saturating_sub(1), false);
-        let gas = pricing(graph, start, opts);
+        gas.push(pricing(graph, start, opts));
+        let k = gas.len() - 1;
         for (j, &next) in p.tokens.iter().enumerate() {
             if i == j {
                 continue;
@@ -781,12 +803,8 @@ pub fn arbitrage_through(
             {
                 en.dfs(next, rate);
             }
-            cycles.extend(
-                en.found
-                    .into_iter()
-                    .filter_map(|c| finish(graph, start, c, &gas)),
-            );
+            found.extend(en.found.into_iter().map(|c| (start, k, c)));
         }
     }
-    keep(cycles, min_profit)
+    keep(size_all(graph, found, &gas), min_profit)
 }

@@ -52,6 +52,9 @@ pub struct Pool {
     pub cap_in_max: Vec<f64>,
     /// Per direction: initialized V3 ticks a swap could cross (0 for other pools).
     pub ticks_ahead: Vec<u32>,
+    /// A StableSwap pool's invariant D at its current balances (None: other pools, or get_D
+    /// reverts there), so that quotes skip its Newton iteration.
+    stable_d: Option<U256>,
 }
 
 /// Rounding slack on the float bounds: a bound must never fall below a true exact output.
@@ -99,6 +102,7 @@ impl Pool {
             cap_in: vec![0.0; n * n],
             cap_in_max: vec![f64::INFINITY; n * n],
             ticks_ahead: vec![0; n * n],
+            stable_d: None,
         };
         pool.refresh_rates();
         pool
@@ -113,8 +117,17 @@ impl Pool {
         matches!(self.kind, PoolKind::V3(_))
     }
 
-    /// Recomputes the spot-rate bounds after a state change.
+    /// Recomputes the spot-rate bounds (and a StableSwap pool's D) after a state change.
     pub fn refresh_rates(&mut self) {
+        self.stable_d = match &self.kind {
+            PoolKind::Stable {
+                balances,
+                amp,
+                rates,
+                ..
+            } => stable::pool_d(balances, *amp, rates.as_deref()).ok(),
+            _ => None,
+        };
         let n = self.tokens.len();
         for i in 0..n {
             for j in 0..n {
@@ -230,8 +243,10 @@ impl Pool {
                 };
                 raw * (1.0 - p.fee() as f64 / 1e6) * BOUND_SLACK
             }
-            PoolKind::Stable { fee, .. } => match self.stable_marginal(i, j) {
-                Some(m) => m * (1.0 - to_f64(*fee) / 1e10) * STABLE_SLACK,
+            // No fee factor: StableSwap charges floor(dy * fee / 1e10), nothing at all on an
+            // output below 1e10 / fee, so dust trades pay the fee-less marginal rate.
+            PoolKind::Stable { .. } => match self.stable_marginal(i, j) {
+                Some(m) => m * STABLE_SLACK,
                 None => f64::INFINITY,
             },
         }
@@ -294,9 +309,7 @@ impl Pool {
                 0,
             ),
             PoolKind::V3(p) => {
-                let r = p
-                    .swap(i == 0, SignedAmount::positive(amount_in), None)
-                    .ok()?;
+                let r = p.quote(i == 0, SignedAmount::positive(amount_in)).ok()?;
                 let (paid_in, paid_out) = if i == 0 {
                     (r.amount0, r.amount1)
                 } else {
@@ -313,7 +326,17 @@ impl Pool {
                 fee,
                 rates,
             } => (
-                stable::get_dy(i, j, amount_in, balances, *amp, *fee, rates.as_deref()).ok()?,
+                stable::get_dy_with_d(
+                    i,
+                    j,
+                    amount_in,
+                    balances,
+                    *amp,
+                    *fee,
+                    rates.as_deref(),
+                    self.stable_d?,
+                )
+                .ok()?,
                 0,
             ),
         };
@@ -348,9 +371,7 @@ impl Pool {
                 })
             }
             PoolKind::V3(p) => {
-                let r = p
-                    .swap(i == 0, SignedAmount::negative(amount_out), None)
-                    .ok()?;
+                let r = p.quote(i == 0, SignedAmount::negative(amount_out)).ok()?;
                 let (paid_in, paid_out) = if i == 0 {
                     (r.amount0, r.amount1)
                 } else {

@@ -30,6 +30,14 @@ pub struct V3SwapResult {
     pub ticks_crossed: u32,
 }
 
+/// What a swap pays and takes, without the state it leaves (see [`V3Pool::quote`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct V3Quote {
+    pub amount0: SignedAmount,
+    pub amount1: SignedAmount,
+    pub ticks_crossed: u32,
+}
+
 /// A Uniswap V3 pool's swap-relevant state: slot0's price and tick, the active liquidity, the fee
 /// (pips) and tick spacing, and every initialized tick with its liquidityNet. liquidityGross is
 /// kept for the ticks where it is known (see [`V3Pool::update_position`]).
@@ -194,14 +202,36 @@ impl V3Pool {
             None if zero_for_one => MIN_SQRT_RATIO + U256::from(1u8),
             None => MAX_SQRT_RATIO - U256::from(1u8),
         };
-        self.swap_inner(zero_for_one, amount_specified, limit)
+        self.swap_inner(zero_for_one, amount_specified, limit, true)
     }
 
+    /// The amounts of [`V3Pool::swap`] with no price limit, for callers that never apply the
+    /// result (route sizing quotes a pool hundreds of times): it skips the final
+    /// getTickAtSqrtRatio, which only the resulting state needs.
+    pub fn quote(&self, zero_for_one: bool, amount_specified: SignedAmount) -> AmmResult<V3Quote> {
+        let amount_specified = I256::from_amount(amount_specified, "amount_specified")?;
+        let limit = if zero_for_one {
+            MIN_SQRT_RATIO + U256::from(1u8)
+        } else {
+            MAX_SQRT_RATIO - U256::from(1u8)
+        };
+        let r = self.swap_inner(zero_for_one, amount_specified, limit, false)?;
+        Ok(V3Quote {
+            amount0: r.amount0,
+            amount1: r.amount1,
+            ticks_crossed: r.ticks_crossed,
+        })
+    }
+
+    /// `final_tick`: compute the tick of a price that ends between ticks. A step that ends
+    /// there has used up the amount (or reached the limit), so the loop never reads that tick:
+    /// without it the result's `tick` is stale, and only [`V3Pool::quote`] passes false.
     fn swap_inner(
         &self,
         zero_for_one: bool,
         amount_specified: I256,
         limit: U256,
+        final_tick: bool,
     ) -> AmmResult<V3SwapResult> {
         if amount_specified.is_zero() {
             return Err(revert("AS: amountSpecified is zero"));
@@ -283,7 +313,7 @@ impl V3Pool {
                 } else {
                     tick_next
                 };
-            } else if price != step_start {
+            } else if final_tick && price != step_start {
                 // Not on a tick boundary (or a boundary already transitioned): recompute.
                 tick = get_tick_at_sqrt_ratio(price)?;
             }

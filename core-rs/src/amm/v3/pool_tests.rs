@@ -524,6 +524,17 @@ proptest! {
         let _ = p.update_position(limit.map_or(0, |l| l.as_limbs()[0] as i32), amount.magnitude.as_limbs()[0] as i32, amount.magnitude.as_limbs()[1] as i128);
     }
 
+    /// quote pays and takes exactly what swap does (or fails where it fails), either way.
+    #[test]
+    fn quote_equals_swap(pool in any_pool(), zfo in any::<bool>(), amount in any_amount()) {
+        let swapped = pool.swap(zfo, amount, None).map(|r| (r.amount0, r.amount1, r.ticks_crossed));
+        let quoted = pool.quote(zfo, amount).map(|q| (q.amount0, q.amount1, q.ticks_crossed));
+        prop_assert_eq!(swapped.is_ok(), quoted.is_ok());
+        if let (Ok(s), Ok(q)) = (swapped, quoted) {
+            prop_assert_eq!(s, q);
+        }
+    }
+
     /// The swap result's state is consistent, and exact input then exact output of what came
     /// out gives that amount and (short of flat regions) never needs more input.
     #[test]
