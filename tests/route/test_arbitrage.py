@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -177,19 +176,14 @@ def test_cycle_whose_dust_sizes_round_flat_is_still_found() -> None:
     assert found[cycle].profit >= best
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="route/arb.rs prunes by fee-inclusive rate bounds, which a StableSwap fee that rounds "
-    "to zero exceeds at dust sizes",
-)
 def test_cycle_profitable_only_while_a_stableswap_fee_rounds_to_zero() -> None:
     """Two 3-coin StableSwap pools (fee 0.04%, A = 2000): token 2 -> token 0 -> token 2 returns
     2001 for 2000 wei. StableSwap charges floor(dy * fee / 1e10), nothing for dy < 2500, so at
     dust sizes each leg pays its fee-less marginal rate; wherever the fee is charged the cycle
-    loses. The product of the fee-inclusive spot rates is below 1, so arbitrage_cycles never
-    enumerates the cycle although the exact contracts pay the wei (ZIPPIFI_LONG_TESTS=1 runs of
-    the brute-force test above hit such cycles in ~1% of examples). Known gap in route/arb.rs,
-    not in this reference: strict, so a kernel fix turns it into a failure to remove this mark."""
+    loses. The product of the fee-inclusive spot rates is below 1, so pruning by fee-inclusive
+    StableSwap bounds dropped the cycle although the exact contracts pay the wei
+    (ZIPPIFI_LONG_TESTS=1 runs of the brute-force test above hit such cycles in ~1% of
+    examples); the bounds are fee-less since f69ecb7."""
     t0, t1, t2 = token(0), token(1), token(2)
     market = Market(
         (t0, t1, t2),
