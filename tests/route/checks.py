@@ -61,6 +61,10 @@ def resimulate(market: Market, sim: Sim, r: Route, model: dict[str, int]) -> lis
 
 
 class Coverage(Counter[str]):
+    def thin(self, **minimums: int) -> dict[str, tuple[int, int]]:
+        """The counts still below their minimums: (got, wanted)."""
+        return {k: (self[k], v) for k, v in minimums.items() if self[k] < v}
+
     def require(self, **minimums: int) -> None:
-        thin = {k: (self[k], v) for k, v in minimums.items() if self[k] < v}
+        thin = self.thin(**minimums)
         assert not thin, f"coverage too thin (got, wanted): {thin}; all counts: {dict(self)}"
