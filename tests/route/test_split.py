@@ -645,6 +645,72 @@ def _thin_pool_between_table_parts() -> tuple[Market, str, str, int]:
     return market, _t(0), _t(1), 1000000000000000000
 
 
+def _input_that_saturates_every_path() -> tuple[Market, str, str, int]:
+    """1.64e27 in through one V2 pool of 1.5e23 that every path shares: whichever path runs
+    first drains it, so the best split gives whole fractions of the input to paths in the right
+    order. Marginal moves from the greedy start (tiny shares first, the direct path last) never
+    got there (0.82 of the grid)."""
+    market = Market(
+        (_t(0), _t(1), _t(2), _t(3)),
+        (
+            V3Spec(
+                _p(0),
+                _t(2),
+                _t(1),
+                79228488264468862788549214208,
+                0,
+                187670927163070029824,
+                3000,
+                60,
+                (
+                    (-2400, 16236035647985668096),
+                    (-2340, -16236035647985668096),
+                    (-1680, 47474699078088957952),
+                    (-1380, 47474686046782758912),
+                    (-720, 140196228084981071872),
+                    (-180, -47474686046782758912),
+                    (1140, -47474699078088957952),
+                    (2520, -140196228084981071872),
+                ),
+            ),
+            StableSpec(
+                _p(1),
+                (_t(0), _t(1), _t(2)),
+                (5832068286247192577, 6070130686302488577, 5297823277428692993),
+                1000,
+                4000000,
+            ),
+            V2Spec(_p(2), _t(3), _t(0), 152072318955527585398785, 151652891988180774944769, 100),
+            V2Spec(_p(3), _t(2), _t(0), 1171370543000076812289, 1171370543000076812289, 30),
+        ),
+        None,
+    )
+    return market, _t(3), _t(1), 1640000000000000000000000000
+
+
+def _saturated_path_first_drains_the_shared_pool() -> tuple[Market, str, str, int]:
+    """3.17e27 into 1e18-1e22 pools: the direct path through the 3-token StableSwap pool should
+    run first on a fifth of the input and the two longer ones after it. The kernel kept tiny
+    shares for the longer paths ahead of the direct one (0.95 of the grid)."""
+    market = Market(
+        (_t(0), _t(1), _t(2), _t(3)),
+        (
+            V2Spec(_p(0), _t(1), _t(0), 1000000000000000001, 977981399433099905, 5),
+            StableSpec(
+                _p(1),
+                (_t(0), _t(1), _t(2)),
+                (1399844362056190721, 722347494864154113, 762245665623623553),
+                1000,
+                1000000,
+            ),
+            V2Spec(_p(2), _t(3), _t(1), 1000000000000000000001, 983474857118913153, 100),
+            V2Spec(_p(3), _t(0), _t(3), 10000000000000000001, 10000000000000000000001, 100),
+        ),
+        _t(3),
+    )
+    return market, _t(2), _t(0), 3170000000000000000000000000
+
+
 @pytest.mark.parametrize(
     ("case", "splits"),
     [
@@ -671,6 +737,12 @@ def _thin_pool_between_table_parts() -> tuple[Market, str, str, int]:
         ),
         pytest.param(_incumbent_order_matters, 3, id="incumbent_order_matters"),
         pytest.param(_thin_pool_between_table_parts, 3, id="thin_pool_between_table_parts"),
+        pytest.param(_input_that_saturates_every_path, 3, id="input_that_saturates_every_path"),
+        pytest.param(
+            _saturated_path_first_drains_the_shared_pool,
+            3,
+            id="saturated_path_first_drains_the_shared_pool",
+        ),
     ],
 )
 def test_split_regressions(case: Callable[[], tuple[Market, str, str, int]], splits: int) -> None:

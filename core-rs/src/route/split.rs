@@ -68,6 +68,9 @@ const PAIR_EDGE_STEPS: usize = 8;
 const MAX_SUBSETS: usize = 40;
 /// Subsets screened by their greedy start that get the full refinement.
 const REFINED_SUBSETS: usize = 5;
+/// Parts of the input in the grid of shares (every order) that screens sets of paths through a
+/// shared pool when the input saturates the best route.
+const SATURATED_GRID: u64 = 10;
 /// Marginal-exchange iterations per path of a set.
 const EXCHANGES_PER_PATH: usize = 6;
 /// The probe's ladder of small shares: the largest share >> k for k = PROBE_FIRST, then every
@@ -133,6 +136,8 @@ struct Ctx<'a> {
     tables: Vec<Vec<f64>>,
     /// Per candidate whose table is empty: an input it can take.
     small: Vec<Option<U256>>,
+    /// The input saturates the best single route (half of it yields nearly as much).
+    saturated: bool,
 }
 
 impl Ctx<'_> {
@@ -513,6 +518,54 @@ impl Ctx<'_> {
         }
     }
 
+    /// Every order of the paths in `set` and every split of the input into `SATURATED_GRID`
+    /// parts among them. Where the input saturates the paths' pools, the path that runs first
+    /// through a shared pool drains it at a far better price than the rest, and the best
+    /// shares are whole fractions of the input that greedy slices and marginal moves from a
+    /// start in another order never reach. Keeps the best split in `best`.
+    fn saturated_grid(&self, set: &[usize], best: &mut Option<Split>) {
+        let m = set.len();
+        let grid = U256::from(SATURATED_GRID);
+        let mut cuts: Vec<Vec<u64>> = vec![Vec::new()];
+        for _ in 1..m {
+            cuts = cuts
+                .into_iter()
+                .flat_map(|c| {
+                    let from = c.last().copied().unwrap_or(0);
+                    (from..=SATURATED_GRID).map(move |x| {
+                        let mut c = c.clone();
+                        c.push(x);
+                        c
+                    })
+                })
+                .collect();
+        }
+        for perm in permutations(m) {
+            let paths: Vec<usize> = perm.iter().map(|&k| set[k]).collect();
+            for cut in &cuts {
+                let mut edges = vec![0u64];
+                edges.extend(cut);
+                edges.push(SATURATED_GRID);
+                let alloc: Vec<U256> = edges
+                    .windows(2)
+                    .map(|w| {
+                        self.amount * U256::from(w[1]) / grid
+                            - self.amount * U256::from(w[0]) / grid
+                    })
+                    .collect();
+                if let Some(value) = self.value(&paths, &alloc) {
+                    if best.as_ref().is_none_or(|b| gt(&value, &b.value)) {
+                        *best = Some(Split {
+                            paths: paths.clone(),
+                            alloc,
+                            value,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
     /// The best move of a grid fraction of one path's input to another; true if it improved.
     fn scan(&self, s: &mut Split) -> bool {
         let m = s.paths.len();
@@ -825,6 +878,9 @@ impl Ctx<'_> {
                 if let [p, q] = set[..] {
                     self.pair_grid(p, q, &mut s);
                 }
+                if self.saturated && set.len() <= 3 {
+                    self.saturated_grid(&set, &mut s);
+                }
                 // Order matters where paths share a pool: the first runs at the better price.
                 s.map(|s| {
                     let mut s = if s.paths.len() <= 3 {
@@ -1029,6 +1085,17 @@ pub fn split_route(
         cands: Vec::new(),
         tables: Vec::new(),
         small: Vec::new(),
+        saturated: simulate_path(
+            graph,
+            &single.pools,
+            &single.directions,
+            amount_in >> 1usize,
+        )
+        .is_some_and(|legs| {
+            let half = legs.last().expect("a path has legs").amount_out;
+            let whole = single.amount_out();
+            whole - whole.min(half) < whole / U256::from(1_000_000u32)
+        }),
     };
     ctx.add(Path::of(&single));
     // Candidates: the best few paths at the whole input and at parts of it (a path with the
