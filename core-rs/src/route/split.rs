@@ -68,9 +68,11 @@ const PAIR_EDGE_STEPS: usize = 8;
 const MAX_SUBSETS: usize = 40;
 /// Subsets screened by their greedy start that get the full refinement.
 const REFINED_SUBSETS: usize = 5;
-/// Parts of the input in the grid of shares (every order) that screens sets of paths through a
-/// shared pool when the input saturates the best route.
+/// Parts of the input in the grid of shares (every order) tried on the best-screened sets of
+/// paths when the input saturates the best route.
 const SATURATED_GRID: u64 = 10;
+/// Best-screened sets that get that grid (it costs a few hundred simulations per set).
+const SATURATED_SETS: usize = 2;
 /// Marginal-exchange iterations per path of a set.
 const EXCHANGES_PER_PATH: usize = 6;
 /// The probe's ladder of small shares: the largest share >> k for k = PROBE_FIRST, then every
@@ -878,9 +880,6 @@ impl Ctx<'_> {
                 if let [p, q] = set[..] {
                     self.pair_grid(p, q, &mut s);
                 }
-                if self.saturated && set.len() <= 3 {
-                    self.saturated_grid(&set, &mut s);
-                }
                 // Order matters where paths share a pool: the first runs at the better price.
                 s.map(|s| {
                     let mut s = if s.paths.len() <= 3 {
@@ -920,9 +919,20 @@ impl Ctx<'_> {
         }
         let screened: Vec<Split> = screened
             .into_iter()
-            .map(|s| match self.start(&s.paths, incumbent, SCREEN_SLICES) {
-                Some(t) if gt(&t.value, &s.value) => t,
-                _ => s,
+            .enumerate()
+            .map(|(rank, s)| {
+                let mut s = match self.start(&s.paths, incumbent, SCREEN_SLICES) {
+                    Some(t) if gt(&t.value, &s.value) => t,
+                    _ => s,
+                };
+                if self.saturated && rank < SATURATED_SETS && (2..=3).contains(&s.paths.len()) {
+                    let mut set = s.paths.clone();
+                    set.sort_unstable();
+                    let mut g = Some(s);
+                    self.saturated_grid(&set, &mut g);
+                    s = g.expect("the grid keeps the split it was given");
+                }
+                s
             })
             .collect();
         for mut s in screened.into_iter().take(REFINED_SUBSETS) {
