@@ -711,6 +711,50 @@ def _saturated_path_first_drains_the_shared_pool() -> tuple[Market, str, str, in
     return market, _t(2), _t(0), 3170000000000000000000000000
 
 
+def _path_that_feeds_another_through_a_shared_pool() -> tuple[Market, str, str, int]:
+    """Three paths into one saturated V2 pool, two of them through one 3-token StableSwap pool in
+    different directions: the one that runs first (T1->T2 there, ~30% of the input) feeds the
+    next (T0->T1 there). The allocation in 24 table parts ranked that set far below the
+    refined ones (each path's table is its output alone); in 8 parts, with each start in its
+    best order, it ranks first (0.979 of the grid)."""
+    market = Market(
+        (_t(0), _t(1), _t(2), _t(3)),
+        (
+            StableSpec(
+                _p(0),
+                (_t(1), _t(0)),
+                (5054284434340292067329, 2761807715742687690753),
+                10000,
+                4000000,
+            ),
+            V2Spec(_p(1), _t(3), _t(2), 339780172052250558465, 58895497765826655682561, 100),
+            StableSpec(
+                _p(2),
+                (_t(2), _t(1)),
+                (1269356874573642477862913, 638054269905364502708225),
+                10000,
+                4000000,
+            ),
+            StableSpec(
+                _p(3),
+                (_t(0), _t(1), _t(2)),
+                (174178409707432312833, 256567880743953956865, 149318375484604383233),
+                200000,
+                4000000,
+            ),
+            StableSpec(
+                _p(4),
+                (_t(0), _t(1), _t(2)),
+                (197705126758593134593, 152563118508387926017, 152563118508387926017),
+                1000,
+                4000000,
+            ),
+        ),
+        None,
+    )
+    return market, _t(0), _t(3), 34800000000000000000000
+
+
 @pytest.mark.parametrize(
     ("case", "splits"),
     [
@@ -742,6 +786,11 @@ def _saturated_path_first_drains_the_shared_pool() -> tuple[Market, str, str, in
             _saturated_path_first_drains_the_shared_pool,
             3,
             id="saturated_path_first_drains_the_shared_pool",
+        ),
+        pytest.param(
+            _path_that_feeds_another_through_a_shared_pool,
+            3,
+            id="path_that_feeds_another_through_a_shared_pool",
         ),
     ],
 )

@@ -760,16 +760,17 @@ impl Ctx<'_> {
     }
 
     /// The separable optimum over `set` on the candidates' output tables (input in
-    /// `TABLE_STEPS` equal parts, each to the path whose next part pays most), valued exactly.
-    fn screen(&self, set: &[usize]) -> Option<Split> {
+    /// `TABLE_STEPS / stride` equal parts, each to the path whose next part pays most), valued
+    /// exactly.
+    fn screen(&self, set: &[usize], stride: usize) -> Option<Split> {
         let mut units = vec![0usize; set.len()];
-        for _ in 0..TABLE_STEPS {
+        for _ in 0..TABLE_STEPS / stride {
             let mut pick: Option<(usize, f64)> = None;
             for (k, &p) in set.iter().enumerate() {
                 let t = &self.tables[p];
-                let c = units[k];
+                let c = units[k] * stride;
                 let before = if c == 0 { 0.0 } else { t[c - 1] };
-                let gain = t[c] - before;
+                let gain = t[c + stride - 1] - before;
                 if gain.is_finite() && pick.is_none_or(|q| gain > q.1) {
                     pick = Some((k, gain));
                 }
@@ -779,7 +780,7 @@ impl Ctx<'_> {
         let steps = U256::from(TABLE_STEPS as u64);
         let mut alloc: Vec<U256> = units
             .iter()
-            .map(|&c| self.amount * U256::from(c as u64) / steps)
+            .map(|&c| self.amount * U256::from((c * stride) as u64) / steps)
             .collect();
         let placed = alloc.iter().fold(U256::ZERO, |a, b| a + *b);
         let k = (0..set.len()).max_by_key(|&k| units[k])?;
@@ -866,17 +867,33 @@ impl Ctx<'_> {
                             .any(|x| self.cands[q].pools.contains(x))
                     })
                 });
-                let table = self.screen(&set);
+                let table = self.screen(&set, 1);
                 if !shared && table.is_some() {
                     return table.map(|mut s| {
                         self.probe(&mut s, false);
                         s
                     });
                 }
-                let mut s = match (table, self.start(&set, incumbent, SCREEN_SLICES)) {
-                    (Some(t), Some(g)) => Some(if gt(&g.value, &t.value) { g } else { t }),
-                    (t, g) => t.or(g),
+                // Where paths share a pool the allocation in fine parts can be the worse start
+                // (a path's output alone says little about it after another): also the one in
+                // coarse parts (every third column of the same tables), each start in its best
+                // order.
+                let ordered = |s: Option<Split>| match s {
+                    Some(s) if s.paths.len() <= 3 => Some(self.best_order(s)),
+                    s => s,
                 };
+                let mut s: Option<Split> = None;
+                for start in [
+                    table,
+                    self.screen(&set, 3),
+                    self.start(&set, incumbent, SCREEN_SLICES),
+                ] {
+                    if let Some(t) = ordered(start) {
+                        if s.as_ref().is_none_or(|b| gt(&t.value, &b.value)) {
+                            s = Some(t);
+                        }
+                    }
+                }
                 if let [p, q] = set[..] {
                     self.pair_grid(p, q, &mut s);
                 }
