@@ -125,6 +125,55 @@ pub fn get_dy(
     fee: U256,
     rates: Option<&[U256]>,
 ) -> AmmResult<U256> {
+    let rates = checked_args(i, j, balances, amp, fee, rates)?;
+    dy_after_checks(i, j, dx, balances, amp, fee, &rates[..balances.len()], None)
+}
+
+/// The pool's invariant D at raw `balances` (normalised by `rates` as get_dy does), for
+/// [`get_dy_with_d`]: the route kernel quotes one pool state hundreds of times, and D (a Newton
+/// iteration as long as get_y's) does not depend on the input.
+pub fn pool_d(balances: &[U256], amp: U256, rates: Option<&[U256]>) -> AmmResult<U256> {
+    let rates = checked_args(0, 1, balances, amp, U256::ZERO, rates)?;
+    let n_coins = balances.len();
+    get_d(&normalised(balances, &rates[..n_coins])?[..n_coins], amp)
+}
+
+/// get_dy with `d` = [`pool_d`] of the same balances, amp and rates: the same result (or the
+/// same revert), without recomputing D.
+#[allow(clippy::too_many_arguments)]
+pub fn get_dy_with_d(
+    i: usize,
+    j: usize,
+    dx: U256,
+    balances: &[U256],
+    amp: U256,
+    fee: U256,
+    rates: Option<&[U256]>,
+    d: U256,
+) -> AmmResult<U256> {
+    let rates = checked_args(i, j, balances, amp, fee, rates)?;
+    dy_after_checks(
+        i,
+        j,
+        dx,
+        balances,
+        amp,
+        fee,
+        &rates[..balances.len()],
+        Some(d),
+    )
+}
+
+/// get_dy's argument checks, in its order; the rates to use (`rates`, or 1e18 per coin), in a
+/// fixed array whose first `balances.len()` entries count.
+fn checked_args(
+    i: usize,
+    j: usize,
+    balances: &[U256],
+    amp: U256,
+    fee: U256,
+    rates: Option<&[U256]>,
+) -> AmmResult<[U256; MAX_COINS]> {
     let n_coins = balances.len();
     if !(2..=MAX_COINS).contains(&n_coins) {
         return Err(invalid(format!(
@@ -144,59 +193,20 @@ pub fn get_dy(
     if amp.is_zero() {
         return Err(invalid("amp: must be positive (A * A_PRECISION)"));
     }
-    let default_rates = [U256::from(PRECISION); MAX_COINS];
-    let rates = match rates {
-        Some(r) if r.len() != n_coins => {
+    let mut out = [U256::from(PRECISION); MAX_COINS];
+    if let Some(r) = rates {
+        if r.len() != n_coins {
             return Err(invalid(format!(
                 "rates: {} rates for {n_coins} coins",
                 r.len()
             )));
         }
-        Some(r) => r,
-        None => &default_rates[..n_coins],
-    };
-    if let Some(k) = rates.iter().position(|r| r.is_zero()) {
-        return Err(invalid(format!("rates[{k}]: must be positive")));
+        if let Some(k) = r.iter().position(|r| r.is_zero()) {
+            return Err(invalid(format!("rates[{k}]: must be positive")));
+        }
+        out[..n_coins].copy_from_slice(r);
     }
-    dy_after_checks(i, j, dx, balances, amp, fee, rates, None)
-}
-
-/// The pool's invariant D at raw `balances` (normalised by `rates` as get_dy does), for
-/// [`get_dy_with_d`]: the route kernel quotes one pool state hundreds of times, and D (a Newton
-/// iteration as long as get_y's) does not depend on the input.
-pub fn pool_d(balances: &[U256], amp: U256, rates: Option<&[U256]>) -> AmmResult<U256> {
-    let n_coins = balances.len();
-    let default_rates = [U256::from(PRECISION); MAX_COINS];
-    let rates = rates.unwrap_or(&default_rates[..n_coins.min(MAX_COINS)]);
-    if !(2..=MAX_COINS).contains(&n_coins) || rates.len() != n_coins {
-        return Err(invalid("balances and rates: 2 to 8 coins, one rate each"));
-    }
-    get_d(&normalised(balances, rates)?[..n_coins], amp)
-}
-
-/// get_dy with `d` = [`pool_d`] of the same balances, amp and rates: the same result (or the
-/// same revert), without recomputing D. The arguments are not re-validated: the caller checked
-/// them once, when it computed `d`.
-#[allow(clippy::too_many_arguments)]
-pub fn get_dy_with_d(
-    i: usize,
-    j: usize,
-    dx: U256,
-    balances: &[U256],
-    amp: U256,
-    fee: U256,
-    rates: Option<&[U256]>,
-    d: U256,
-) -> AmmResult<U256> {
-    let n_coins = balances.len();
-    if i == j || i >= n_coins || j >= n_coins {
-        return Err(invalid(format!(
-            "i, j: need two different coin indices below {n_coins}, got {i} and {j}"
-        )));
-    }
-    let default_rates = [U256::from(PRECISION); MAX_COINS];
-    let rates = rates.unwrap_or(&default_rates[..n_coins.min(MAX_COINS)]);
-    dy_after_checks(i, j, dx, balances, amp, fee, rates, Some(d))
+    Ok(out)
 }
 
 /// xp = rates * balances / 1e18, in a fixed array (no allocation per quote).
