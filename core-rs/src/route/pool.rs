@@ -271,15 +271,8 @@ impl Pool {
         if xp.iter().any(|x| *x <= 0.0) {
             return None;
         }
-        let mut xp_u = [U256::ZERO; stable::MAX_COINS];
-        for k in 0..n {
-            let r = rates
-                .as_ref()
-                .map(|r| r[k])
-                .unwrap_or(U256::from(stable::PRECISION));
-            xp_u[k] = balances[k].checked_mul(r)? / U256::from(stable::PRECISION);
-        }
-        let d = to_f64(stable::get_d(&xp_u[..n], *amp).ok()?);
+        // D of these balances: refresh_rates computes it before the rates.
+        let d = to_f64(self.stable_d?);
         // The template's Ann = amp * n (its stored A already carries n**(n-1)).
         let ann = to_f64(*amp) / stable::A_PRECISION as f64 * n as f64;
         let nn = (n as f64).powi(n as i32);
