@@ -3,7 +3,13 @@
 //!
 //! A cycle can profit at some size only if the product of its marginal rates exceeds 1 (the
 //! composed output is concave with f(0) = 0, so f(x) <= f'(0) x), which prunes the enumeration
-//! with the same spot-rate bounds as the route search. Sizing: constant-product chains have a
+//! with the same spot-rate bounds as the route search. StableSwap bounds are fee-less (its floored
+//! fee charges nothing at dust sizes) at the pool's own integer D. What the pruning leaves out,
+//! by design: a cycle whose marginal rates multiply to at most 1 can still return a few wei more
+//! than it takes at dust sizes, because StableSwap's integer get_D / get_y may pay more than
+//! rate x input (by up to tens of wei in very imbalanced pools). Such rounding-only profits are
+//! not reported; no gas price pays for them, and a sound additive bound would send every cycle
+//! with a StableSwap leg through a dust scan. Sizing: constant-product chains have a
 //! closed form (composed V2 legs are x -> a x / (b + c x), maximal at x = (sqrt(ab) - b) / c),
 //! refined on the exact integer math; anything else gets a ternary search over the exact,
 //! concave profit.
