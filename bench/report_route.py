@@ -1,7 +1,8 @@
 """The routing section of bench/RESULTS.md, from bench/test_route_bench.py's rows in the same
 pytest-benchmark JSON (``extra_info["suite"] == "route"``, one ``row`` name each): the graph's
 build and update cost, quote latency at 2 and 3 hops, the batch call, the networkx + pure-Python
-peer on a sample of the same queries, and a pool update followed by ``arbitrage_after_update``."""
+peer on a sample of the same queries, ``split_route`` against ``best_route``, and a pool update
+followed by ``arbitrage_after_update``."""
 
 from __future__ import annotations
 
@@ -73,6 +74,14 @@ def route_section(data: dict[str, Any]) -> list[str]:
             f"| `best_routes` batch, max_hops {hops}, {cores} cores | {n:,} | | | "
             f"{wall / n * 1e6:,.0f} (wall) | {n / wall / cores:,.0f} | | |"
         )
+    split = rows.get("split_3")
+    if split:
+        info = split["extra_info"]
+        lines.append(
+            f"| `split_route`, max_hops 3, up to 4 paths, one call each | {info['n_items']:,} | "
+            f"{info['p50_us']:,.0f} | {info['p99_us']:,.0f} | {info['mean_us']:,.0f} | "
+            f"{1e6 / info['mean_us']:,.0f} | {info['found']:,} | |"
+        )
     verdicts = (
         ("arb_after_update", "V2 trade's update + `arbitrage_after_update`, max_hops 3"),
         ("scanner", "scanner: event -> graph update -> verdict, max_hops 3"),
@@ -86,6 +95,15 @@ def route_section(data: dict[str, Any]) -> list[str]:
             f"| {label} | {info['n_items']:,} | {info['p50_us']:,.0f} | {info['p99_us']:,.0f} "
             f"| | | {cycles} | p50 {_goal(info['p50_us'], ARB_GOAL_US, at_most=True, unit=' µs')} |"
         )
+    if split:
+        info = split["extra_info"]
+        lines += [
+            "",
+            f"`split_route` spread {info['multi_path']:,} of its {info['found']:,} answers over "
+            f"more than one path; on those, the median gain over `best_route`'s output on the same "
+            f"quote is {info['median_gain_bps']:,.1f} bps. Every answer is checked to pay at "
+            "least `best_route`'s net output.",
+        ]
     peer_rows = [(h, rows[f"peer_{h}"]) for h in (2, 3) if f"peer_{h}" in rows]
     if peer_rows:
         lines += [

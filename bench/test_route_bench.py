@@ -7,6 +7,8 @@ Rows (suite "route" in extra_info, read by bench/report_route.py):
 - 10,000 random quotes at max_hops 2 and 3, one call each: per-query latencies (p50/p99) and
   quotes/s on one core; the same quotes through ``best_routes`` (all cores);
 - the peer on a sample of those quotes, checked to find the same output;
+- ``split_route`` (max_hops 3, up to 4 paths) on random quotes, one call each, against
+  ``best_route`` on the same quote: latency, and what splitting adds to the output;
 - a pool update followed by ``arbitrage_after_update`` at max_hops 3 (the market scanner's path).
 Scaled by ZIPPIFI_BENCH_SCALE (CI's short mode runs a few hundred quotes and a handful of peer
 queries).
@@ -14,6 +16,7 @@ queries).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import time
@@ -33,6 +36,7 @@ from zippifi.route import PoolGraph
 
 N_QUERIES = scaled(10_000)
 N_PEER = min(scaled(200), 200)
+N_SPLIT = scaled(500)
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +147,45 @@ def test_route_batch(benchmark: Any, bench_graph: BenchGraph, graph: PoolGraph, 
         else:
             assert r.amount_out == graph.best_route(a, b, x, max_hops=hops).amount_out
     _info(benchmark, f"batch_{hops}", hops=hops, n_items=len(queries))
+
+
+def test_route_split(benchmark: Any, bench_graph: BenchGraph, graph: PoolGraph) -> None:
+    """split_route at max_hops 3 and up to 4 paths, one call each; every answer checked to pay at
+    least best_route's net output (outside the timing)."""
+    queries = bench_graph.queries(N_SPLIT, seed=7)
+    latencies: list[int] = []
+    answers: list[tuple[tuple[str, str, int], Any]] = []
+
+    def run() -> None:
+        latencies.clear()
+        answers.clear()
+        for a, b, x in queries:
+            t = time.perf_counter_ns()
+            with contextlib.suppress(RouteNotFound):
+                answers.append(((a, b, x), graph.split_route(a, b, x, max_hops=3, max_splits=4)))
+            latencies.append(time.perf_counter_ns() - t)
+
+    benchmark.pedantic(run, rounds=1, iterations=1, warmup_rounds=0)
+    gains_bps: list[float] = []
+    for (a, b, x), split in answers:
+        best = graph.best_route(a, b, x, max_hops=3)
+        assert split.amount_out_net >= best.amount_out_net, (a, b, x)
+        if len(split.routes) > 1:
+            gains_bps.append((split.amount_out - best.amount_out) / best.amount_out * 1e4)
+    assert len(answers) > 0.9 * len(queries)
+    lat = sorted(latencies)
+    gains_bps.sort()
+    _info(
+        benchmark,
+        "split_3",
+        n_items=len(queries),
+        found=len(answers),
+        multi_path=len(gains_bps),
+        median_gain_bps=gains_bps[len(gains_bps) // 2] if gains_bps else 0.0,
+        p50_us=lat[len(lat) // 2] / 1e3,
+        p99_us=lat[min(len(lat) - 1, int(len(lat) * 0.99))] / 1e3,
+        mean_us=sum(lat) / len(lat) / 1e3,
+    )
 
 
 def _peer_model(bench_graph: BenchGraph) -> tuple[nx.MultiGraph, dict[str, Any]]:
