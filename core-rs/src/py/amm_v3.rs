@@ -179,7 +179,7 @@ impl PyV3Pool {
     #[getter]
     fn ticks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        for (t, net) in self.inner.ticks() {
+        for (t, net) in self.inner.ticks().iter() {
             d.set_item(*t, *net)?;
         }
         Ok(d)

@@ -522,7 +522,7 @@ pub fn apply_tick_deltas(
     pool: &V3Pool,
     deltas: &BTreeMap<i32, Option<i128>>,
 ) -> Result<V3Pool, String> {
-    let mut ticks = pool.ticks().clone();
+    let mut ticks = pool.ticks().to_nets();
     for (&t, delta) in deltas {
         match delta {
             None => {

@@ -7,6 +7,7 @@
 //! - [`sqrt_price_math`] - SqrtPriceMath's next-price and amount-delta functions.
 //! - [`swap_math`] - SwapMath.computeSwapStep.
 //! - [`tick_bitmap`] - TickBitmap.nextInitializedTickWithinOneWord over a sorted tick map.
+//! - [`tick_map`] - the initialized ticks, each with its liquidityNet and sqrt price.
 //! - [`pool`] - the UniswapV3Pool.swap loop, and Mint/Burn's effect on ticks and liquidity.
 //!
 //! Wherever the contract reverts, these functions return [`crate::amm::AmmError::Revert`] whose
@@ -22,6 +23,7 @@ pub mod pool;
 pub mod sqrt_price_math;
 pub mod swap_math;
 pub mod tick_bitmap;
+pub mod tick_map;
 pub mod tick_math;
 
 #[cfg(test)]

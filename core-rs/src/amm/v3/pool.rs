@@ -9,7 +9,8 @@ use ruint::aliases::U256;
 use super::int256::{add_delta, I256};
 use super::sqrt_price_math::U160_MAX;
 use super::swap_math::compute_swap_step_i256;
-use super::tick_bitmap::next_initialized_tick_within_one_word;
+use super::tick_bitmap::next_initialized_entry;
+use super::tick_map::TickMap;
 use super::tick_math::{
     get_sqrt_ratio_at_tick, get_tick_at_sqrt_ratio, MAX_SQRT_RATIO, MAX_TICK, MIN_SQRT_RATIO,
     MIN_TICK,
@@ -48,7 +49,7 @@ pub struct V3Pool {
     liquidity: u128,
     fee: u32,
     tick_spacing: i32,
-    ticks: BTreeMap<i32, i128>,
+    ticks: TickMap,
     gross: BTreeMap<i32, u128>,
 }
 
@@ -117,7 +118,7 @@ impl V3Pool {
             liquidity,
             fee,
             tick_spacing,
-            ticks,
+            ticks: TickMap::from_nets(&ticks)?,
             gross: BTreeMap::new(),
         })
     }
@@ -138,7 +139,7 @@ impl V3Pool {
         self.tick_spacing
     }
     /// Initialized ticks and their liquidityNet.
-    pub fn ticks(&self) -> &BTreeMap<i32, i128> {
+    pub fn ticks(&self) -> &TickMap {
         &self.ticks
     }
     /// liquidityGross of an initialized tick, where known.
@@ -263,15 +264,14 @@ impl V3Pool {
 
         while !remaining.is_zero() && price != limit {
             let step_start = price;
-            let (next, initialized) = next_initialized_tick_within_one_word(
-                &self.ticks,
-                tick,
-                self.tick_spacing,
-                zero_for_one,
-            );
+            let (next, initialized) =
+                next_initialized_entry(self.ticks.entries(), tick, self.tick_spacing, zero_for_one);
             // The bitmap knows nothing of the tick range: clamp.
             let tick_next = next.clamp(i64::from(MIN_TICK), i64::from(MAX_TICK)) as i32;
-            let price_next = get_sqrt_ratio_at_tick(tick_next)?;
+            let price_next = match initialized {
+                Some(e) => e.sqrt_price_x96,
+                None => get_sqrt_ratio_at_tick(tick_next)?,
+            };
             let target =
                 if (zero_for_one && price_next < limit) || (!zero_for_one && price_next > limit) {
                     limit
@@ -297,8 +297,8 @@ impl V3Pool {
             // writes do not change amounts, prices or liquidity.
 
             if price == price_next {
-                if initialized {
-                    let net = self.ticks.get(&tick_next).copied().unwrap_or(0);
+                if let Some(e) = initialized {
+                    let net = e.net;
                     // Unchecked negation in 0.7: int128.min stays int128.min.
                     let net = if zero_for_one {
                         net.wrapping_neg()
@@ -443,17 +443,31 @@ impl V3Pool {
         } else {
             self.liquidity
         };
+        let entries = [
+            (!lower.remove)
+                .then(|| self.ticks.prepare(tick_lower, lower.net))
+                .transpose()?,
+            (!upper.remove)
+                .then(|| self.ticks.prepare(tick_upper, upper.net))
+                .transpose()?,
+        ];
         // Commit.
-        for (t, u) in [(tick_lower, lower), (tick_upper, upper)] {
-            if u.remove {
-                self.ticks.remove(&t);
-                self.gross.remove(&t);
-            } else {
-                self.ticks.insert(t, u.net);
-                match u.gross {
-                    Some(g) => self.gross.insert(t, g),
-                    None => self.gross.remove(&t),
-                };
+        for ((t, u), entry) in [(tick_lower, lower), (tick_upper, upper)]
+            .into_iter()
+            .zip(entries)
+        {
+            match entry {
+                Some(entry) => {
+                    self.ticks.put(t, entry);
+                    match u.gross {
+                        Some(g) => self.gross.insert(t, g),
+                        None => self.gross.remove(&t),
+                    };
+                }
+                None => {
+                    self.ticks.remove(&t);
+                    self.gross.remove(&t);
+                }
             }
         }
         self.liquidity = liquidity;

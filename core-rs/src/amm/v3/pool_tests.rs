@@ -227,7 +227,7 @@ fn limit_on_an_initialized_tick_crosses_it() {
     let r = p.swap(true, pos(E18), Some(lim)).unwrap();
     assert_eq!((r.sqrt_price_x96, r.tick, r.liquidity), (lim, -300, l));
     // The pool constructor accepts that boundary state as the contract keeps it.
-    let s = V3Pool::new(ratio(-600), -601, l / 2, 3000, 60, p.ticks().clone()).unwrap();
+    let s = V3Pool::new(ratio(-600), -601, l / 2, 3000, 60, p.ticks().to_nets()).unwrap();
     assert_eq!(s.swap(true, pos(1000), None).unwrap(), further);
 }
 
@@ -577,7 +577,7 @@ fn check_state(pool: &V3Pool, r: &V3SwapResult, zfo: bool) {
         r.liquidity,
         pool.fee(),
         pool.tick_spacing(),
-        pool.ticks().clone(),
+        pool.ticks().to_nets(),
     )
     .unwrap();
 }
