@@ -6,8 +6,10 @@ the code a Python trading bot would otherwise run), same inputs, same run:
 - Curve StableSwap get_dy on 3-coin pools, one call each;
 - order-book fill_many of 100,000 sizes on a 1,000-level book, one call vs the peer loop.
 
-Every workload cycles through precomputed, distinct inputs, so no side gains from a cache; each
-checks that kernel and peer agree. ``extra_info`` carries what bench/report.py needs: suite
+Every workload cycles through precomputed, distinct inputs, so no side gains from a cache of
+results; each checks that kernel and peer agree. The V3 kernel does remember, on each initialized
+tick, the last full swap step that reached it (never an input amount): a second row per crossing
+count runs each swap on a pool that never swapped, the cost without it. ``extra_info`` carries what bench/report.py needs: suite
 "amm", the workload, the role (peer or kernel), the variant (per_call or batch) and the items
 per round.
 """
@@ -97,8 +99,12 @@ def _v3_amounts(n: int) -> list[int]:
 
 
 @pytest.mark.parametrize("crossed", [0, 1, 10, 100])
-@pytest.mark.parametrize("role", ["peer", "kernel"])
+@pytest.mark.parametrize("role", ["peer", "kernel", "kernel_cold"])
 def test_v3_swap(benchmark: Any, role: str, crossed: int) -> None:
+    """kernel: every swap on one pool, as a simulation or a live pool object runs them: a swap
+    step that reaches an initialized tick is remembered on that tick (amm/v3/tick_map.rs), so later
+    swaps over the same ranges reuse it. kernel_cold: each swap on its own pool that has never
+    swapped (built before the timing), the first-swap cost."""
     benchmark.group = f"amm: V3 exact-input swap crossing {crossed} initialized tick(s)"
     amounts = _v3_amounts(crossed)
     kernel = amm.V3Pool(*V3_ARGS)
@@ -115,10 +121,19 @@ def test_v3_swap(benchmark: Any, role: str, crossed: int) -> None:
             want.liquidity,
         )
         assert got.ticks_crossed == crossed
+    workload = f"v3_swap_cross_{crossed}"
+    if role == "kernel_cold":
+        _info(benchmark, workload, "kernel", "per_call_cold", len(amounts), ticks_crossed=crossed)
+        out = benchmark.pedantic(
+            lambda pools: [p.swap(True, a) for p, a in zip(pools, amounts, strict=True)],
+            setup=lambda: (([amm.V3Pool(*V3_ARGS) for _ in amounts],), {}),
+            rounds=ROUNDS,
+            warmup_rounds=1,
+        )
+        assert out[-1].ticks_crossed == crossed
+        return
     pool: Any = V3_PEER if role == "peer" else kernel
-    _info(
-        benchmark, f"v3_swap_cross_{crossed}", role, "per_call", len(amounts), ticks_crossed=crossed
-    )
+    _info(benchmark, workload, role, "per_call", len(amounts), ticks_crossed=crossed)
     out = _run(benchmark, lambda: [pool.swap(True, a) for a in amounts])
     assert out[-1].ticks_crossed == crossed
 

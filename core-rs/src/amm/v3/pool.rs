@@ -6,11 +6,13 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use ruint::aliases::U256;
 
+use super::full_math::{mul_div, mul_div_rounding_up};
 use super::int256::{add_delta, I256};
 use super::sqrt_price_math::U160_MAX;
 use super::swap_math::compute_swap_step_i256;
+use super::swap_math::SwapStep;
 use super::tick_bitmap::next_initialized_entry;
-use super::tick_map::TickMap;
+use super::tick_map::{FullStep, TickEntry, TickMap};
 use super::tick_math::{
     get_sqrt_ratio_at_tick, get_tick_at_sqrt_ratio, MAX_SQRT_RATIO, MAX_TICK, MIN_SQRT_RATIO,
     MIN_TICK,
@@ -261,6 +263,7 @@ impl V3Pool {
         let mut tick = self.tick;
         let mut liquidity = self.liquidity;
         let mut ticks_crossed = 0u32;
+        let mut steps = 0usize;
 
         while !remaining.is_zero() && price != limit {
             let step_start = price;
@@ -278,7 +281,13 @@ impl V3Pool {
                 } else {
                     price_next
                 };
-            let step = compute_swap_step_i256(price, target, liquidity, remaining, self.fee)?;
+            let step = match initialized.filter(|_| target == price_next) {
+                Some(e) => {
+                    self.step_onto_tick(e, zero_for_one, price, liquidity, remaining, steps)?
+                }
+                None => compute_swap_step_i256(price, target, liquidity, remaining, self.fee)?,
+            };
+            steps += 1;
             price = step.sqrt_ratio_next_x96;
 
             // amountIn + feeAmount is an unchecked uint256 sum, then SafeCast.toInt256; the
@@ -333,6 +342,65 @@ impl V3Pool {
             liquidity,
             ticks_crossed,
         })
+    }
+
+    /// computeSwapStep towards the initialized tick `target`, reusing the amounts of an identical
+    /// full step seen before. A step is remembered only when it starts where an earlier step of
+    /// the same swap ended (a tick's price), so a swap's arbitrary starting price does not take
+    /// the tick's one slot.
+    fn step_onto_tick(
+        &self,
+        target: &TickEntry,
+        zero_for_one: bool,
+        price: U256,
+        liquidity: u128,
+        remaining: I256,
+        steps_before: usize,
+    ) -> AmmResult<SwapStep> {
+        let to = target.sqrt_price_x96;
+        let fee_complement = U256::from(1_000_000 - self.fee);
+        if let Some(full) = target.full_step(zero_for_one, price, liquidity) {
+            // The contract's test for reaching the target, on the amounts it would compute.
+            let reaches = if remaining.is_negative() {
+                remaining.neg_as_uint() >= full.amount_out
+            } else {
+                match full.min_exact_in {
+                    Some(least) => remaining.as_uint() >= least,
+                    None => {
+                        mul_div(remaining.as_uint(), fee_complement, U256::from(1_000_000))?
+                            >= full.amount_in
+                    }
+                }
+            };
+            if reaches {
+                return Ok(SwapStep {
+                    sqrt_ratio_next_x96: to,
+                    amount_in: full.amount_in,
+                    amount_out: full.amount_out,
+                    fee_amount: full.fee_amount,
+                });
+            }
+        }
+        let step = compute_swap_step_i256(price, to, liquidity, remaining, self.fee)?;
+        if steps_before > 0 && step.sqrt_ratio_next_x96 == to {
+            target.remember(
+                zero_for_one,
+                FullStep {
+                    start: price,
+                    liquidity,
+                    amount_in: step.amount_in,
+                    amount_out: step.amount_out,
+                    fee_amount: step.fee_amount,
+                    min_exact_in: mul_div_rounding_up(
+                        step.amount_in,
+                        U256::from(1_000_000),
+                        fee_complement,
+                    )
+                    .ok(),
+                },
+            );
+        }
+        Ok(step)
     }
 
     /// Replaces slot0's price and tick and the active liquidity (what a Swap event reports),
@@ -451,7 +519,8 @@ impl V3Pool {
                 .then(|| self.ticks.prepare(tick_upper, upper.net))
                 .transpose()?,
         ];
-        // Commit.
+        // Commit. The liquidity of the ranges between the two ticks changed.
+        self.ticks.forget_steps();
         for ((t, u), entry) in [(tick_lower, lower), (tick_upper, upper)]
             .into_iter()
             .zip(entries)

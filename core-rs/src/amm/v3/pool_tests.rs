@@ -562,6 +562,100 @@ proptest! {
     }
 }
 
+/// The same pool without remembered steps (TickMap keeps none after construction).
+fn cold(p: &V3Pool) -> V3Pool {
+    V3Pool::new(
+        p.sqrt_price_x96(),
+        p.tick(),
+        p.liquidity(),
+        p.fee(),
+        p.tick_spacing(),
+        p.ticks().to_nets(),
+    )
+    .unwrap()
+}
+
+/// Pools with many positions around the price, consistent with their liquidity, so that swaps
+/// cross many initialized ticks (and bitmap word edges at small spacings).
+fn ladder_pool() -> impl Strategy<Value = V3Pool> {
+    (
+        prop_oneof![Just(1i32), Just(10), Just(60)],
+        prop_oneof![
+            Just(100u32),
+            Just(500),
+            Just(3000),
+            Just(10000),
+            0u32..1_000_000
+        ],
+        -2000i32..2000,
+        prop::collection::vec((-40i32..40, 1i32..30, 1u64..u64::MAX), 1..16),
+    )
+        .prop_map(|(spacing, fee, tick, positions)| {
+            let c = tick.div_euclid(spacing);
+            let positions: Vec<(i32, i32, i128)> = positions
+                .into_iter()
+                .map(|(lo, w, l)| {
+                    (
+                        (c + lo) * spacing,
+                        (c + lo + w) * spacing,
+                        i128::from(l) << 20,
+                    )
+                })
+                .collect();
+            pool_with(tick, fee, spacing, &positions)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(if cfg!(debug_assertions) { 64 } else { 600 }))]
+
+    /// The remembered threshold decides "the input reaches the target" as the contract's
+    /// mulDiv(remaining, 1e6 - fee, 1e6) >= amountIn does.
+    #[test]
+    fn least_exact_input_matches_the_contract_test(a in any::<[u64; 4]>(), r in any::<[u64; 4]>(), shift in 0usize..256, fee in 0u32..1_000_000) {
+        let a = U256::from_limbs(a) >> shift;
+        let r = U256::from_limbs(r) >> 1usize; // int256's positive range
+        let c = U256::from(1_000_000 - fee);
+        let contract = crate::amm::v3::mul_div(r, c, U256::from(1_000_000)).unwrap() >= a;
+        if let Ok(least) = crate::amm::v3::mul_div_rounding_up(a, U256::from(1_000_000), c) {
+            prop_assert_eq!(r >= least, contract);
+        } else {
+            prop_assert!(!contract);
+        }
+    }
+
+    /// Swaps reusing remembered full steps give exactly what a pool that never saw a swap
+    /// gives: repeated swaps over the same ranges (state kept, or moved by `apply` between them),
+    /// both directions, exact input and output, with and without a price limit.
+    #[test]
+    fn remembered_steps_change_nothing(
+        pool in ladder_pool(),
+        swaps in prop::collection::vec((any::<bool>(), 1u64..u64::MAX, 0u32..40, any::<bool>(), any::<bool>(), any::<u8>()), 1..24),
+    ) {
+        let mut warm = pool;
+        for (zfo, mantissa, shift, exact_out, apply, limit_at) in swaps {
+            let m = U256::from(mantissa) << (shift as usize + 40);
+            let amount = if exact_out { SignedAmount::negative(m) } else { SignedAmount::positive(m) };
+            // A limit on some tick's price now and then (a step that stops on an initialized
+            // tick through the limit must not be taken for a remembered full step).
+            let limit = (limit_at % 4 == 0).then(|| {
+                let t = warm.tick() + if zfo { -i32::from(limit_at) } else { i32::from(limit_at) + 1 } * warm.tick_spacing();
+                ratio(t.clamp(MIN_TICK + 1, MAX_TICK - 1))
+            });
+            let fresh = cold(&warm);
+            let got = warm.swap(zfo, amount, limit);
+            let want = fresh.swap(zfo, amount, limit);
+            prop_assert_eq!(&got.as_ref().map_err(|e| e.to_string()), &want.as_ref().map_err(|e| e.to_string()));
+            let quoted = warm.quote(zfo, amount).map(|q| (q.amount0, q.amount1, q.ticks_crossed)).map_err(|e| e.to_string());
+            let expected = fresh.quote(zfo, amount).map(|q| (q.amount0, q.amount1, q.ticks_crossed)).map_err(|e| e.to_string());
+            prop_assert_eq!(quoted, expected);
+            if let (true, Ok(r)) = (apply, got) {
+                warm.apply(&r);
+            }
+        }
+    }
+}
+
 fn check_state(pool: &V3Pool, r: &V3SwapResult, zfo: bool) {
     let t = get_tick_at_sqrt_ratio(r.sqrt_price_x96).unwrap();
     assert!(r.tick == t || (r.tick == t - 1 && ratio(t) == r.sqrt_price_x96));

@@ -3,20 +3,80 @@
 //! A swap step that ends on an initialized tick needs both its price (getSqrtRatioAtTick, a
 //! dozen 256-bit multiplications) and its liquidityNet. The price of a tick never changes, so it
 //! is computed once when the tick enters the map and read in the same lookup as the net.
+//!
+//! A step that runs all the way to an initialized tick depends only on its start price, that
+//! tick's price, the liquidity and the fee: the entry also remembers the amounts of the step
+//! that last reached it from each side (see [`FullStep`]), so a later swap over the same range
+//! adds them up instead of redoing the 512-bit arithmetic.
 
 use std::collections::BTreeMap;
 use std::ops::RangeBounds;
+use std::sync::{Arc, OnceLock};
 
 use ruint::aliases::U256;
 
 use super::tick_math::get_sqrt_ratio_at_tick;
 use crate::amm::AmmResult;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct TickEntry {
     pub net: i128,
     /// getSqrtRatioAtTick(tick).
     pub sqrt_price_x96: U256,
+    /// The first step (after a swap's first) that ended on this tick coming from above (a
+    /// zero-for-one swap) and from below. Filled once; a step with another start price or
+    /// liquidity simply does not use it.
+    from_above: OnceLock<Arc<FullStep>>,
+    from_below: OnceLock<Arc<FullStep>>,
+}
+
+/// A computeSwapStep that reached its target: with the target reached, the contract's amounts
+/// are the same for exact input and exact output (amountIn rounded up, amountOut down, the fee
+/// mulDivRoundingUp(amountIn, fee, 1e6 - fee)), so they depend on nothing but the start price,
+/// the target, the liquidity and the pool's fee.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FullStep {
+    pub start: U256,
+    pub liquidity: u128,
+    pub amount_in: U256,
+    pub amount_out: U256,
+    pub fee_amount: U256,
+    /// The least exact-input amount remaining that reaches the target:
+    /// mulDiv(r, 1e6 - fee, 1e6) >= amount_in exactly when r >= ceil(amount_in * 1e6 / (1e6 - fee)).
+    /// None if that exceeds uint256 (then the caller computes the contract's test).
+    pub min_exact_in: Option<U256>,
+}
+
+impl TickEntry {
+    fn new(net: i128, sqrt_price_x96: U256) -> TickEntry {
+        TickEntry {
+            net,
+            sqrt_price_x96,
+            from_above: OnceLock::new(),
+            from_below: OnceLock::new(),
+        }
+    }
+
+    fn slot(&self, zero_for_one: bool) -> &OnceLock<Arc<FullStep>> {
+        if zero_for_one {
+            &self.from_above
+        } else {
+            &self.from_below
+        }
+    }
+
+    /// The remembered step onto this tick from `start` at `liquidity`, if there is one.
+    pub fn full_step(&self, zero_for_one: bool, start: U256, liquidity: u128) -> Option<&FullStep> {
+        self.slot(zero_for_one)
+            .get()
+            .map(|s| s.as_ref())
+            .filter(|s| s.start == start && s.liquidity == liquidity)
+    }
+
+    /// Remembers a step that reached this tick (kept only if none is remembered yet).
+    pub fn remember(&self, zero_for_one: bool, step: FullStep) {
+        let _ = self.slot(zero_for_one).set(Arc::new(step));
+    }
 }
 
 /// Initialized ticks (tick -> liquidityNet), sorted; read-only views give `(&tick, &net)` like a
@@ -82,8 +142,15 @@ impl TickMap {
     /// can fail before changing anything.
     pub(crate) fn prepare(&self, tick: i32, net: i128) -> AmmResult<TickEntry> {
         match self.entries.get(&tick) {
-            Some(e) => Ok(TickEntry { net, ..*e }),
+            Some(e) => Ok(TickEntry::new(net, e.sqrt_price_x96)),
             None => entry(tick, net),
+        }
+    }
+
+    /// Forgets every remembered step: after a Mint or Burn they would rarely match again.
+    pub(crate) fn forget_steps(&mut self) {
+        for e in self.entries.values_mut() {
+            *e = TickEntry::new(e.net, e.sqrt_price_x96);
         }
     }
 
@@ -97,10 +164,7 @@ impl TickMap {
 }
 
 fn entry(tick: i32, net: i128) -> AmmResult<TickEntry> {
-    Ok(TickEntry {
-        net,
-        sqrt_price_x96: get_sqrt_ratio_at_tick(tick)?,
-    })
+    Ok(TickEntry::new(net, get_sqrt_ratio_at_tick(tick)?))
 }
 
 #[cfg(test)]
