@@ -25,6 +25,9 @@ pub mod swap_math;
 pub mod tick_bitmap;
 pub mod tick_map;
 pub mod tick_math;
+// Public only so that benches/full_math.rs can time it against ruint; not part of the API.
+#[doc(hidden)]
+pub mod wide_div;
 
 #[cfg(test)]
 mod pool_tests;
