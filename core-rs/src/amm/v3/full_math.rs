@@ -19,6 +19,17 @@ fn mul_div_rem(a: U256, b: U256, denominator: U256) -> Option<(U256, bool)> {
     }
     let product: U512 = a.widening_mul(b);
     let [l0, l1, l2, l3, h0, h1, h2, h3] = *product.as_limbs();
+    if denominator.is_power_of_two() {
+        // SqrtPriceMath divides by Q96 = 2**96 (getAmount1Delta, a swap step's output): a shift.
+        let k = denominator.trailing_zeros();
+        let q = product >> k;
+        let [q0, q1, q2, q3, q4, q5, q6, q7] = *q.as_limbs();
+        if q4 | q5 | q6 | q7 != 0 {
+            return None;
+        }
+        let rem = !(product & ((U512::from(1u8) << k) - U512::from(1u8))).is_zero();
+        return Some((U256::from_limbs([q0, q1, q2, q3]), rem));
+    }
     if h0 | h1 | h2 | h3 == 0 {
         // The product fits 256 bits: one 256-bit division. ruint's U256 div_rem stays here (and in
         // div_rounding_up): on 256-bit numerators it measured as fast as wide_div or faster.
@@ -216,6 +227,14 @@ mod tests {
                 prop_assert_eq!(mul_div(a, b, d).ok(), reference(a, b, d, false));
                 prop_assert_eq!(mul_div_rounding_up(a, b, d).ok(), reference(a, b, d, true));
             }
+        }
+
+        #[test]
+        fn mul_div_by_powers_of_two(a in any_u256(), b in any_u256(), k in 0usize..256) {
+            // The shift path: Q96 and every other power of two, around the overflow boundary.
+            let d = U256::from(1u8) << k;
+            prop_assert_eq!(mul_div(a, b, d).ok(), reference(a, b, d, false));
+            prop_assert_eq!(mul_div_rounding_up(a, b, d).ok(), reference(a, b, d, true));
         }
 
         #[test]
