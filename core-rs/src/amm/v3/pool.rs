@@ -11,7 +11,6 @@ use super::int256::{add_delta, I256};
 use super::sqrt_price_math::U160_MAX;
 use super::swap_math::compute_swap_step_i256;
 use super::swap_math::SwapStep;
-use super::tick_bitmap::next_initialized_entry;
 use super::tick_map::{FullStep, TickEntry, TickMap};
 use super::tick_math::{
     get_sqrt_ratio_at_tick, get_tick_at_sqrt_ratio, MAX_SQRT_RATIO, MAX_TICK, MIN_SQRT_RATIO,
@@ -264,11 +263,15 @@ impl V3Pool {
         let mut liquidity = self.liquidity;
         let mut ticks_crossed = 0u32;
         let mut steps = 0usize;
+        let mut hint = None;
 
         while !remaining.is_zero() && price != limit {
             let step_start = price;
-            let (next, initialized) =
-                next_initialized_entry(self.ticks.entries(), tick, self.tick_spacing, zero_for_one);
+            let (next, found, split) =
+                self.ticks
+                    .next_initialized_from(tick, self.tick_spacing, zero_for_one, hint);
+            hint = Some(split);
+            let initialized = found.map(|k| self.ticks.entry_at(k));
             // The bitmap knows nothing of the tick range: clamp.
             let tick_next = next.clamp(i64::from(MIN_TICK), i64::from(MAX_TICK)) as i32;
             let price_next = match initialized {

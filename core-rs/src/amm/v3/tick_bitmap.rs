@@ -19,20 +19,8 @@ pub fn next_initialized_tick_within_one_word<V>(
     tick_spacing: i32,
     lte: bool,
 ) -> (i64, bool) {
-    let (next, entry) = next_initialized_entry(ticks, tick, tick_spacing, lte);
-    (next, entry.is_some())
-}
-
-/// [`next_initialized_tick_within_one_word`], with the initialized tick's value (None: the word's
-/// edge, uninitialized).
-pub fn next_initialized_entry<V>(
-    ticks: &BTreeMap<i32, V>,
-    tick: i32,
-    tick_spacing: i32,
-    lte: bool,
-) -> (i64, Option<&V>) {
     if tick_spacing <= 0 {
-        return (i64::from(tick), None);
+        return (i64::from(tick), false);
     }
     let spacing = i64::from(tick_spacing);
     // Rounds toward negative infinity, like the contract's `compressed--` for negative remainders.
@@ -43,8 +31,8 @@ pub fn next_initialized_entry<V>(
         let lo = word_start * spacing;
         let hi = compressed * spacing;
         match ticks.range(clamp_i32(lo)..=clamp_i32(hi)).next_back() {
-            Some((&t, v)) => (i64::from(t), Some(v)),
-            None => (lo, None),
+            Some((&t, _)) => (i64::from(t), true),
+            None => (lo, false),
         }
     } else {
         // Start from the next compressed tick; bits at or left of its bitPos.
@@ -53,8 +41,8 @@ pub fn next_initialized_entry<V>(
         let lo = start * spacing;
         let hi = word_end * spacing;
         match ticks.range(clamp_i32(lo)..=clamp_i32(hi)).next() {
-            Some((&t, v)) => (i64::from(t), Some(v)),
-            None => (hi, None),
+            Some((&t, _)) => (i64::from(t), true),
+            None => (hi, false),
         }
     }
 }

@@ -10,7 +10,7 @@
 //! adds them up instead of redoing the 512-bit arithmetic.
 
 use std::collections::BTreeMap;
-use std::ops::RangeBounds;
+use std::ops::{Bound, RangeBounds};
 use std::sync::{Arc, OnceLock};
 
 use ruint::aliases::U256;
@@ -80,51 +80,75 @@ impl TickEntry {
 }
 
 /// Initialized ticks (tick -> liquidityNet), sorted; read-only views give `(&tick, &net)` like a
-/// `BTreeMap<i32, i128>`.
+/// `BTreeMap<i32, i128>`. Kept as two sorted vectors (ticks, entries): a swap searches the ticks
+/// once per step and maps change only on Mint and Burn, so binary search over a contiguous array
+/// beats a tree walk, and inserting into a few hundred ticks is cheap.
 #[derive(Clone, Debug, Default)]
 pub struct TickMap {
-    entries: BTreeMap<i32, TickEntry>,
+    ticks: Vec<i32>,
+    entries: Vec<TickEntry>,
 }
 
 impl TickMap {
     /// Ticks must lie in [MIN_TICK, MAX_TICK] (getSqrtRatioAtTick's "T" revert otherwise).
     pub fn from_nets(nets: &BTreeMap<i32, i128>) -> AmmResult<TickMap> {
-        let mut entries = BTreeMap::new();
+        let mut map = TickMap {
+            ticks: Vec::with_capacity(nets.len()),
+            entries: Vec::with_capacity(nets.len()),
+        };
         for (&t, &net) in nets {
-            entries.insert(t, entry(t, net)?);
+            map.ticks.push(t);
+            map.entries.push(entry(t, net)?);
         }
-        Ok(TickMap { entries })
+        Ok(map)
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.ticks.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.ticks.is_empty()
+    }
+
+    fn index(&self, tick: i32) -> Result<usize, usize> {
+        self.ticks.binary_search(&tick)
     }
 
     pub fn get(&self, tick: &i32) -> Option<&i128> {
-        self.entries.get(tick).map(|e| &e.net)
+        self.index(*tick).ok().map(|k| &self.entries[k].net)
     }
 
     pub fn contains_key(&self, tick: &i32) -> bool {
-        self.entries.contains_key(tick)
+        self.index(*tick).is_ok()
     }
 
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &i32> + '_ {
-        self.entries.keys()
+        self.ticks.iter()
     }
 
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&i32, &i128)> + '_ {
-        self.entries.iter().map(|(t, e)| (t, &e.net))
+        self.ticks.iter().zip(self.entries.iter().map(|e| &e.net))
     }
 
     pub fn range<R: RangeBounds<i32>>(
         &self,
         range: R,
     ) -> impl DoubleEndedIterator<Item = (&i32, &i128)> + '_ {
-        self.entries.range(range).map(|(t, e)| (t, &e.net))
+        let from = match range.start_bound() {
+            Bound::Included(&t) => self.ticks.partition_point(|&k| k < t),
+            Bound::Excluded(&t) => self.ticks.partition_point(|&k| k <= t),
+            Bound::Unbounded => 0,
+        };
+        let to = match range.end_bound() {
+            Bound::Included(&t) => self.ticks.partition_point(|&k| k <= t),
+            Bound::Excluded(&t) => self.ticks.partition_point(|&k| k < t),
+            Bound::Unbounded => self.ticks.len(),
+        };
+        let to = to.max(from);
+        self.ticks[from..to]
+            .iter()
+            .zip(self.entries[from..to].iter().map(|e| &e.net))
     }
 
     /// The ticks and their liquidityNet as a plain map.
@@ -132,34 +156,112 @@ impl TickMap {
         self.iter().map(|(&t, &n)| (t, n)).collect()
     }
 
-    /// The map the swap loop searches (the bitmap walk returns the entry it lands on).
-    pub(crate) fn entries(&self) -> &BTreeMap<i32, TickEntry> {
-        &self.entries
+    /// TickBitmap.nextInitializedTickWithinOneWord (see [`super::tick_bitmap`], which states
+    /// the same search over a BTreeMap): the next initialized tick at or left of `tick` (`lte`)
+    /// or right of it, without leaving the bitmap word, with its entry; else the word's edge
+    /// tick and None. `tick_spacing` must be positive.
+    pub fn next_initialized(
+        &self,
+        tick: i32,
+        tick_spacing: i32,
+        lte: bool,
+    ) -> (i64, Option<&TickEntry>) {
+        let (next, found, _) = self.next_initialized_from(tick, tick_spacing, lte, None);
+        (next, found.map(|k| &self.entries[k]))
+    }
+
+    /// [`TickMap::next_initialized`] with the initialized tick's index, starting from a guess
+    /// of the search's split point (`hint`, from the previous call of a swap: the loop walks
+    /// the ticks in order); a wrong guess only costs the binary search. Returns the split point
+    /// for the next step, assuming it starts past the tick found.
+    pub(crate) fn next_initialized_from(
+        &self,
+        tick: i32,
+        tick_spacing: i32,
+        lte: bool,
+        hint: Option<usize>,
+    ) -> (i64, Option<usize>, usize) {
+        if tick_spacing <= 0 {
+            return (i64::from(tick), None, 0);
+        }
+        let spacing = i64::from(tick_spacing);
+        let compressed = i64::from(tick).div_euclid(spacing);
+        if lte {
+            let lo = ((compressed >> 8) << 8) * spacing;
+            let hi = compressed * spacing;
+            // k = the number of ticks <= hi.
+            let k = self.split(hint, |t| i64::from(t) <= hi);
+            match k.checked_sub(1) {
+                Some(c) if i64::from(self.ticks[c]) >= lo => (i64::from(self.ticks[c]), Some(c), c),
+                _ => (lo, None, k),
+            }
+        } else {
+            let start = compressed + 1;
+            let lo = start * spacing;
+            let hi = (((start >> 8) << 8) + 255) * spacing;
+            // k = the number of ticks < lo.
+            let k = self.split(hint, |t| i64::from(t) < lo);
+            match self.ticks.get(k) {
+                Some(&t) if i64::from(t) <= hi => (i64::from(t), Some(k), k + 1),
+                _ => (hi, None, k),
+            }
+        }
+    }
+
+    pub(crate) fn entry_at(&self, k: usize) -> &TickEntry {
+        &self.entries[k]
+    }
+
+    /// `partition_point(below)` over the sorted ticks, checking `hint` first.
+    #[inline]
+    fn split(&self, hint: Option<usize>, below: impl Fn(i32) -> bool) -> usize {
+        if let Some(h) = hint {
+            let left_ok = h == 0 || self.ticks.get(h - 1).is_some_and(|&t| below(t));
+            let right_ok = self.ticks.get(h).is_none_or(|&t| !below(t));
+            if h <= self.ticks.len() && left_ok && right_ok {
+                return h;
+            }
+        }
+        self.ticks.partition_point(|&t| below(t))
     }
 
     /// The entry `tick` would hold with liquidityNet `net` (its sqrt price reused if it is
     /// initialized, computed otherwise); [`TickMap::put`] stores it. Two steps so that callers
     /// can fail before changing anything.
     pub(crate) fn prepare(&self, tick: i32, net: i128) -> AmmResult<TickEntry> {
-        match self.entries.get(&tick) {
-            Some(e) => Ok(TickEntry::new(net, e.sqrt_price_x96)),
-            None => entry(tick, net),
+        match self.index(tick) {
+            Ok(k) => Ok(TickEntry::new(net, self.entries[k].sqrt_price_x96)),
+            Err(_) => entry(tick, net),
+        }
+    }
+
+    pub(crate) fn put(&mut self, tick: i32, entry: TickEntry) {
+        match self.index(tick) {
+            Ok(k) => self.entries[k] = entry,
+            Err(k) => {
+                self.ticks.insert(k, tick);
+                self.entries.insert(k, entry);
+            }
+        }
+    }
+
+    pub(crate) fn remove(&mut self, tick: &i32) {
+        if let Ok(k) = self.index(*tick) {
+            self.ticks.remove(k);
+            self.entries.remove(k);
         }
     }
 
     /// Forgets every remembered step: after a Mint or Burn they would rarely match again.
     pub(crate) fn forget_steps(&mut self) {
-        for e in self.entries.values_mut() {
+        for e in &mut self.entries {
             *e = TickEntry::new(e.net, e.sqrt_price_x96);
         }
     }
 
-    pub(crate) fn put(&mut self, tick: i32, entry: TickEntry) {
-        self.entries.insert(tick, entry);
-    }
-
-    pub(crate) fn remove(&mut self, tick: &i32) {
-        self.entries.remove(tick);
+    #[cfg(test)]
+    fn entries(&self) -> impl Iterator<Item = (&i32, &TickEntry)> + '_ {
+        self.ticks.iter().zip(&self.entries)
     }
 }
 
@@ -170,6 +272,7 @@ fn entry(tick: i32, net: i128) -> AmmResult<TickEntry> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::amm::v3::tick_bitmap::next_initialized_tick_within_one_word;
     use crate::amm::v3::tick_math::{MAX_TICK, MIN_TICK};
     use proptest::prelude::*;
 
@@ -192,6 +295,54 @@ mod tests {
             for (&t, e) in map.entries() {
                 prop_assert_eq!(e.sqrt_price_x96, get_sqrt_ratio_at_tick(t).unwrap());
             }
+        }
+    }
+
+    proptest! {
+        /// The word-by-word search equals TickBitmap's, stated over a BTreeMap in tick_bitmap.rs;
+        /// ranges equal BTreeMap ranges.
+        #[test]
+        fn searches_match_the_btreemap_statement(
+            spacing in prop_oneof![Just(1i32), Just(10), Just(60), 1i32..16384],
+            raw in proptest::collection::vec(any::<i32>(), 0..40),
+            near in proptest::collection::vec(-600i32..600, 0..40),
+            probes in proptest::collection::vec(any::<i32>(), 1..30),
+            lo in any::<i32>(),
+            hi in any::<i32>(),
+        ) {
+            let max_c = MAX_TICK / spacing;
+            let nets: BTreeMap<i32, i128> = raw
+                .iter()
+                .map(|t| t.rem_euclid(2 * max_c + 1) - max_c)
+                .chain(near.iter().copied().map(|c| c.clamp(-max_c, max_c)))
+                .map(|c| (c * spacing, i128::from(c)))
+                .collect();
+            let map = TickMap::from_nets(&nets).unwrap();
+            for p in probes {
+                let tick = p.rem_euclid(MAX_TICK - MIN_TICK + 1) + MIN_TICK;
+                for lte in [true, false] {
+                    let (t, e) = map.next_initialized(tick, spacing, lte);
+                    let want = next_initialized_tick_within_one_word(&nets, tick, spacing, lte);
+                    prop_assert_eq!((t, e.is_some()), want);
+                    // Any hint, right or wrong, gives the same answer.
+                    let plain = map.next_initialized_from(tick, spacing, lte, None);
+                    for h in [0, p as usize % (nets.len() + 2), plain.2, plain.2 + 1, usize::MAX] {
+                        prop_assert_eq!(map.next_initialized_from(tick, spacing, lte, Some(h)), plain);
+                    }
+                    if let Some(e) = e {
+                        prop_assert_eq!(Some(&e.net), nets.get(&(t as i32)));
+                    }
+                }
+            }
+            let (lo, hi) = (lo.min(hi), lo.max(hi));
+            let got: Vec<_> = map.range(lo..=hi).collect();
+            prop_assert_eq!(got, nets.range(lo..=hi).collect::<Vec<_>>());
+            let got: Vec<_> = map.range(lo..hi).rev().collect();
+            prop_assert_eq!(got, nets.range(lo..hi).rev().collect::<Vec<_>>());
+            let got: Vec<_> = map.range(..=lo).rev().collect();
+            prop_assert_eq!(got, nets.range(..=lo).rev().collect::<Vec<_>>());
+            let got: Vec<_> = map.range(hi..).collect();
+            prop_assert_eq!(got, nets.range(hi..).collect::<Vec<_>>());
         }
     }
 
