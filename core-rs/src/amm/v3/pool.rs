@@ -350,7 +350,8 @@ impl V3Pool {
     /// computeSwapStep towards the initialized tick `target`, reusing the amounts of an identical
     /// full step seen before. A step is remembered only when it starts where an earlier step of
     /// the same swap ended (a tick's price), so a swap's arbitrary starting price does not take
-    /// the tick's one slot.
+    /// the tick's one slot, and only the second time a full step reaches the tick, so a pool
+    /// that swaps once does not pay for it.
     fn step_onto_tick(
         &self,
         target: &TickEntry,
@@ -385,7 +386,10 @@ impl V3Pool {
             }
         }
         let step = compute_swap_step_i256(price, to, liquidity, remaining, self.fee)?;
-        if steps_before > 0 && step.sqrt_ratio_next_x96 == to {
+        if steps_before > 0
+            && step.sqrt_ratio_next_x96 == to
+            && target.worth_remembering(zero_for_one)
+        {
             target.remember(
                 zero_for_one,
                 FullStep {

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::{Bound, RangeBounds};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use ruint::aliases::U256;
@@ -18,16 +19,31 @@ use ruint::aliases::U256;
 use super::tick_math::get_sqrt_ratio_at_tick;
 use crate::amm::AmmResult;
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct TickEntry {
     pub net: i128,
     /// getSqrtRatioAtTick(tick).
     pub sqrt_price_x96: U256,
-    /// The first step (after a swap's first) that ended on this tick coming from above (a
-    /// zero-for-one swap) and from below. Filled once; a step with another start price or
-    /// liquidity simply does not use it.
+    /// A step (after a swap's first) that ended on this tick coming from above (a zero-for-one
+    /// swap) and from below: the second one to get here, so that a pool built for a single
+    /// swap pays one flag per tick, not an allocation. Filled once; a step with another start
+    /// price or liquidity simply does not use it.
     from_above: OnceLock<Arc<FullStep>>,
     from_below: OnceLock<Arc<FullStep>>,
+    /// Bit 0: a step reached this tick from above; bit 1: from below.
+    reached: AtomicU8,
+}
+
+impl Clone for TickEntry {
+    fn clone(&self) -> TickEntry {
+        TickEntry {
+            net: self.net,
+            sqrt_price_x96: self.sqrt_price_x96,
+            from_above: self.from_above.clone(),
+            from_below: self.from_below.clone(),
+            reached: AtomicU8::new(self.reached.load(Ordering::Relaxed)),
+        }
+    }
 }
 
 /// A computeSwapStep that reached its target: with the target reached, the contract's amounts
@@ -54,6 +70,7 @@ impl TickEntry {
             sqrt_price_x96,
             from_above: OnceLock::new(),
             from_below: OnceLock::new(),
+            reached: AtomicU8::new(0),
         }
     }
 
@@ -71,6 +88,14 @@ impl TickEntry {
             .get()
             .map(|s| s.as_ref())
             .filter(|s| s.start == start && s.liquidity == liquidity)
+    }
+
+    /// Notes that a full step reached this tick from that side; true if one had before and
+    /// none is remembered yet (then [`TickEntry::remember`] the step).
+    pub fn worth_remembering(&self, zero_for_one: bool) -> bool {
+        let bit = if zero_for_one { 1 } else { 2 };
+        let before = self.reached.fetch_or(bit, Ordering::Relaxed);
+        before & bit != 0 && self.slot(zero_for_one).get().is_none()
     }
 
     /// Remembers a step that reached this tick (kept only if none is remembered yet).
