@@ -2,6 +2,7 @@
 //! Mint and Burn.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use ruint::aliases::U256;
@@ -50,7 +51,9 @@ pub struct V3Pool {
     liquidity: u128,
     fee: u32,
     tick_spacing: i32,
-    ticks: TickMap,
+    /// Shared between clones (the route kernel clones pools to simulate split routes); a swap
+    /// only reads it, and Mint/Burn copy it first if it is shared.
+    ticks: Arc<TickMap>,
     gross: BTreeMap<i32, u128>,
 }
 
@@ -119,7 +122,7 @@ impl V3Pool {
             liquidity,
             fee,
             tick_spacing,
-            ticks: TickMap::from_nets(&ticks)?,
+            ticks: Arc::new(TickMap::from_nets(&ticks)?),
             gross: BTreeMap::new(),
         })
     }
@@ -527,21 +530,22 @@ impl V3Pool {
                 .transpose()?,
         ];
         // Commit. The liquidity of the ranges between the two ticks changed.
-        self.ticks.forget_steps();
+        let ticks = Arc::make_mut(&mut self.ticks);
+        ticks.forget_steps();
         for ((t, u), entry) in [(tick_lower, lower), (tick_upper, upper)]
             .into_iter()
             .zip(entries)
         {
             match entry {
                 Some(entry) => {
-                    self.ticks.put(t, entry);
+                    ticks.put(t, entry);
                     match u.gross {
                         Some(g) => self.gross.insert(t, g),
                         None => self.gross.remove(&t),
                     };
                 }
                 None => {
-                    self.ticks.remove(&t);
+                    ticks.remove(&t);
                     self.gross.remove(&t);
                 }
             }
