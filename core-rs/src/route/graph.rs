@@ -569,13 +569,25 @@ fn check_stable(
 pub struct Overlay<'a> {
     pub graph: &'a PoolGraph,
     changed: HashMap<u32, Pool>,
+    quotes_only: bool,
 }
 
 impl<'a> Overlay<'a> {
+    /// An overlay that searches may run over: changed pools get fresh bounds.
     pub fn new(graph: &'a PoolGraph) -> Overlay<'a> {
         Overlay {
             graph,
             changed: HashMap::new(),
+            quotes_only: false,
+        }
+    }
+
+    /// An overlay only simulated through (quotes along given paths), never searched: changed
+    /// pools skip recomputing their search bounds (see [`Pool::apply_in_for_quotes`]).
+    pub fn for_quotes(graph: &'a PoolGraph) -> Overlay<'a> {
+        Overlay {
+            quotes_only: true,
+            ..Overlay::new(graph)
         }
     }
 
@@ -585,7 +597,11 @@ impl<'a> Overlay<'a> {
             .changed
             .entry(pool)
             .or_insert_with(|| graph.pool(pool).clone());
-        p.apply_in(i, j, leg);
+        if self.quotes_only {
+            p.apply_in_for_quotes(i, j, leg);
+        } else {
+            p.apply_in(i, j, leg);
+        }
     }
 }
 

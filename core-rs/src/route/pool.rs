@@ -119,15 +119,7 @@ impl Pool {
 
     /// Recomputes the spot-rate bounds (and a StableSwap pool's D) after a state change.
     pub fn refresh_rates(&mut self) {
-        self.stable_d = match &self.kind {
-            PoolKind::Stable {
-                balances,
-                amp,
-                rates,
-                ..
-            } => stable::pool_d(balances, *amp, rates.as_deref()).ok(),
-            _ => None,
-        };
+        self.stable_d = self.invariant_d();
         let n = self.tokens.len();
         for i in 0..n {
             for j in 0..n {
@@ -149,6 +141,19 @@ impl Pool {
                 self.cap_out[d] = cap_out;
                 self.ticks_ahead[d] = ticks;
             }
+        }
+    }
+
+    /// A StableSwap pool's D at its balances (None for other pools, or where get_D reverts).
+    fn invariant_d(&self) -> Option<U256> {
+        match &self.kind {
+            PoolKind::Stable {
+                balances,
+                amp,
+                rates,
+                ..
+            } => stable::pool_d(balances, *amp, rates.as_deref()).ok(),
+            _ => None,
         }
     }
 
@@ -423,6 +428,26 @@ impl Pool {
     /// accepted. V2 reserves move by the amounts; V3 moves to the swap's price, tick and
     /// liquidity; StableSwap balances move by dx and dy (the fee stays in the pool: admin fee 0).
     pub fn apply_in(&mut self, i: usize, j: usize, leg: &Leg) {
+        self.move_state(i, j, leg);
+        self.refresh_rates();
+    }
+
+    /// [`Pool::apply_in`] for a pool that will only be quoted ([`Pool::quote_in`]) afterwards:
+    /// the state moves and StableSwap's D is recomputed, but the float bounds, which cost a walk
+    /// over every V3 tick, are set to ones that hold for any state (no rate bound, no capacity
+    /// known) instead of recomputed. Searches must not run over such a pool: nothing would be
+    /// pruned.
+    pub fn apply_in_for_quotes(&mut self, i: usize, j: usize, leg: &Leg) {
+        self.move_state(i, j, leg);
+        self.stable_d = self.invariant_d();
+        self.rate_ub.fill(f64::INFINITY);
+        self.cap_out.fill(f64::INFINITY);
+        self.cap_in.fill(0.0);
+        self.cap_in_max.fill(f64::INFINITY);
+        self.ticks_ahead.fill(u32::MAX);
+    }
+
+    fn move_state(&mut self, i: usize, j: usize, leg: &Leg) {
         match &mut self.kind {
             PoolKind::V2 { reserves, .. } => {
                 reserves[i] += leg.amount_in;
@@ -438,7 +463,6 @@ impl Pool {
                 balances[j] -= leg.amount_out;
             }
         }
-        self.refresh_rates();
     }
 }
 

@@ -246,7 +246,7 @@ impl Ctx<'_> {
                 if later {
                     let (i, j) = p.dirs[h];
                     overlay
-                        .get_or_insert_with(|| Overlay::new(self.graph))
+                        .get_or_insert_with(|| Overlay::for_quotes(self.graph))
                         .apply_leg(pool, i as usize, j as usize, leg);
                 }
             }
@@ -1033,7 +1033,7 @@ fn evaluate(
     alloc: &[U256],
     gas: &GasPricing,
 ) -> Option<SplitRoute> {
-    let mut overlay = Overlay::new(graph);
+    let mut overlay = Overlay::for_quotes(graph);
     let mut routes = Vec::new();
     let mut total = U256::ZERO;
     let mut units = gas.model.base;
