@@ -73,10 +73,10 @@ def amm_section(data: dict[str, Any]) -> list[str]:
         f"Best of {rounds} rounds (median beside it), per item. Each round runs every item of "
         "a precomputed list of distinct inputs; peer and kernel take the same inputs and are "
         "checked to agree. The peer is plain big-int Python (`tests/reference`). V3 swaps run "
-        "on one pool object, as a simulation or a live pool does: a swap step that reaches an "
-        "initialized tick is remembered on that tick and later swaps over the same range reuse "
-        "it (the input amount is never cached). The rows 'each on a pool that never swapped' "
-        "give the first-swap cost, with nothing remembered.",
+        "on one pool object, as a simulation or a live pool does: from the pool's second swap "
+        "on, a swap step that reaches an initialized tick is remembered on that tick and later "
+        "swaps over the same range reuse it (the input amount is never cached). The rows 'each "
+        "on a pool that never swapped' give the first-swap cost, with nothing remembered.",
         "",
         "| workload | what | items per round | µs per item | median µs | speed-up vs peer | goal |",
         "| --- | --- | ---: | ---: | ---: | ---: | --- |",

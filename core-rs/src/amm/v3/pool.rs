@@ -12,7 +12,7 @@ use super::int256::{add_delta, I256};
 use super::sqrt_price_math::U160_MAX;
 use super::swap_math::compute_swap_step_i256;
 use super::swap_math::SwapStep;
-use super::tick_map::{FullStep, TickEntry, TickMap};
+use super::tick_map::{FullStep, Memo, TickMap};
 use super::tick_math::{
     get_sqrt_ratio_at_tick, get_tick_at_sqrt_ratio, MAX_SQRT_RATIO, MAX_TICK, MIN_SQRT_RATIO,
     MIN_TICK,
@@ -267,6 +267,7 @@ impl V3Pool {
         let mut ticks_crossed = 0u32;
         let mut steps = 0usize;
         let mut hint = None;
+        let memo = self.ticks.memo_for_swap();
 
         while !remaining.is_zero() && price != limit {
             let step_start = price;
@@ -274,12 +275,11 @@ impl V3Pool {
                 self.ticks
                     .next_initialized_from(tick, self.tick_spacing, zero_for_one, hint);
             hint = Some(split);
-            let initialized = found.map(|k| self.ticks.entry_at(k));
             // The bitmap knows nothing of the tick range: clamp.
             let tick_next = next.clamp(i64::from(MIN_TICK), i64::from(MAX_TICK)) as i32;
-            let price_next = match initialized {
-                Some(e) => e.sqrt_price_x96,
-                None => get_sqrt_ratio_at_tick(tick_next)?,
+            let price_next = match (found, memo) {
+                (Some(k), Some(m)) => m.sqrt_price_x96(k),
+                _ => get_sqrt_ratio_at_tick(tick_next)?,
             };
             let target =
                 if (zero_for_one && price_next < limit) || (!zero_for_one && price_next > limit) {
@@ -287,11 +287,11 @@ impl V3Pool {
                 } else {
                     price_next
                 };
-            let step = match initialized.filter(|_| target == price_next) {
-                Some(e) => {
-                    self.step_onto_tick(e, zero_for_one, price, liquidity, remaining, steps)?
+            let step = match (found, memo) {
+                (Some(k), Some(m)) if target == price_next => {
+                    self.step_onto_tick(m, k, zero_for_one, price, liquidity, remaining, steps)?
                 }
-                None => compute_swap_step_i256(price, target, liquidity, remaining, self.fee)?,
+                _ => compute_swap_step_i256(price, target, liquidity, remaining, self.fee)?,
             };
             steps += 1;
             price = step.sqrt_ratio_next_x96;
@@ -312,8 +312,8 @@ impl V3Pool {
             // writes do not change amounts, prices or liquidity.
 
             if price == price_next {
-                if let Some(e) = initialized {
-                    let net = e.net;
+                if let Some(k) = found {
+                    let net = self.ticks.net_at(k);
                     // Unchecked negation in 0.7: int128.min stays int128.min.
                     let net = if zero_for_one {
                         net.wrapping_neg()
@@ -350,23 +350,24 @@ impl V3Pool {
         })
     }
 
-    /// computeSwapStep towards the initialized tick `target`, reusing the amounts of an identical
+    /// computeSwapStep towards the k-th initialized tick, reusing the amounts of an identical
     /// full step seen before. A step is remembered only when it starts where an earlier step of
     /// the same swap ended (a tick's price), so a swap's arbitrary starting price does not take
-    /// the tick's one slot, and only the second time a full step reaches the tick, so a pool
-    /// that swaps once does not pay for it.
+    /// the tick's one slot.
+    #[allow(clippy::too_many_arguments)]
     fn step_onto_tick(
         &self,
-        target: &TickEntry,
+        memo: &Memo,
+        k: usize,
         zero_for_one: bool,
         price: U256,
         liquidity: u128,
         remaining: I256,
         steps_before: usize,
     ) -> AmmResult<SwapStep> {
-        let to = target.sqrt_price_x96;
+        let to = memo.sqrt_price_x96(k);
         let fee_complement = U256::from(1_000_000 - self.fee);
-        if let Some(full) = target.full_step(zero_for_one, price, liquidity) {
+        if let Some(full) = memo.full_step(k, zero_for_one, price, liquidity) {
             // The contract's test for reaching the target, on the amounts it would compute.
             let reaches = if remaining.is_negative() {
                 remaining.neg_as_uint() >= full.amount_out
@@ -389,11 +390,9 @@ impl V3Pool {
             }
         }
         let step = compute_swap_step_i256(price, to, liquidity, remaining, self.fee)?;
-        if steps_before > 0
-            && step.sqrt_ratio_next_x96 == to
-            && target.worth_remembering(zero_for_one)
-        {
-            target.remember(
+        if steps_before > 0 && step.sqrt_ratio_next_x96 == to && memo.vacant(k, zero_for_one) {
+            memo.remember(
+                k,
                 zero_for_one,
                 FullStep {
                     start: price,
@@ -521,33 +520,19 @@ impl V3Pool {
         } else {
             self.liquidity
         };
-        let entries = [
-            (!lower.remove)
-                .then(|| self.ticks.prepare(tick_lower, lower.net))
-                .transpose()?,
-            (!upper.remove)
-                .then(|| self.ticks.prepare(tick_upper, upper.net))
-                .transpose()?,
-        ];
-        // Commit. The liquidity of the ranges between the two ticks changed.
+        // Commit (both ticks are in range, checked above: the map takes them). The liquidity of
+        // the ranges around them changed, so the map drops its memo.
         let ticks = Arc::make_mut(&mut self.ticks);
-        ticks.forget_steps();
-        for ((t, u), entry) in [(tick_lower, lower), (tick_upper, upper)]
-            .into_iter()
-            .zip(entries)
-        {
-            match entry {
-                Some(entry) => {
-                    ticks.put(t, entry);
-                    match u.gross {
-                        Some(g) => self.gross.insert(t, g),
-                        None => self.gross.remove(&t),
-                    };
-                }
-                None => {
-                    ticks.remove(&t);
-                    self.gross.remove(&t);
-                }
+        for (t, u) in [(tick_lower, lower), (tick_upper, upper)] {
+            if u.remove {
+                ticks.remove(&t);
+                self.gross.remove(&t);
+            } else {
+                ticks.put(t, u.net)?;
+                match u.gross {
+                    Some(g) => self.gross.insert(t, g),
+                    None => self.gross.remove(&t),
+                };
             }
         }
         self.liquidity = liquidity;

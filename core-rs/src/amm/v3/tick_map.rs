@@ -1,50 +1,23 @@
-//! A pool's initialized ticks: liquidityNet per tick, with each tick's sqrt price kept beside it.
+//! A pool's initialized ticks (tick -> liquidityNet), in sorted vectors, and what repeated swaps
+//! over them can reuse.
 //!
-//! A swap step that ends on an initialized tick needs both its price (getSqrtRatioAtTick, a
-//! dozen 256-bit multiplications) and its liquidityNet. The price of a tick never changes, so it
-//! is computed once when the tick enters the map and read in the same lookup as the net.
-//!
-//! A step that runs all the way to an initialized tick depends only on its start price, that
-//! tick's price, the liquidity and the fee: the entry also remembers the amounts of the step
-//! that last reached it from each side (see [`FullStep`]), so a later swap over the same range
-//! adds them up instead of redoing the 512-bit arithmetic.
+//! A swap step that ends on an initialized tick needs the tick's price (getSqrtRatioAtTick, a
+//! dozen 256-bit multiplications), and a step that runs all the way to an initialized tick
+//! depends only on its start price, that tick's price, the liquidity and the fee (see
+//! [`FullStep`]). A [`Memo`] keeps both per tick so that a later swap over the same range adds
+//! up amounts instead of redoing the 512-bit arithmetic. It is built by the second swap that
+//! reads the map: a pool built for one swap, or one that is only updated, never pays for it.
 
 use std::collections::BTreeMap;
 use std::ops::{Bound, RangeBounds};
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
 use ruint::aliases::U256;
 
-use super::tick_math::get_sqrt_ratio_at_tick;
+use super::tick_math::{get_sqrt_ratio_at_tick, MAX_TICK, MIN_TICK};
+use crate::amm::error::invalid;
 use crate::amm::AmmResult;
-
-#[derive(Debug)]
-pub struct TickEntry {
-    pub net: i128,
-    /// getSqrtRatioAtTick(tick).
-    pub sqrt_price_x96: U256,
-    /// A step (after a swap's first) that ended on this tick coming from above (a zero-for-one
-    /// swap) and from below: the second one to get here, so that a pool built for a single
-    /// swap pays one flag per tick, not an allocation. Filled once; a step with another start
-    /// price or liquidity simply does not use it.
-    from_above: OnceLock<Arc<FullStep>>,
-    from_below: OnceLock<Arc<FullStep>>,
-    /// Bit 0: a step reached this tick from above; bit 1: from below.
-    reached: AtomicU8,
-}
-
-impl Clone for TickEntry {
-    fn clone(&self) -> TickEntry {
-        TickEntry {
-            net: self.net,
-            sqrt_price_x96: self.sqrt_price_x96,
-            from_above: self.from_above.clone(),
-            from_below: self.from_below.clone(),
-            reached: AtomicU8::new(self.reached.load(Ordering::Relaxed)),
-        }
-    }
-}
 
 /// A computeSwapStep that reached its target: with the target reached, the contract's amounts
 /// are the same for exact input and exact output (amountIn rounded up, amountOut down, the fee
@@ -63,69 +36,116 @@ pub struct FullStep {
     pub min_exact_in: Option<U256>,
 }
 
-impl TickEntry {
-    fn new(net: i128, sqrt_price_x96: U256) -> TickEntry {
-        TickEntry {
-            net,
-            sqrt_price_x96,
-            from_above: OnceLock::new(),
-            from_below: OnceLock::new(),
-            reached: AtomicU8::new(0),
+type Slot = OnceLock<Box<FullStep>>;
+
+/// Per initialized tick (same order as the map): its sqrt price, and the first full step (after
+/// a swap's first, whose start price is arbitrary) that reached it from above (a zero-for-one
+/// swap) and from below. A slot is filled once; a step with another start price or liquidity
+/// simply does not use it.
+#[derive(Debug)]
+pub struct Memo {
+    sqrt_price_x96: Vec<U256>,
+    from_above: Vec<Slot>,
+    from_below: Vec<Slot>,
+}
+
+impl Memo {
+    fn build(ticks: &[i32]) -> Memo {
+        Memo {
+            // In range: TickMap only holds ticks in [MIN_TICK, MAX_TICK].
+            sqrt_price_x96: ticks
+                .iter()
+                .map(|&t| get_sqrt_ratio_at_tick(t).unwrap_or_default())
+                .collect(),
+            from_above: ticks.iter().map(|_| Slot::new()).collect(),
+            from_below: ticks.iter().map(|_| Slot::new()).collect(),
         }
     }
 
-    fn slot(&self, zero_for_one: bool) -> &OnceLock<Arc<FullStep>> {
+    /// getSqrtRatioAtTick of the k-th initialized tick.
+    pub fn sqrt_price_x96(&self, k: usize) -> U256 {
+        self.sqrt_price_x96[k]
+    }
+
+    fn slot(&self, k: usize, zero_for_one: bool) -> &Slot {
         if zero_for_one {
-            &self.from_above
+            &self.from_above[k]
         } else {
-            &self.from_below
+            &self.from_below[k]
         }
     }
 
-    /// The remembered step onto this tick from `start` at `liquidity`, if there is one.
-    pub fn full_step(&self, zero_for_one: bool, start: U256, liquidity: u128) -> Option<&FullStep> {
-        self.slot(zero_for_one)
+    /// The remembered step onto the k-th tick from `start` at `liquidity`, if there is one.
+    pub fn full_step(
+        &self,
+        k: usize,
+        zero_for_one: bool,
+        start: U256,
+        liquidity: u128,
+    ) -> Option<&FullStep> {
+        self.slot(k, zero_for_one)
             .get()
             .map(|s| s.as_ref())
             .filter(|s| s.start == start && s.liquidity == liquidity)
     }
 
-    /// Notes that a full step reached this tick from that side; true if one had before and
-    /// none is remembered yet (then [`TickEntry::remember`] the step).
-    pub fn worth_remembering(&self, zero_for_one: bool) -> bool {
-        let bit = if zero_for_one { 1 } else { 2 };
-        let before = self.reached.fetch_or(bit, Ordering::Relaxed);
-        before & bit != 0 && self.slot(zero_for_one).get().is_none()
+    /// True if no step onto the k-th tick from that side is remembered yet.
+    pub fn vacant(&self, k: usize, zero_for_one: bool) -> bool {
+        self.slot(k, zero_for_one).get().is_none()
     }
 
-    /// Remembers a step that reached this tick (kept only if none is remembered yet).
-    pub fn remember(&self, zero_for_one: bool, step: FullStep) {
-        let _ = self.slot(zero_for_one).set(Arc::new(step));
+    /// Remembers a step that reached the k-th tick (kept only if none is remembered yet).
+    pub fn remember(&self, k: usize, zero_for_one: bool, step: FullStep) {
+        let _ = self.slot(k, zero_for_one).set(Box::new(step));
     }
 }
 
 /// Initialized ticks (tick -> liquidityNet), sorted; read-only views give `(&tick, &net)` like a
-/// `BTreeMap<i32, i128>`. Kept as two sorted vectors (ticks, entries): a swap searches the ticks
-/// once per step and maps change only on Mint and Burn, so binary search over a contiguous array
-/// beats a tree walk, and inserting into a few hundred ticks is cheap.
-#[derive(Clone, Debug, Default)]
+/// `BTreeMap<i32, i128>`. Kept as sorted vectors: a swap searches the ticks once per step and
+/// maps change only on Mint and Burn, so binary search over a contiguous array beats a tree walk,
+/// and inserting into a few hundred ticks is cheap.
+#[derive(Debug, Default)]
 pub struct TickMap {
     ticks: Vec<i32>,
-    entries: Vec<TickEntry>,
+    nets: Vec<i128>,
+    /// Set by the first swap that reads the map; the second builds the memo.
+    swapped: AtomicBool,
+    memo: OnceLock<Box<Memo>>,
+}
+
+impl Clone for TickMap {
+    /// A copy of the ticks, without the memo (a copy is made to be changed: Mint or Burn).
+    fn clone(&self) -> TickMap {
+        TickMap {
+            ticks: self.ticks.clone(),
+            nets: self.nets.clone(),
+            swapped: AtomicBool::new(false),
+            memo: OnceLock::new(),
+        }
+    }
+}
+
+fn check_tick(tick: i32) -> AmmResult<()> {
+    if (MIN_TICK..=MAX_TICK).contains(&tick) {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "ticks: tick {tick} is outside [{MIN_TICK}, {MAX_TICK}]"
+        )))
+    }
 }
 
 impl TickMap {
-    /// Ticks must lie in [MIN_TICK, MAX_TICK] (getSqrtRatioAtTick's "T" revert otherwise).
+    /// Ticks must lie in [MIN_TICK, MAX_TICK].
     pub fn from_nets(nets: &BTreeMap<i32, i128>) -> AmmResult<TickMap> {
-        let mut map = TickMap {
-            ticks: Vec::with_capacity(nets.len()),
-            entries: Vec::with_capacity(nets.len()),
-        };
-        for (&t, &net) in nets {
-            map.ticks.push(t);
-            map.entries.push(entry(t, net)?);
+        for &t in nets.keys() {
+            check_tick(t)?;
         }
-        Ok(map)
+        Ok(TickMap {
+            ticks: nets.keys().copied().collect(),
+            nets: nets.values().copied().collect(),
+            ..TickMap::default()
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -141,7 +161,7 @@ impl TickMap {
     }
 
     pub fn get(&self, tick: &i32) -> Option<&i128> {
-        self.index(*tick).ok().map(|k| &self.entries[k].net)
+        self.index(*tick).ok().map(|k| &self.nets[k])
     }
 
     pub fn contains_key(&self, tick: &i32) -> bool {
@@ -153,7 +173,7 @@ impl TickMap {
     }
 
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&i32, &i128)> + '_ {
-        self.ticks.iter().zip(self.entries.iter().map(|e| &e.net))
+        self.ticks.iter().zip(&self.nets)
     }
 
     pub fn range<R: RangeBounds<i32>>(
@@ -171,9 +191,7 @@ impl TickMap {
             Bound::Unbounded => self.ticks.len(),
         };
         let to = to.max(from);
-        self.ticks[from..to]
-            .iter()
-            .zip(self.entries[from..to].iter().map(|e| &e.net))
+        self.ticks[from..to].iter().zip(&self.nets[from..to])
     }
 
     /// The ticks and their liquidityNet as a plain map.
@@ -181,24 +199,41 @@ impl TickMap {
         self.iter().map(|(&t, &n)| (t, n)).collect()
     }
 
+    /// liquidityNet of the k-th initialized tick.
+    pub(crate) fn net_at(&self, k: usize) -> i128 {
+        self.nets[k]
+    }
+
+    /// Called once per swap: None for the map's first swap, the memo (built now if need be)
+    /// from the second on.
+    pub(crate) fn memo_for_swap(&self) -> Option<&Memo> {
+        if let Some(m) = self.memo.get() {
+            return Some(m);
+        }
+        if !self.swapped.swap(true, Ordering::Relaxed) {
+            return None;
+        }
+        Some(self.memo.get_or_init(|| Box::new(Memo::build(&self.ticks))))
+    }
+
     /// TickBitmap.nextInitializedTickWithinOneWord (see [`super::tick_bitmap`], which states
     /// the same search over a BTreeMap): the next initialized tick at or left of `tick` (`lte`)
-    /// or right of it, without leaving the bitmap word, with its entry; else the word's edge
+    /// or right of it, without leaving the bitmap word, with its index; else the word's edge
     /// tick and None. `tick_spacing` must be positive.
     pub fn next_initialized(
         &self,
         tick: i32,
         tick_spacing: i32,
         lte: bool,
-    ) -> (i64, Option<&TickEntry>) {
+    ) -> (i64, Option<usize>) {
         let (next, found, _) = self.next_initialized_from(tick, tick_spacing, lte, None);
-        (next, found.map(|k| &self.entries[k]))
+        (next, found)
     }
 
-    /// [`TickMap::next_initialized`] with the initialized tick's index, starting from a guess
-    /// of the search's split point (`hint`, from the previous call of a swap: the loop walks
-    /// the ticks in order); a wrong guess only costs the binary search. Returns the split point
-    /// for the next step, assuming it starts past the tick found.
+    /// [`TickMap::next_initialized`], starting from a guess of the search's split point
+    /// (`hint`, from the previous call of a swap: the loop walks the ticks in order); a wrong
+    /// guess only costs the binary search. Also returns the split point for the next step,
+    /// assuming it starts past the tick found.
     pub(crate) fn next_initialized_from(
         &self,
         tick: i32,
@@ -233,10 +268,6 @@ impl TickMap {
         }
     }
 
-    pub(crate) fn entry_at(&self, k: usize) -> &TickEntry {
-        &self.entries[k]
-    }
-
     /// `partition_point(below)` over the sorted ticks, checking `hint` first.
     #[inline]
     fn split(&self, hint: Option<usize>, below: impl Fn(i32) -> bool) -> usize {
@@ -250,60 +281,46 @@ impl TickMap {
         self.ticks.partition_point(|&t| below(t))
     }
 
-    /// The entry `tick` would hold with liquidityNet `net` (its sqrt price reused if it is
-    /// initialized, computed otherwise); [`TickMap::put`] stores it. Two steps so that callers
-    /// can fail before changing anything.
-    pub(crate) fn prepare(&self, tick: i32, net: i128) -> AmmResult<TickEntry> {
+    /// Sets a tick's liquidityNet, initializing it if new, and drops the memo (the liquidity of
+    /// the ranges around it changed). The tick must lie in the tick range; on an error nothing
+    /// changes.
+    pub(crate) fn put(&mut self, tick: i32, net: i128) -> AmmResult<()> {
+        check_tick(tick)?;
         match self.index(tick) {
-            Ok(k) => Ok(TickEntry::new(net, self.entries[k].sqrt_price_x96)),
-            Err(_) => entry(tick, net),
-        }
-    }
-
-    pub(crate) fn put(&mut self, tick: i32, entry: TickEntry) {
-        match self.index(tick) {
-            Ok(k) => self.entries[k] = entry,
+            Ok(k) => self.nets[k] = net,
             Err(k) => {
                 self.ticks.insert(k, tick);
-                self.entries.insert(k, entry);
+                self.nets.insert(k, net);
             }
         }
+        self.forget();
+        Ok(())
     }
 
+    /// Removes a tick (if initialized) and drops the memo.
     pub(crate) fn remove(&mut self, tick: &i32) {
         if let Ok(k) = self.index(*tick) {
             self.ticks.remove(k);
-            self.entries.remove(k);
+            self.nets.remove(k);
         }
+        self.forget();
     }
 
-    /// Forgets every remembered step: after a Mint or Burn they would rarely match again.
-    pub(crate) fn forget_steps(&mut self) {
-        for e in &mut self.entries {
-            *e = TickEntry::new(e.net, e.sqrt_price_x96);
-        }
+    fn forget(&mut self) {
+        self.memo = OnceLock::new();
+        *self.swapped.get_mut() = false;
     }
-
-    #[cfg(test)]
-    fn entries(&self) -> impl Iterator<Item = (&i32, &TickEntry)> + '_ {
-        self.ticks.iter().zip(&self.entries)
-    }
-}
-
-fn entry(tick: i32, net: i128) -> AmmResult<TickEntry> {
-    Ok(TickEntry::new(net, get_sqrt_ratio_at_tick(tick)?))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::amm::v3::tick_bitmap::next_initialized_tick_within_one_word;
-    use crate::amm::v3::tick_math::{MAX_TICK, MIN_TICK};
     use proptest::prelude::*;
 
     proptest! {
-        /// Every stored price is getSqrtRatioAtTick of its tick, through construction and
-        /// updates, and the nets read back as given.
+        /// Memo prices are getSqrtRatioAtTick of their ticks, through construction and updates,
+        /// and the nets read back as given.
         #[test]
         fn prices_match_their_ticks(
             nets in proptest::collection::btree_map(MIN_TICK..=MAX_TICK, any::<i128>(), 0..20),
@@ -312,18 +329,17 @@ mod tests {
             let mut map = TickMap::from_nets(&nets).unwrap();
             let mut expected = nets.clone();
             for (t, n) in updates {
-                let e = map.prepare(t, n).unwrap();
-                map.put(t, e);
+                map.put(t, n).unwrap();
                 expected.insert(t, n);
             }
-            prop_assert_eq!(map.to_nets(), expected);
-            for (&t, e) in map.entries() {
-                prop_assert_eq!(e.sqrt_price_x96, get_sqrt_ratio_at_tick(t).unwrap());
+            prop_assert_eq!(map.to_nets(), expected.clone());
+            prop_assert!(map.memo_for_swap().is_none());
+            let memo = map.memo_for_swap().unwrap();
+            for (k, &t) in expected.keys().enumerate() {
+                prop_assert_eq!(memo.sqrt_price_x96(k), get_sqrt_ratio_at_tick(t).unwrap());
             }
         }
-    }
 
-    proptest! {
         /// The word-by-word search equals TickBitmap's, stated over a BTreeMap in tick_bitmap.rs;
         /// ranges equal BTreeMap ranges.
         #[test]
@@ -346,16 +362,16 @@ mod tests {
             for p in probes {
                 let tick = p.rem_euclid(MAX_TICK - MIN_TICK + 1) + MIN_TICK;
                 for lte in [true, false] {
-                    let (t, e) = map.next_initialized(tick, spacing, lte);
+                    let (t, k) = map.next_initialized(tick, spacing, lte);
                     let want = next_initialized_tick_within_one_word(&nets, tick, spacing, lte);
-                    prop_assert_eq!((t, e.is_some()), want);
+                    prop_assert_eq!((t, k.is_some()), want);
+                    if let Some(k) = k {
+                        prop_assert_eq!(Some(&map.net_at(k)), nets.get(&(t as i32)));
+                    }
                     // Any hint, right or wrong, gives the same answer.
                     let plain = map.next_initialized_from(tick, spacing, lte, None);
                     for h in [0, p as usize % (nets.len() + 2), plain.2, plain.2 + 1, usize::MAX] {
                         prop_assert_eq!(map.next_initialized_from(tick, spacing, lte, Some(h)), plain);
-                    }
-                    if let Some(e) = e {
-                        prop_assert_eq!(Some(&e.net), nets.get(&(t as i32)));
                     }
                 }
             }
@@ -375,6 +391,21 @@ mod tests {
     fn ticks_outside_the_range_are_refused() {
         let nets = BTreeMap::from([(MAX_TICK + 1, 1i128)]);
         assert!(TickMap::from_nets(&nets).is_err());
-        assert!(TickMap::default().prepare(MIN_TICK - 1, 1).is_err());
+        let mut map = TickMap::default();
+        assert!(map.put(MIN_TICK - 1, 1).is_err());
+        assert!(map.is_empty());
+    }
+
+    #[test]
+    fn changes_drop_the_memo() {
+        let mut map = TickMap::from_nets(&BTreeMap::from([(-60, 5i128), (60, -5)])).unwrap();
+        assert!(map.memo_for_swap().is_none());
+        assert!(map.memo_for_swap().is_some());
+        map.put(120, 1).unwrap();
+        assert!(map.memo_for_swap().is_none());
+        let memo = map.memo_for_swap().unwrap();
+        assert_eq!(memo.sqrt_price_x96(2), get_sqrt_ratio_at_tick(120).unwrap());
+        let copy = map.clone();
+        assert!(copy.memo_for_swap().is_none());
     }
 }
