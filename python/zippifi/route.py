@@ -20,10 +20,11 @@ optimum, so ``best_route`` equals ``best_route_exhaustive`` (which simulates eve
 No route raises :class:`~zippifi.errors.RouteNotFound`. Arbitrage cycles are those whose
 marginal rates (StableSwap without its fee, which rounds to nothing at dust sizes) multiply to
 more than 1, each sized at its most profitable input; a cycle that returns a few wei more than it
-takes only through StableSwap's integer rounding at dust sizes is not reported. ``max_hops`` defaults to 3 (4 for
-``arbitrage_cycles``) and ``max_splits`` to 4 when left as None. The default gas model (gas
-units) is ``graph.gas_model``: ``base`` once per transaction, a hop term per pool type (``v2_hop``,
-``v3_hop``, ``stable_hop``) and ``v3_tick`` per initialized V3 tick crossed; pass
+takes only through StableSwap's integer rounding at dust sizes is not reported. ``max_hops``
+defaults to 3 (4 for ``arbitrage_cycles``) and ``max_splits`` to 4 when left as None. The
+default gas model (gas units) is ``graph.gas_model``: ``base`` once per transaction, a hop term
+per pool type (``v2_hop``, ``v3_hop``, ``stable_hop``) and ``v3_tick`` per initialized V3 tick
+crossed; pass
 ``gas_model={...}`` to override any of them for one query, or assign ``graph.gas_model``.
 """
 
