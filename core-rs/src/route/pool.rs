@@ -436,14 +436,21 @@ impl Pool {
     /// the state moves and StableSwap's D is recomputed, but the float bounds, which cost a walk
     /// over every V3 tick, are set to ones that hold for any state (no rate bound, no capacity
     /// known) instead of recomputed. Searches must not run over such a pool: nothing would be
-    /// pruned.
+    /// pruned. One bound stays: what a V3 pool can absorb in the leg's own direction only
+    /// shrinks as the leg moves its price, so the old bound still holds there and keeps
+    /// quote_in from walking the bitmap to the price limit for inputs past it.
     pub fn apply_in_for_quotes(&mut self, i: usize, j: usize, leg: &Leg) {
         self.move_state(i, j, leg);
         self.stable_d = self.invariant_d();
         self.rate_ub.fill(f64::INFINITY);
         self.cap_out.fill(f64::INFINITY);
         self.cap_in.fill(0.0);
-        self.cap_in_max.fill(f64::INFINITY);
+        let same = self.direction(i, j);
+        for (d, cap) in self.cap_in_max.iter_mut().enumerate() {
+            if d != same {
+                *cap = f64::INFINITY;
+            }
+        }
         self.ticks_ahead.fill(u32::MAX);
     }
 
