@@ -154,10 +154,12 @@ impl Ctx<'_> {
             .map(|c| {
                 let x = self.amount * U256::from(c) / steps;
                 match simulate_path(self.graph, &p.pools, &p.dirs, x) {
-                    Some(legs) if !x.is_zero() => {
-                        let out = to_f64(legs.last().expect("a path has legs").amount_out);
-                        out - self.gas.cost_f64(self.hop_units(&p, &legs))
-                    }
+                    Some(legs) if !x.is_zero() => match legs.last() {
+                        Some(last) => {
+                            to_f64(last.amount_out) - self.gas.cost_f64(self.hop_units(&p, &legs))
+                        }
+                        None => f64::NEG_INFINITY,
+                    },
                     _ => f64::NEG_INFINITY,
                 }
             })
@@ -289,7 +291,9 @@ impl Ctx<'_> {
                 let Some(legs) = simulate_path(&overlay, &p.pools, &p.dirs, amount) else {
                     continue;
                 };
-                let out = legs.last().expect("a path has legs").amount_out;
+                let Some(out) = legs.last().map(|l| l.amount_out) else {
+                    continue;
+                };
                 let value = if alloc[idx].is_zero() {
                     self.worth(out, self.hop_units(p, &legs))
                 } else {
@@ -524,8 +528,8 @@ impl Ctx<'_> {
     /// parts among them. Where the input saturates the paths' pools, the path that runs first
     /// through a shared pool drains it at a far better price than the rest, and the best
     /// shares are whole fractions of the input that greedy slices and marginal moves from a
-    /// start in another order never reach. Keeps the best split in `best`.
-    fn saturated_grid(&self, set: &[usize], best: &mut Option<Split>) {
+    /// start in another order never reach. Returns the best of those and `best`.
+    fn saturated_grid(&self, set: &[usize], mut best: Split) -> Split {
         let m = set.len();
         let grid = U256::from(SATURATED_GRID);
         let mut cuts: Vec<Vec<u64>> = vec![Vec::new()];
@@ -556,16 +560,17 @@ impl Ctx<'_> {
                     })
                     .collect();
                 if let Some(value) = self.value(&paths, &alloc) {
-                    if best.as_ref().is_none_or(|b| gt(&value, &b.value)) {
-                        *best = Some(Split {
+                    if gt(&value, &best.value) {
+                        best = Split {
                             paths: paths.clone(),
                             alloc,
                             value,
-                        });
+                        };
                     }
                 }
             }
         }
+        best
     }
 
     /// The best move of a grid fraction of one path's input to another; true if it improved.
@@ -945,9 +950,7 @@ impl Ctx<'_> {
                 if self.saturated && rank < SATURATED_SETS && (2..=3).contains(&s.paths.len()) {
                     let mut set = s.paths.clone();
                     set.sort_unstable();
-                    let mut g = Some(s);
-                    self.saturated_grid(&set, &mut g);
-                    s = g.expect("the grid keeps the split it was given");
+                    s = self.saturated_grid(&set, s);
                 }
                 s
             })
@@ -1118,8 +1121,8 @@ pub fn split_route(
             &single.directions,
             amount_in >> 1usize,
         )
-        .is_some_and(|legs| {
-            let half = legs.last().expect("a path has legs").amount_out;
+        .and_then(|legs| legs.last().map(|l| l.amount_out))
+        .is_some_and(|half| {
             let whole = single.amount_out();
             whole - whole.min(half) < whole / U256::from(1_000_000u32)
         }),
