@@ -22,28 +22,32 @@ pub fn next_initialized_tick_within_one_word<V>(
     if tick_spacing <= 0 {
         return (i64::from(tick), false);
     }
+    let (lo, hi) = word_range(tick, tick_spacing, lte);
+    let mut found = ticks
+        .range(clamp_i32(lo)..=clamp_i32(hi))
+        .map(|(&t, _)| i64::from(t));
+    let hit = if lte { found.next_back() } else { found.next() };
+    match hit {
+        Some(t) => (t, true),
+        None => (if lte { lo } else { hi }, false),
+    }
+}
+
+/// The ticks [lo, hi] the contract's one-word search covers from `tick` (`tick_spacing` > 0):
+/// with `lte`, from the word's first tick up to `tick` rounded down to the spacing, taking the
+/// greatest initialized one, else `lo`; otherwise from the next spaced tick up to the word's
+/// last, taking the least, else `hi`. The bounds may lie beyond MIN_TICK/MAX_TICK.
+pub(crate) fn word_range(tick: i32, tick_spacing: i32, lte: bool) -> (i64, i64) {
     let spacing = i64::from(tick_spacing);
     // Rounds toward negative infinity, like the contract's `compressed--` for negative remainders.
     let compressed = i64::from(tick).div_euclid(spacing);
     if lte {
         // Bits at or right of bitPos in word `compressed >> 8`.
-        let word_start = (compressed >> 8) << 8;
-        let lo = word_start * spacing;
-        let hi = compressed * spacing;
-        match ticks.range(clamp_i32(lo)..=clamp_i32(hi)).next_back() {
-            Some((&t, _)) => (i64::from(t), true),
-            None => (lo, false),
-        }
+        (((compressed >> 8) << 8) * spacing, compressed * spacing)
     } else {
         // Start from the next compressed tick; bits at or left of its bitPos.
         let start = compressed + 1;
-        let word_end = ((start >> 8) << 8) + 255;
-        let lo = start * spacing;
-        let hi = word_end * spacing;
-        match ticks.range(clamp_i32(lo)..=clamp_i32(hi)).next() {
-            Some((&t, _)) => (i64::from(t), true),
-            None => (hi, false),
-        }
+        (start * spacing, (((start >> 8) << 8) + 255) * spacing)
     }
 }
 

@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 
 use ruint::aliases::U256;
 
+use super::tick_bitmap::word_range;
 use super::tick_math::{get_sqrt_ratio_at_tick, MAX_TICK, MIN_TICK};
 use crate::amm::error::invalid;
 use crate::amm::AmmResult;
@@ -244,11 +245,8 @@ impl TickMap {
         if tick_spacing <= 0 {
             return (i64::from(tick), None, 0);
         }
-        let spacing = i64::from(tick_spacing);
-        let compressed = i64::from(tick).div_euclid(spacing);
+        let (lo, hi) = word_range(tick, tick_spacing, lte);
         if lte {
-            let lo = ((compressed >> 8) << 8) * spacing;
-            let hi = compressed * spacing;
             // k = the number of ticks <= hi.
             let k = self.split(hint, |t| i64::from(t) <= hi);
             match k.checked_sub(1) {
@@ -256,9 +254,6 @@ impl TickMap {
                 _ => (lo, None, k),
             }
         } else {
-            let start = compressed + 1;
-            let lo = start * spacing;
-            let hi = (((start >> 8) << 8) + 255) * spacing;
             // k = the number of ticks < lo.
             let k = self.split(hint, |t| i64::from(t) < lo);
             match self.ticks.get(k) {
