@@ -7,7 +7,7 @@ use pyo3::types::{PyDict, PyList};
 
 use super::amm::arg_u256;
 use super::errors::{amm_err, amm_err_with_prefix, no_panic, InvalidAmmInputError};
-use super::num::u256_to_py;
+use super::num::{u256_from_py, u256_to_py, IntError};
 use crate::amm::v3::{self, V3Pool, V3SwapResult};
 use crate::amm::SignedAmount;
 
@@ -29,14 +29,13 @@ pub(crate) fn int_arg<T: for<'a, 'py> FromPyObject<'a, 'py>>(
 }
 
 fn signed_arg(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<SignedAmount> {
-    if obj.is_instance_of::<pyo3::types::PyInt>()
-        && !obj.is_instance_of::<pyo3::types::PyBool>()
-        && obj.lt(0)?
-    {
-        let magnitude = arg_u256(&obj.neg()?, name)?;
-        return Ok(SignedAmount::negative(magnitude));
+    // The unsigned conversion already tells a negative int apart, so only exact-output swaps
+    // pay for the negation (no separate `< 0` comparison on every call).
+    match u256_from_py(obj)? {
+        Ok(magnitude) => Ok(SignedAmount::positive(magnitude)),
+        Err(IntError::Negative) => Ok(SignedAmount::negative(arg_u256(&obj.neg()?, name)?)),
+        Err(e) => Err(bad(e.describe(name))),
     }
-    Ok(SignedAmount::positive(arg_u256(obj, name)?))
 }
 
 pub(crate) fn signed_to_py<'py>(py: Python<'py>, v: &SignedAmount) -> PyResult<Bound<'py, PyAny>> {
