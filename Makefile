@@ -65,6 +65,7 @@ lint: $(STAMP)
 bench: $(STAMP) $(NPM_STAMP)
 	mkdir -p bench/.results
 	cargo bench --locked -p zippifi-core --bench ecdsa
+	cargo bench --locked -p zippifi-core --bench v3_swap
 	$(PY) -m pytest bench --benchmark-json=bench/.results/sign.json
 	$(PY) bench/report.py bench/.results/sign.json
 

@@ -1,5 +1,7 @@
 """The AMM section of bench/RESULTS.md, from the rows of bench/test_amm_bench.py in the same
-pytest-benchmark JSON: per workload, each kernel variant against the pure-Python peer, per item.
+pytest-benchmark JSON: per workload, each kernel variant against the pure-Python peer, per item;
+and, when criterion's estimates of core-rs/benches/v3_swap.rs are present, the V3 swap in Rust
+alone beside its Rust peer and beside the Python call.
 
 Each row's ``extra_info`` has ``suite`` "amm" and names its ``workload``, ``role`` (peer or
 kernel), ``variant`` (per_call: one call per item; batch: one call for all) and ``n_items`` per
@@ -8,6 +10,8 @@ round.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 V3_SPEEDUP_GOAL = 100.0  # V3 swap: the kernel, one call per swap, >= 100x the peer
@@ -106,3 +110,72 @@ def amm_section(data: dict[str, Any]) -> list[str]:
                 f"| {title} | {what} | {n:,} | {_us(per_item)} | {_us(median)} | {ratio} | {goal} |"
             )
     return lines
+
+
+V3_CROSSINGS = (0, 1, 10, 100)
+
+
+def _criterion_us(root: Path, group: str, name: str) -> float | None:
+    """Criterion's median estimate for one benchmark, in µs, or None when it did not run."""
+    est = root / group / name / "new" / "estimates.json"
+    if not est.exists():
+        return None
+    return float(json.loads(est.read_text())["median"]["point_estimate"]) / 1000
+
+
+def _python_us(data: dict[str, Any], crossed: int, role: str, variant: str) -> float | None:
+    for b in data.get("benchmarks", []):
+        info = b.get("extra_info", {})
+        if (
+            info.get("suite") == "amm"
+            and info.get("workload") == f"v3_swap_cross_{crossed}"
+            and (info.get("role"), info.get("variant")) == (role, variant)
+        ):
+            return float(b["stats"]["min"]) / int(info["n_items"]) * 1e6
+    return None
+
+
+def v3_rust_section(data: dict[str, Any], criterion: Path) -> list[str]:
+    """The V3 swap in Rust alone (criterion) against the `uniswap_v3_math` crate, and the share
+    of a Python call it accounts for; [] when `cargo bench --bench v3_swap` has not run."""
+    rows = []
+    for n in V3_CROSSINGS:
+        rust_peer = _criterion_us(criterion, "v3_swap_peer", f"cross_{n}")
+        warm = _criterion_us(criterion, "v3_swap_warm", f"cross_{n}")
+        cold = _criterion_us(criterion, "v3_swap_cold", f"cross_{n}")
+        if rust_peer is None or warm is None or cold is None:
+            return []
+        call = _python_us(data, n, "kernel", "per_call")
+        py_peer = _python_us(data, n, "peer", "per_call")
+
+        def fmt(x: float | None) -> str:
+            return "" if x is None else f"{x:,.3f}" if x < 10 else f"{x:,.1f}"
+
+        def ratio(a: float | None, b: float | None) -> str:
+            return "" if a is None or b is None else f"{a / b:,.1f}x"
+
+        share = "" if call is None else f"{min(warm / call, 1.0):.0%}"
+        rows.append(
+            f"| {n} | {fmt(rust_peer)} | {fmt(warm)} | {fmt(cold)} | {ratio(rust_peer, warm)} "
+            f"/ {ratio(rust_peer, cold)} | {fmt(call)} | {share} | {fmt(py_peer)} | "
+            f"{ratio(py_peer, rust_peer)} | {ratio(py_peer, warm)} |"
+        )
+    return [
+        "## V3 swap in Rust alone (criterion, `cargo bench -p zippifi-core --bench v3_swap`)",
+        "",
+        "The swaps of the table above, same pool and amounts, with no Python around them: the "
+        "kernel on one pool ('one pool', as the Python row 'one call per item') and on a pool "
+        "that never swapped, beside the Rust peer: the `uniswap_v3_math` crate (the port amms-rs "
+        "builds on) driven by the UniswapV3Pool.swap loop in the bench; the bench checks that "
+        "both agree on every swap. Criterion's median, µs per swap. 'Rust share' is the part of "
+        "the Python call that is the kernel's own work; the last column is the speed-up over the "
+        "pure-Python peer that a Python call costing nothing would give: the ceiling for any "
+        "per-call speed-up from Python.",
+        "",
+        "| ticks crossed | uniswap_v3_math µs | zippifi in Rust, one pool µs | zippifi in Rust, "
+        "never swapped µs | zippifi vs uniswap_v3_math (one pool / never swapped) | zippifi from "
+        "Python µs | Rust share of the call | pure-Python peer µs | pure-Python peer / "
+        "uniswap_v3_math | pure-Python peer / zippifi in Rust |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        *rows,
+    ]
