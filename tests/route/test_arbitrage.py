@@ -9,7 +9,7 @@ by small and large steps either way never profits more.
 One class of cycle is left out by design, and the reference leaves it out too: a cycle whose
 product of marginal rates is at most 1 cannot profit on the pools' smooth curves, yet StableSwap's
 integer get_D/get_y can pay a few wei more than marginal rate x input at dust sizes (measured up
-to ~60 wei in very imbalanced pools). Those rounding-only cycles are not reported (route/arb.rs).
+to ~60 wei in very imbalanced pools). Those rounding-only cycles are not reported (core-rs/src/route/arb).
 """
 
 from __future__ import annotations
@@ -224,8 +224,8 @@ def test_cycle_whose_dust_sizes_round_flat_is_still_found() -> None:
     found = {check_cycle(sim, c): c for c in market.graph().arbitrage_cycles(a, max_hops=2)}
     assert cycle in found, (
         f"the cycle profits {best} at some size but arbitrage_cycles reports "
-        f"{[c.pools for c in found.values()]}: route/arb.rs size() stops doubling at the first "
-        f"non-increase of the exact profit (here at 8 wei)"
+        f"{[c.pools for c in found.values()]}: the sizing (route/arb/bracket.rs) must not stop "
+        f"doubling at the first non-increase of the exact profit (here at 8 wei)"
     )
     assert found[cycle].profit >= best
 

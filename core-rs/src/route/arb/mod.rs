@@ -11,8 +11,9 @@
 //! not reported; no gas price pays for them, and a sound additive bound would send every cycle
 //! with a StableSwap leg through a dust scan. Sizing: constant-product chains have a
 //! closed form (composed V2 legs are x -> a x / (b + c x), maximal at x = (sqrt(ab) - b) / c),
-//! refined on the exact integer math; anything else gets a ternary search over the exact,
-//! concave profit.
+//! refined on the exact integer math; anything else gets a golden-section search over the
+//! exact, concave profit. Both end in a window proven with exact evaluations and a wei-level
+//! climb inside it.
 
 mod bracket;
 mod golden;

@@ -132,23 +132,17 @@ fn size_v2(graph: &PoolGraph, c: &Candidate) -> Option<Best> {
 }
 
 /// Any cycle: bracket the optimum of the concave exact profit (closed form for constant-product
-/// chains, powers of two otherwise), ternary search, then the wei-level hill-climb.
+/// chains, powers of two otherwise), golden-section search, then the wei-level hill-climb.
 fn size_general(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmount)> {
     let mut best: Best = None;
     let e = noise_bound(graph, c);
-    let closed = v2_closed_form(graph, c).and_then(from_f64);
-    if closed.is_some() {
+    if v2_closed_form(graph, c).and_then(from_f64).is_some() {
         // A constant-product chain whose window could not be proven (see size_v2).
         return size_old(graph, c);
     }
-    let seeded = if closed.is_none() {
-        seed_bracket(graph, c, &mut best, e)
-    } else {
-        None
-    };
-    let (lo, hi) = match seeded {
+    let (lo, hi) = match seed_bracket(graph, c, &mut best, e) {
         Some(b) => b,
-        None => old_bracket(graph, c, &mut best, closed)?,
+        None => old_bracket(graph, c, &mut best, None)?,
     };
     // Below x/64 the climb searches anyway (from the proven window): on large inputs the golden
     // search stops there once rounding noise has shown up. Small inputs keep the full search.

@@ -4,12 +4,12 @@
 //!
 //! Two parts, alternated for a few rounds:
 //!
-//! - Candidate paths. Besides the best single route (at the whole input and at a quarter of
-//!   it), every round asks the exact search on the state the current split leaves: the best
-//!   path for a new share of the input once the chosen paths have run (a partner), and for each
-//!   chosen path the best path for its share once the others have run (a replacement: a path
-//!   that avoids the pools the others already use). A path that only pays well next to the
-//!   others is found this way even when it is never the best route on its own.
+//! - Candidate paths. Besides the best few single routes (at the whole input, a quarter and a
+//!   sixteenth of it), every round asks the exact search on the state the current split leaves
+//!   for the best paths for a new share of the input once the chosen paths have run at the rest
+//!   (partners: paths that avoid, or tolerate, the pools the others already use). A path that
+//!   only pays well next to the others is found this way even when it is never the best route
+//!   on its own.
 //! - Allocation over a set of paths: the output is concave in each path's share (AMM outputs
 //!   are), so the optimum equalises the paths' marginal outputs. Start from greedy slices (each
 //!   to the path paying most for it at the state the earlier slices left), then repeatedly move
