@@ -34,7 +34,7 @@ up to the cursor and reads them at the cursor's block, so the graph and the curs
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -53,35 +53,37 @@ from zippifi.errors import (
 )
 from zippifi.log import get_logger
 from zippifi.market.batch_calls import DEFAULT_MAX_BATCH, EthCall, call_many
+from zippifi.market.pool_events import (
+    GET_RESERVES,
+    LIQUIDITY,
+    MAX_TICK,
+    MIN_TICK,
+    PAIR_CREATED,
+    POOL_CREATED,
+    SLOT0,
+    TICK_BITMAP,
+    TICKS,
+    TOPICS,
+    U112,
+    V2_SYNC,
+    V3_BURN,
+    V3_INITIALIZE,
+    V3_MINT,
+    V3_SWAP,
+    _bits,
+    _int_arg,
+    _need,
+    _signed,
+    _topic_address,
+    _word,
+    bitmap_words,
+)
 from zippifi.route import PoolGraph
-from zippifi.sign import keccak256, to_checksum_address
+from zippifi.sign import to_checksum_address
 from zippifi.store.repositories.cursors import CursorRepository
 from zippifi.store.repositories.market import MarketRepository, PoolSnapshot
 
 log = get_logger(__name__)
-
-# event topics
-PAIR_CREATED = keccak256(b"PairCreated(address,address,address,uint256)")
-POOL_CREATED = keccak256(b"PoolCreated(address,address,uint24,int24,address)")
-V2_SYNC = keccak256(b"Sync(uint112,uint112)")
-V3_INITIALIZE = keccak256(b"Initialize(uint160,int24)")
-V3_SWAP = keccak256(b"Swap(address,address,int256,int256,uint160,uint128,int24)")
-V3_MINT = keccak256(b"Mint(address,address,int24,int24,uint128,uint256,uint256)")
-V3_BURN = keccak256(b"Burn(address,int24,int24,uint128,uint256,uint256)")
-TOPICS = (PAIR_CREATED, POOL_CREATED, V2_SYNC, V3_INITIALIZE, V3_SWAP, V3_MINT, V3_BURN)
-
-# view functions
-GET_RESERVES = keccak256(b"getReserves()")[:4]
-SLOT0 = keccak256(b"slot0()")[:4]
-LIQUIDITY = keccak256(b"liquidity()")[:4]
-TICK_BITMAP = keccak256(b"tickBitmap(int16)")[:4]
-TICKS = keccak256(b"ticks(int24)")[:4]
-
-MIN_TICK = -887272
-MAX_TICK = 887272
-U112 = 2**112
-_U256 = 2**256
-_SIGN_BIT = 2**255
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,41 +174,6 @@ class PoolSyncBatch:
     resynced: tuple[str, ...] = ()
     rewound_to: int | None = None
     logs: int = 0
-
-
-def _word(data: bytes, i: int) -> int:
-    return int.from_bytes(data[32 * i : 32 * i + 32], "big")
-
-
-def _signed(value: int) -> int:
-    return value - _U256 if value >= _SIGN_BIT else value
-
-
-def _int_arg(value: int) -> bytes:
-    return (value % _U256).to_bytes(32, "big")
-
-
-def _need(data: bytes, size: int, what: str, where: str) -> None:
-    if len(data) < size:
-        raise MalformedMarketDataError(
-            f"{what} from {where}: expected at least {size} bytes, got {len(data)} (0x{data.hex()})"
-        )
-
-
-def _topic_address(topic: bytes) -> str:
-    return to_checksum_address(topic[12:32])
-
-
-def bitmap_words(tick_spacing: int) -> range:
-    """Every tickBitmap word position a pool with this tick spacing can use."""
-    return range((MIN_TICK // tick_spacing) >> 8, ((MAX_TICK // tick_spacing) >> 8) + 1)
-
-
-def _bits(word: int) -> Iterable[int]:
-    while word:
-        low = word & -word
-        yield low.bit_length() - 1
-        word ^= low
 
 
 class PoolTracker:
