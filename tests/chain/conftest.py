@@ -1,22 +1,21 @@
 """Fixtures of the chain-layer tests: a hardhat node per session, the in-process EVM, a
 SQLite store per test, and a small asyncio runner (one loop for the session, a timeout per
-test) like tests/store's."""
+test; tests/session_loop.py) like tests/store's."""
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import os
 import secrets
 import signal
 import sys
-from collections.abc import Awaitable, Coroutine, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
+from tests.session_loop import SessionLoop
 from zippifi.chain.adapter import EvmAdapter
 from zippifi.settings import EMBEDDED_CHAIN_ID, ChainConfig
 from zippifi.sign import Signer
@@ -24,38 +23,19 @@ from zippifi.store import MemoryLockManager, Store, open_store
 
 from . import hardhat
 
-T = TypeVar("T")
 TEST_TIMEOUT_S = 120
-_loop: asyncio.AbstractEventLoop | None = None
-
-
-def event_loop() -> asyncio.AbstractEventLoop:
-    global _loop
-    if _loop is None or _loop.is_closed():
-        _loop = asyncio.new_event_loop()
-    return _loop
-
-
-def run(awaitable: Awaitable[T]) -> T:
-    async def wrapped() -> T:
-        return await awaitable
-
-    return event_loop().run_until_complete(wrapped())
+_session = SessionLoop(TEST_TIMEOUT_S)
+event_loop = _session.event_loop
+run = _session.run
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    if not inspect.iscoroutinefunction(pyfuncitem.obj):
-        return None
-    names = pyfuncitem._fixtureinfo.argnames
-    coro: Coroutine[Any, Any, Any] = pyfuncitem.obj(**{n: pyfuncitem.funcargs[n] for n in names})
-    event_loop().run_until_complete(asyncio.wait_for(coro, TEST_TIMEOUT_S))
-    return True
+    return _session.run_test(pyfuncitem)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    if _loop is not None and not _loop.is_closed():
-        _loop.close()
+    _session.close()
 
 
 @pytest.fixture(scope="session")

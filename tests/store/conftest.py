@@ -1,4 +1,5 @@
-"""Fixtures for both engines and both infra backends, and a small asyncio runner.
+"""Fixtures for both engines and both infra backends, and a small asyncio runner
+(tests/session_loop.py).
 
 Every ``async def`` test runs on one session-wide event loop (so session-scoped engines and
 Redis clients can be shared), with a timeout. ``store`` is parametrized over SQLite and
@@ -9,55 +10,33 @@ over the in-process backend and Redis (a random key prefix per test, deleted aft
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-from collections.abc import Awaitable, Coroutine, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from tests.session_loop import SessionLoop
 from zippifi.settings import StoreSettings
 from zippifi.store import Infra, Store, migrate, open_infra, open_store
 from zippifi.store.schema import metadata
 
 from . import servers
 
-T = TypeVar("T")
 TEST_TIMEOUT_S = 90
-_loop: asyncio.AbstractEventLoop | None = None
-
-
-def event_loop() -> asyncio.AbstractEventLoop:
-    global _loop
-    if _loop is None or _loop.is_closed():
-        _loop = asyncio.new_event_loop()
-    return _loop
-
-
-def run(awaitable: Awaitable[T]) -> T:
-    """Run on the session loop (from sync fixtures)."""
-
-    async def wrapped() -> T:
-        return await awaitable
-
-    return event_loop().run_until_complete(wrapped())
+_session = SessionLoop(TEST_TIMEOUT_S)
+event_loop = _session.event_loop
+run = _session.run
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    if not inspect.iscoroutinefunction(pyfuncitem.obj):
-        return None
-    names = pyfuncitem._fixtureinfo.argnames
-    coro: Coroutine[Any, Any, Any] = pyfuncitem.obj(**{n: pyfuncitem.funcargs[n] for n in names})
-    event_loop().run_until_complete(asyncio.wait_for(coro, TEST_TIMEOUT_S))
-    return True
+    return _session.run_test(pyfuncitem)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    if _loop is not None and not _loop.is_closed():
-        _loop.close()
+    _session.close()
 
 
 # --- PostgreSQL / SQLite ------------------------------------------------------------------

@@ -29,16 +29,20 @@ own to replay logs. Units are those of the AMM kernels: raw token units, sqrtPri
 liquidity, tick indices; V2 fees in basis points (``Factory.fee_bps``), V3 fees in hundredths
 of a bip. After a restart :meth:`PoolSync.start` rediscovers the pools from the factories' logs
 up to the cursor and reads them at the cursor's block, so the graph and the cursor agree again.
+
+This module holds :class:`PoolSync`; its parts have modules of their own, whose names it
+re-exports: :mod:`~zippifi.market.pool_events` (event topics, view-function selectors, ABI
+decoding), :mod:`~zippifi.market.pool_state` (``Factory``, the pool states, ``PoolSyncBatch``)
+and :mod:`~zippifi.market.pool_tracker` (``PoolTracker``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
-from types import MappingProxyType
-from typing import Literal, cast
+from typing import cast
 
 from eth_typing import ChecksumAddress
 
@@ -53,331 +57,41 @@ from zippifi.errors import (
 )
 from zippifi.log import get_logger
 from zippifi.market.batch_calls import DEFAULT_MAX_BATCH, EthCall, call_many
+
+# the pool sync's parts, re-exported: every public name this module had still imports from it
+from zippifi.market.pool_events import (
+    GET_RESERVES,
+    LIQUIDITY,
+    PAIR_CREATED,
+    POOL_CREATED,
+    SLOT0,
+    TICK_BITMAP,
+    TICKS,
+    TOPICS,
+    V2_SYNC,
+    V3_BURN,
+    V3_INITIALIZE,
+    V3_MINT,
+    V3_SWAP,
+    _bits,
+    _int_arg,
+    _need,
+    _signed,
+    _topic_address,
+    _word,
+    bitmap_words,
+)
+from zippifi.market.pool_events import MAX_TICK as MAX_TICK
+from zippifi.market.pool_events import MIN_TICK as MIN_TICK
+from zippifi.market.pool_events import U112 as U112
+from zippifi.market.pool_state import Factory, PoolState, PoolSyncBatch, V2PoolState, V3PoolState
+from zippifi.market.pool_tracker import PoolTracker
 from zippifi.route import PoolGraph
-from zippifi.sign import keccak256, to_checksum_address
+from zippifi.sign import to_checksum_address
 from zippifi.store.repositories.cursors import CursorRepository
 from zippifi.store.repositories.market import MarketRepository, PoolSnapshot
 
 log = get_logger(__name__)
-
-# event topics
-PAIR_CREATED = keccak256(b"PairCreated(address,address,address,uint256)")
-POOL_CREATED = keccak256(b"PoolCreated(address,address,uint24,int24,address)")
-V2_SYNC = keccak256(b"Sync(uint112,uint112)")
-V3_INITIALIZE = keccak256(b"Initialize(uint160,int24)")
-V3_SWAP = keccak256(b"Swap(address,address,int256,int256,uint160,uint128,int24)")
-V3_MINT = keccak256(b"Mint(address,address,int24,int24,uint128,uint256,uint256)")
-V3_BURN = keccak256(b"Burn(address,int24,int24,uint128,uint256,uint256)")
-TOPICS = (PAIR_CREATED, POOL_CREATED, V2_SYNC, V3_INITIALIZE, V3_SWAP, V3_MINT, V3_BURN)
-
-# view functions
-GET_RESERVES = keccak256(b"getReserves()")[:4]
-SLOT0 = keccak256(b"slot0()")[:4]
-LIQUIDITY = keccak256(b"liquidity()")[:4]
-TICK_BITMAP = keccak256(b"tickBitmap(int16)")[:4]
-TICKS = keccak256(b"ticks(int24)")[:4]
-
-MIN_TICK = -887272
-MAX_TICK = 887272
-U112 = 2**112
-_U256 = 2**256
-_SIGN_BIT = 2**255
-
-
-@dataclass(frozen=True, slots=True)
-class Factory:
-    """A pool factory to follow. ``fee_bps`` is the swap fee of a V2 factory's pairs (30 for
-    Uniswap V2; forks differ); V3 pools carry their own fee."""
-
-    kind: Literal["v2", "v3"]
-    address: str
-    fee_bps: int = 30
-
-    def __post_init__(self) -> None:
-        if self.kind not in ("v2", "v3"):
-            raise InvalidInputError(f"factory kind must be 'v2' or 'v3', got {self.kind!r}")
-        if isinstance(self.fee_bps, bool) or not isinstance(self.fee_bps, int):
-            raise InvalidInputError(f"factory fee_bps must be an int, got {self.fee_bps!r}")
-        if not 0 <= self.fee_bps < 10_000:
-            raise InvalidInputError(f"factory fee_bps must be in [0, 10000), got {self.fee_bps}")
-        try:
-            address = to_checksum_address(self.address)
-        except ZippiError as exc:
-            raise InvalidInputError(f"factory address {self.address!r}: {exc}") from None
-        object.__setattr__(self, "address", address)
-
-
-@dataclass(slots=True)
-class V2PoolState:
-    """A V2 pair as the chain has it. Live state of the sync: read it, do not modify it."""
-
-    address: str
-    factory: str
-    token0: str
-    token1: str
-    fee_bps: int
-    created_block: int
-    reserve0: int = 0
-    reserve1: int = 0
-
-    @property
-    def kind(self) -> Literal["v2"]:
-        return "v2"
-
-
-@dataclass(slots=True)
-class V3PoolState:
-    """A V3 pool as the chain has it; ``ticks`` maps every initialized tick to
-    (liquidityGross, liquidityNet). Live state of the sync: read it, do not modify it."""
-
-    address: str
-    factory: str
-    token0: str
-    token1: str
-    fee: int
-    tick_spacing: int
-    created_block: int
-    sqrt_price_x96: int = 0
-    tick: int = 0
-    liquidity: int = 0
-    ticks: dict[int, tuple[int, int]] = field(default_factory=dict)
-
-    @property
-    def kind(self) -> Literal["v3"]:
-        return "v3"
-
-    @property
-    def initialized(self) -> bool:
-        return self.sqrt_price_x96 != 0
-
-    def nets(self) -> dict[int, int]:
-        """liquidityNet of every initialized tick (what the swap kernel needs)."""
-        return {t: net for t, (_gross, net) in self.ticks.items()}
-
-
-PoolState = V2PoolState | V3PoolState
-
-
-@dataclass(frozen=True, slots=True)
-class PoolSyncBatch:
-    """What one :meth:`PoolSync.poll` did, over blocks ``from_block..to_block``. ``changed``:
-    every pool whose state in the graph changed (added, updated or read afresh), in order of
-    first change; ``rewound_to``: a reorg rewound the sync to this block first."""
-
-    from_block: int
-    to_block: int
-    changed: tuple[str, ...]
-    added: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    resynced: tuple[str, ...] = ()
-    rewound_to: int | None = None
-    logs: int = 0
-
-
-def _word(data: bytes, i: int) -> int:
-    return int.from_bytes(data[32 * i : 32 * i + 32], "big")
-
-
-def _signed(value: int) -> int:
-    return value - _U256 if value >= _SIGN_BIT else value
-
-
-def _int_arg(value: int) -> bytes:
-    return (value % _U256).to_bytes(32, "big")
-
-
-def _need(data: bytes, size: int, what: str, where: str) -> None:
-    if len(data) < size:
-        raise MalformedMarketDataError(
-            f"{what} from {where}: expected at least {size} bytes, got {len(data)} (0x{data.hex()})"
-        )
-
-
-def _topic_address(topic: bytes) -> str:
-    return to_checksum_address(topic[12:32])
-
-
-def bitmap_words(tick_spacing: int) -> range:
-    """Every tickBitmap word position a pool with this tick spacing can use."""
-    return range((MIN_TICK // tick_spacing) >> 8, ((MAX_TICK // tick_spacing) >> 8) + 1)
-
-
-def _bits(word: int) -> Iterable[int]:
-    while word:
-        low = word & -word
-        yield low.bit_length() - 1
-        word ^= low
-
-
-class PoolTracker:
-    """Pool states and their mirror in ``graph``, changed one event at a time; no I/O (the
-    :class:`PoolSync` around it reads the chain). Decoding follows the contracts' event
-    layouts; a log that does not decode raises MalformedMarketDataError."""
-
-    def __init__(self, graph: PoolGraph) -> None:
-        self.graph = graph
-        self._pools: dict[str, PoolState] = {}
-        self._in_graph: set[str] = set()
-        self._handlers: dict[bytes, Callable[[PoolState, LogRecord], bool]] = {
-            V2_SYNC: self._on_sync,
-            V3_INITIALIZE: self._on_initialize,
-            V3_SWAP: self._on_swap,
-            V3_MINT: self._on_mint,
-            V3_BURN: self._on_burn,
-        }
-
-    @property
-    def pools(self) -> Mapping[str, PoolState]:
-        """Every pool known, by checksummed address (a live read-only view)."""
-        return MappingProxyType(self._pools)
-
-    def in_graph(self, address: str) -> bool:
-        """Whether the pool is in the graph (a V3 pool enters it once initialized)."""
-        return address in self._in_graph
-
-    def install(self, state: PoolState) -> None:
-        """Make ``state`` the pool's state, in the tracker and in the graph (replacing what
-        was there). If the graph refuses the state, the pool is dropped and the error raised."""
-        try:
-            address = to_checksum_address(state.address)
-        except ZippiError as exc:
-            raise InvalidInputError(f"pool address {state.address!r}: {exc}") from None
-        state.address = address
-        if address in self._in_graph:
-            self.graph.remove_pool(address)
-            self._in_graph.discard(address)
-        try:
-            if isinstance(state, V2PoolState):
-                self.graph.add_v2_pool(address, state.token0, state.token1, state.reserve0,
-                                       state.reserve1, state.fee_bps)  # fmt: skip
-                self._in_graph.add(address)
-            elif state.initialized:
-                self.graph.add_v3_pool(
-                    address, state.token0, state.token1, state.sqrt_price_x96, state.tick,
-                    state.liquidity, state.fee, state.tick_spacing, state.nets(),
-                )  # fmt: skip
-                self._in_graph.add(address)
-        except ZippiError:
-            self._pools.pop(address, None)
-            raise
-        self._pools[address] = state
-
-    def drop(self, address: str) -> None:
-        """Forget a pool (in the sync and the graph)."""
-        if address in self._in_graph:
-            self.graph.remove_pool(address)
-            self._in_graph.discard(address)
-        self._pools.pop(address, None)
-
-    def apply_log(self, record: LogRecord) -> str | None:
-        """Apply one pool event to the state and the graph; the pool's address if anything
-        changed, None for a log of no known pool. Raises MalformedMarketDataError for a log
-        that does not decode, and the graph's InvalidInputError for state it refuses."""
-        pool = self._pools.get(record.address)
-        if pool is None or not record.topics:
-            return None
-        handler = self._handlers.get(record.topics[0])
-        if handler is None or not handler(pool, record):
-            return None
-        return pool.address
-
-    def _on_sync(self, pool: PoolState, r: LogRecord) -> bool:
-        if not isinstance(pool, V2PoolState):
-            return False
-        data = r.data
-        _need(data, 64, "Sync", pool.address)
-        reserve0, reserve1 = _word(data, 0), _word(data, 1)
-        if reserve0 >= U112 or reserve1 >= U112:
-            raise MalformedMarketDataError(f"Sync from {pool.address}: reserves exceed uint112")
-        if pool.address in self._in_graph:
-            self.graph.update_v2_reserves(pool.address, reserve0, reserve1)
-        pool.reserve0, pool.reserve1 = reserve0, reserve1
-        return True
-
-    def _on_initialize(self, pool: PoolState, r: LogRecord) -> bool:
-        if not isinstance(pool, V3PoolState):
-            return False
-        _need(r.data, 64, "Initialize", pool.address)
-        sqrt_price, tick = _word(r.data, 0), _signed(_word(r.data, 1))
-        if pool.address in self._in_graph:
-            self.graph.update_v3_state(pool.address, sqrt_price, tick, pool.liquidity)
-        else:
-            self.graph.add_v3_pool(
-                pool.address, pool.token0, pool.token1, sqrt_price, tick, pool.liquidity,
-                pool.fee, pool.tick_spacing, pool.nets(),
-            )  # fmt: skip
-            self._in_graph.add(pool.address)
-        pool.sqrt_price_x96, pool.tick = sqrt_price, tick
-        return True
-
-    def _on_swap(self, pool: PoolState, r: LogRecord) -> bool:
-        if not isinstance(pool, V3PoolState):
-            return False
-        data = r.data
-        _need(data, 160, "Swap", pool.address)
-        sqrt_price, liquidity, tick = _word(data, 2), _word(data, 3), _signed(_word(data, 4))
-        if pool.address not in self._in_graph:
-            raise MalformedMarketDataError(f"Swap from {pool.address} before its Initialize")
-        self.graph.update_v3_state(pool.address, sqrt_price, tick, liquidity)
-        pool.sqrt_price_x96, pool.tick, pool.liquidity = sqrt_price, tick, liquidity
-        return True
-
-    def _on_mint(self, pool: PoolState, r: LogRecord) -> bool:
-        if not isinstance(pool, V3PoolState):
-            return False
-        if len(r.topics) < 4:
-            raise MalformedMarketDataError(f"Mint from {pool.address}: {len(r.topics)} topics")
-        _need(r.data, 128, "Mint", pool.address)
-        lower = int.from_bytes(r.topics[2], "big", signed=True)
-        upper = int.from_bytes(r.topics[3], "big", signed=True)
-        return self._position(pool, lower, upper, _word(r.data, 1))
-
-    def _on_burn(self, pool: PoolState, r: LogRecord) -> bool:
-        if not isinstance(pool, V3PoolState):
-            return False
-        if len(r.topics) < 4:
-            raise MalformedMarketDataError(f"Burn from {pool.address}: {len(r.topics)} topics")
-        _need(r.data, 96, "Burn", pool.address)
-        lower = int.from_bytes(r.topics[2], "big", signed=True)
-        upper = int.from_bytes(r.topics[3], "big", signed=True)
-        return self._position(pool, lower, upper, -_word(r.data, 0))
-
-    def _position(self, pool: V3PoolState, lower: int, upper: int, delta: int) -> bool:
-        """UniswapV3Pool._modifyPosition's effect on ticks and the active liquidity."""
-        if delta == 0:  # a poke (burn of 0) changes nothing a swap sees
-            return False
-        if not MIN_TICK <= lower < upper <= MAX_TICK:
-            raise MalformedMarketDataError(
-                f"position [{lower}, {upper}) of {pool.address} is not a valid tick range"
-            )
-        if pool.address not in self._in_graph:
-            raise MalformedMarketDataError(f"Mint/Burn in {pool.address} before its Initialize")
-        ticks = dict(pool.ticks)
-        deltas: dict[int, int | None] = {}
-        for t, net_delta in ((lower, delta), (upper, -delta)):
-            gross, net = ticks.get(t, (0, 0))
-            gross, net = gross + delta, net + net_delta
-            if gross < 0:
-                raise MalformedMarketDataError(
-                    f"Burn in {pool.address} takes tick {t}'s liquidityGross below 0: the sync "
-                    "missed a Mint"
-                )
-            if gross == 0:
-                ticks.pop(t, None)
-                deltas[t] = None
-            else:
-                ticks[t] = (gross, net)
-                deltas[t] = net_delta
-        liquidity = pool.liquidity
-        if lower <= pool.tick < upper:
-            liquidity += delta
-            if liquidity < 0:
-                raise MalformedMarketDataError(f"Burn in {pool.address}: active liquidity < 0")
-        self.graph.update_v3_ticks(pool.address, deltas)
-        if liquidity != pool.liquidity:
-            self.graph.update_v3_state(pool.address, pool.sqrt_price_x96, pool.tick, liquidity)
-        pool.ticks, pool.liquidity = ticks, liquidity
-        return True
 
 
 class PoolSync:
