@@ -14,8 +14,8 @@ A conftest makes one :class:`SessionLoop` and wires its two hooks to it::
     def pytest_sessionfinish(session: pytest.Session) -> None:
         _session.close()
 
-Each conftest keeps a loop of its own, as before this runner was shared (tests/market runs on
-tests/store's, through its ``event_loop``).
+Each conftest keeps a loop of its own, except tests/market, which runs on tests/store's (its
+``session_loop``) with a timeout of its own.
 """
 
 from __future__ import annotations
@@ -50,16 +50,17 @@ class SessionLoop:
 
         return self.event_loop().run_until_complete(wrapped())
 
-    def run_test(self, pyfuncitem: pytest.Function) -> bool | None:
+    def run_test(self, pyfuncitem: pytest.Function, timeout_s: float | None = None) -> bool | None:
         """The ``pytest_pyfunc_call`` hook: an ``async def`` test runs on the loop, with the
-        timeout; anything else is left to pytest (None)."""
+        timeout (this loop's, or `timeout_s` for a directory that borrows the loop); anything
+        else is left to pytest (None)."""
         if not inspect.iscoroutinefunction(pyfuncitem.obj):
             return None
         names = pyfuncitem._fixtureinfo.argnames
         coro: Coroutine[Any, Any, Any] = pyfuncitem.obj(
             **{n: pyfuncitem.funcargs[n] for n in names}
         )
-        self.event_loop().run_until_complete(asyncio.wait_for(coro, self.timeout_s))
+        self.event_loop().run_until_complete(asyncio.wait_for(coro, timeout_s or self.timeout_s))
         return True
 
     def close(self) -> None:

@@ -9,7 +9,8 @@ by small and large steps either way never profits more.
 One class of cycle is left out by design, and the reference leaves it out too: a cycle whose
 product of marginal rates is at most 1 cannot profit on the pools' smooth curves, yet StableSwap's
 integer get_D/get_y can pay a few wei more than marginal rate x input at dust sizes (measured up
-to ~60 wei in very imbalanced pools). Those rounding-only cycles are not reported (core-rs/src/route/arb).
+to ~60 wei in very imbalanced pools). Those rounding-only cycles are not reported
+(core-rs/src/route/arb).
 """
 
 from __future__ import annotations

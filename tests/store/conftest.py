@@ -25,18 +25,18 @@ from zippifi.store.schema import metadata
 from . import servers
 
 TEST_TIMEOUT_S = 90
-_session = SessionLoop(TEST_TIMEOUT_S)
-event_loop = _session.event_loop
-run = _session.run
+session_loop = SessionLoop(TEST_TIMEOUT_S)
+event_loop = session_loop.event_loop
+run = session_loop.run
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    return _session.run_test(pyfuncitem)
+    return session_loop.run_test(pyfuncitem)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    _session.close()
+    session_loop.close()
 
 
 # --- PostgreSQL / SQLite ------------------------------------------------------------------
