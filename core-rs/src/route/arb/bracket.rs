@@ -9,27 +9,54 @@ use crate::amm::SignedAmount;
 use crate::route::graph::{PoolGraph, PoolView};
 use crate::route::pool::{from_f64, to_f64, PoolKind};
 
+/// A chain of constant-product legs composed into one x -> a x / (b + c x) (the family is
+/// closed under composition), with `err` the propagated flooring bound of size_v2's proof.
+pub(super) struct V2Chain {
+    pub a: f64,
+    pub b: f64,
+    pub c: f64,
+    pub err: f64,
+}
+
+impl V2Chain {
+    /// None unless every leg is a constant-product pool.
+    pub(super) fn of(graph: &PoolGraph, cand: &Candidate) -> Option<V2Chain> {
+        let mut ch = V2Chain {
+            a: 1.0,
+            b: 1.0,
+            c: 0.0,
+            err: 0.0,
+        };
+        for (&p, &(i, j)) in cand.pools.iter().zip(&cand.dirs) {
+            let PoolKind::V2 { reserves, fee_bps } = &graph.pool(p).kind else {
+                return None;
+            };
+            let gamma = 1.0 - *fee_bps as f64 / 10_000.0;
+            let (r_in, r_out) = (to_f64(reserves[i as usize]), to_f64(reserves[j as usize]));
+            let (a2, b2, c2) = (gamma * r_out, r_in, gamma);
+            ch = V2Chain {
+                a: ch.a * a2,
+                b: ch.b * b2,
+                c: b2 * ch.c + c2 * ch.a,
+                err: ch.err * (gamma * r_out / r_in) + 1.0,
+            };
+        }
+        Some(ch)
+    }
+
+    /// The input maximising a x / (b + c x) - x, if positive and finite.
+    pub(super) fn optimum(&self) -> Option<f64> {
+        if self.c <= 0.0 {
+            return None;
+        }
+        let x = ((self.a * self.b).sqrt() - self.b) / self.c;
+        (x.is_finite() && x > 0.0).then_some(x)
+    }
+}
+
 /// The closed-form optimum of a chain of constant-product legs (ignoring integer rounding).
 pub(super) fn v2_closed_form(graph: &PoolGraph, c: &Candidate) -> Option<f64> {
-    // Composition of x -> a x / (b + c x) stays in that family.
-    let (mut a, mut b, mut cc) = (1.0f64, 1.0f64, 0.0f64);
-    for (&p, &(i, j)) in c.pools.iter().zip(&c.dirs) {
-        let PoolKind::V2 { reserves, fee_bps } = &graph.pool(p).kind else {
-            return None;
-        };
-        let gamma = 1.0 - *fee_bps as f64 / 10_000.0;
-        let (r_in, r_out) = (to_f64(reserves[i as usize]), to_f64(reserves[j as usize]));
-        let (a2, b2, c2) = (gamma * r_out, r_in, gamma);
-        let next = (a * a2, b * b2, b2 * cc + c2 * a);
-        a = next.0;
-        b = next.1;
-        cc = next.2;
-    }
-    if cc <= 0.0 {
-        return None;
-    }
-    let x = ((a * b).sqrt() - b) / cc;
-    (x.is_finite() && x > 0.0).then_some(x)
+    V2Chain::of(graph, c)?.optimum()
 }
 
 /// The bracket of the old search: a window around the constant-product closed form, or the

@@ -4,7 +4,7 @@
 
 use ruint::aliases::U256;
 
-use super::bracket::{old_bracket, seed_bracket, v2_closed_form};
+use super::bracket::{old_bracket, seed_bracket, v2_closed_form, V2Chain};
 use super::golden::golden;
 use super::profit::{below_by, gt, note, profit_at, Best};
 use super::Candidate;
@@ -68,21 +68,7 @@ pub(super) fn size(graph: &PoolGraph, c: &Candidate) -> Option<(U256, SignedAmou
 /// curvature the s at which the smooth profit has dropped by ~2E; the wei-level search inside
 /// that proven window is the same hill-climb as for any other cycle.
 fn size_v2(graph: &PoolGraph, c: &Candidate) -> Option<Best> {
-    let (mut a, mut b, mut cc) = (1.0f64, 1.0f64, 0.0f64);
-    let mut err = 0.0f64;
-    for (&p, &(i, j)) in c.pools.iter().zip(&c.dirs) {
-        let PoolKind::V2 { reserves, fee_bps } = &graph.pool(p).kind else {
-            return None;
-        };
-        let gamma = 1.0 - *fee_bps as f64 / 10_000.0;
-        let (r_in, r_out) = (to_f64(reserves[i as usize]), to_f64(reserves[j as usize]));
-        let (a2, b2, c2) = (gamma * r_out, r_in, gamma);
-        let next = (a * a2, b * b2, b2 * cc + c2 * a);
-        a = next.0;
-        b = next.1;
-        cc = next.2;
-        err = err * (gamma * r_out / r_in) + 1.0;
-    }
+    let V2Chain { a, b, c: cc, err } = V2Chain::of(graph, c)?;
     if cc <= 0.0 || !err.is_finite() {
         return None;
     }
