@@ -2,7 +2,7 @@
 //! Mint and Burn.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 use ruint::aliases::U256;
@@ -10,8 +10,7 @@ use ruint::aliases::U256;
 use super::full_math::{mul_div, mul_div_rounding_up};
 use super::int256::{add_delta, I256};
 use super::sqrt_price_math::U160_MAX;
-use super::swap_math::compute_swap_step_i256;
-use super::swap_math::SwapStep;
+use super::swap_math::{compute_short_step_i256, compute_swap_step_i256, SwapStep};
 use super::tick_map::{FullStep, Memo, TickMap};
 use super::tick_math::{
     get_sqrt_ratio_at_tick, get_tick_at_sqrt_ratio, MAX_SQRT_RATIO, MAX_TICK, MIN_SQRT_RATIO,
@@ -55,6 +54,21 @@ pub struct V3Pool {
     /// only reads it, and Mint/Burn copy it first if it is shared.
     ticks: Arc<TickMap>,
     gross: BTreeMap<i32, u128>,
+    /// Set by the first swap from the current state; the second one fills `opening`.
+    swapped_here: OnceLock<()>,
+    /// Per direction (index: zero_for_one), the full step from the current price to the first
+    /// target a swap from this state steps towards. It depends on the state only, so a pool
+    /// quoted many times between updates (route sizing, a simulation's candidate trades)
+    /// decides each swap's first step with one comparison. Emptied whenever the state changes.
+    opening: [OnceLock<Box<Opening>>; 2],
+}
+
+/// A remembered first step: the target it reached, and its amounts from the pool's price at
+/// the pool's liquidity (both in `step`, checked on use).
+#[derive(Clone, Debug)]
+struct Opening {
+    target: U256,
+    step: FullStep,
 }
 
 /// From this many amounts on, `quote_many` spreads the work over rayon's threads.
@@ -124,6 +138,8 @@ impl V3Pool {
             tick_spacing,
             ticks: Arc::new(TickMap::from_nets(&ticks)?),
             gross: BTreeMap::new(),
+            swapped_here: OnceLock::new(),
+            opening: Default::default(),
         })
     }
 
@@ -288,6 +304,7 @@ impl V3Pool {
                     price_next
                 };
             let step = match (found, memo) {
+                _ if steps == 0 => self.opening_step(zero_for_one, target, remaining)?,
                 (Some(k), Some(m)) if target == price_next => {
                     self.step_onto_tick(m, k, zero_for_one, price, liquidity, remaining, steps)?
                 }
@@ -368,26 +385,7 @@ impl V3Pool {
         let to = memo.sqrt_price_x96(k);
         let fee_complement = U256::from(1_000_000 - self.fee);
         if let Some(full) = memo.full_step(k, zero_for_one, price, liquidity) {
-            // The contract's test for reaching the target, on the amounts it would compute.
-            let reaches = if remaining.is_negative() {
-                remaining.neg_as_uint() >= full.amount_out
-            } else {
-                match full.min_exact_in {
-                    Some(least) => remaining.as_uint() >= least,
-                    None => {
-                        mul_div(remaining.as_uint(), fee_complement, U256::from(1_000_000))?
-                            >= full.amount_in
-                    }
-                }
-            };
-            if reaches {
-                return Ok(SwapStep {
-                    sqrt_ratio_next_x96: to,
-                    amount_in: full.amount_in,
-                    amount_out: full.amount_out,
-                    fee_amount: full.fee_amount,
-                });
-            }
+            return self.step_with_full(full, to, remaining);
         }
         let step = compute_swap_step_i256(price, to, liquidity, remaining, self.fee)?;
         if steps_before > 0 && step.sqrt_ratio_next_x96 == to && memo.vacant(k, zero_for_one) {
@@ -412,6 +410,98 @@ impl V3Pool {
         Ok(step)
     }
 
+    /// A swap's first step, from the pool's own price and liquidity towards `target`: from the
+    /// second swap from this state on, decided against the remembered full step.
+    fn opening_step(
+        &self,
+        zero_for_one: bool,
+        target: U256,
+        remaining: I256,
+    ) -> AmmResult<SwapStep> {
+        let (price, liquidity, fee) = (self.sqrt_price_x96, self.liquidity, self.fee);
+        let slot = &self.opening[usize::from(zero_for_one)];
+        let fits = |o: &Opening| {
+            o.target == target && o.step.start == price && o.step.liquidity == liquidity
+        };
+        if let Some(o) = slot.get().filter(|o| fits(o)) {
+            return self.step_with_full(&o.step, target, remaining);
+        }
+        if slot.get().is_some() || self.swapped_here.set(()).is_ok() {
+            // Another target (a price limit) than the remembered one, or the state's first swap.
+            return compute_swap_step_i256(price, target, liquidity, remaining, fee);
+        }
+        // An input no step can use up reaches the target (below 2**225 in either direction,
+        // while mulDiv(2**255 - 1, 1e6 - fee, 1e6) >= 2**235): the full step's amounts.
+        let all = compute_swap_step_i256(
+            price,
+            target,
+            liquidity,
+            I256::from_uint(U256::MAX >> 1)?,
+            fee,
+        )?;
+        if all.sqrt_ratio_next_x96 != target {
+            return compute_swap_step_i256(price, target, liquidity, remaining, fee);
+        }
+        let fee_complement = U256::from(1_000_000 - fee);
+        let o = slot.get_or_init(|| {
+            Box::new(Opening {
+                target,
+                step: FullStep {
+                    start: price,
+                    liquidity,
+                    amount_in: all.amount_in,
+                    amount_out: all.amount_out,
+                    fee_amount: all.fee_amount,
+                    min_exact_in: mul_div_rounding_up(
+                        all.amount_in,
+                        U256::from(1_000_000),
+                        fee_complement,
+                    )
+                    .ok(),
+                },
+            })
+        });
+        if fits(o) {
+            self.step_with_full(&o.step, target, remaining)
+        } else {
+            compute_swap_step_i256(price, target, liquidity, remaining, fee)
+        }
+    }
+
+    /// The step towards `to` from a full step's start and liquidity: its amounts if the
+    /// remaining amount reaches `to` (the contract's test, on the amounts it would compute),
+    /// else the step that stops short, without recomputing the amount to `to`.
+    fn step_with_full(&self, full: &FullStep, to: U256, remaining: I256) -> AmmResult<SwapStep> {
+        let reaches = if remaining.is_negative() {
+            remaining.neg_as_uint() >= full.amount_out
+        } else {
+            match full.min_exact_in {
+                Some(least) => remaining.as_uint() >= least,
+                None => {
+                    let fee_complement = U256::from(1_000_000 - self.fee);
+                    mul_div(remaining.as_uint(), fee_complement, U256::from(1_000_000))?
+                        >= full.amount_in
+                }
+            }
+        };
+        if reaches {
+            Ok(SwapStep {
+                sqrt_ratio_next_x96: to,
+                amount_in: full.amount_in,
+                amount_out: full.amount_out,
+                fee_amount: full.fee_amount,
+            })
+        } else {
+            compute_short_step_i256(full.start, to, full.liquidity, remaining, self.fee)
+        }
+    }
+
+    /// The price, tick or liquidity changed: what was remembered of the old state goes.
+    fn state_changed(&mut self) {
+        self.swapped_here = OnceLock::new();
+        self.opening = Default::default();
+    }
+
     /// Replaces slot0's price and tick and the active liquidity (what a Swap event reports),
     /// keeping the tick map; validated as in [`V3Pool::new`], unchanged on an error.
     pub fn set_state(&mut self, sqrt_price_x96: U256, tick: i32, liquidity: u128) -> AmmResult<()> {
@@ -426,6 +516,7 @@ impl V3Pool {
         self.sqrt_price_x96 = checked.sqrt_price_x96;
         self.tick = checked.tick;
         self.liquidity = checked.liquidity;
+        self.state_changed();
         Ok(())
     }
 
@@ -435,6 +526,7 @@ impl V3Pool {
         self.sqrt_price_x96 = result.sqrt_price_x96;
         self.tick = result.tick;
         self.liquidity = result.liquidity;
+        self.state_changed();
     }
 
     /// Exact-input quotes with the default price limit: the output amount (positive) for each
@@ -536,6 +628,8 @@ impl V3Pool {
             }
         }
         self.liquidity = liquidity;
+        // The ticks changed too (the first target may be another tick).
+        self.state_changed();
         Ok(())
     }
 

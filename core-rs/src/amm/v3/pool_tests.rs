@@ -630,11 +630,13 @@ proptest! {
     #[test]
     fn remembered_steps_change_nothing(
         pool in ladder_pool(),
-        swaps in prop::collection::vec((any::<bool>(), 1u64..u64::MAX, 0u32..40, any::<bool>(), any::<bool>(), any::<u8>()), 1..24),
+        swaps in prop::collection::vec((any::<bool>(), 1u64..u64::MAX, 0u32..120, any::<bool>(), any::<bool>(), any::<u8>()), 1..24),
     ) {
         let mut warm = pool;
         for (zfo, mantissa, shift, exact_out, apply, limit_at) in swaps {
-            let m = U256::from(mantissa) << (shift as usize + 40);
+            // Log-uniform sizes from dust to 2**128: swaps that stop within the first range
+            // (a remembered first step's short branch) as well as ones crossing every tick.
+            let m = ((U256::from(mantissa) << 64usize) >> shift as usize).max(U256::from(1u8));
             let amount = if exact_out { SignedAmount::negative(m) } else { SignedAmount::positive(m) };
             // A limit on some tick's price now and then (a step that stops on an initialized
             // tick through the limit must not be taken for a remembered full step).

@@ -36,64 +36,118 @@ pub(crate) fn compute_swap_step_i256(
     amount_remaining: I256,
     fee_pips: u32,
 ) -> AmmResult<SwapStep> {
+    step(
+        sqrt_ratio_current_x96,
+        sqrt_ratio_target_x96,
+        liquidity,
+        amount_remaining,
+        fee_pips,
+        false,
+    )
+}
+
+/// computeSwapStep for a caller that already knows the remaining amount does not reach the
+/// target (a remembered full step to that target says so): the same result, without the
+/// amount to the target that the contract computes only to make that comparison. That amount
+/// cannot revert (it is below liquidity * 2**96), so skipping it skips no revert either.
+pub(crate) fn compute_short_step_i256(
+    sqrt_ratio_current_x96: U256,
+    sqrt_ratio_target_x96: U256,
+    liquidity: u128,
+    amount_remaining: I256,
+    fee_pips: u32,
+) -> AmmResult<SwapStep> {
+    step(
+        sqrt_ratio_current_x96,
+        sqrt_ratio_target_x96,
+        liquidity,
+        amount_remaining,
+        fee_pips,
+        true,
+    )
+}
+
+fn step(
+    current: U256,
+    target: U256,
+    liquidity: u128,
+    amount_remaining: I256,
+    fee_pips: u32,
+    known_short: bool,
+) -> AmmResult<SwapStep> {
     if fee_pips >= ONE_MILLION {
         return Err(invalid(format!(
             "fee_pips: {fee_pips} must be below 1000000"
         )));
     }
-    let current = sqrt_ratio_current_x96;
-    let target = sqrt_ratio_target_x96;
     let zero_for_one = current >= target;
     let exact_in = !amount_remaining.is_negative();
     let fee = U256::from(fee_pips);
     let fee_complement = U256::from(ONE_MILLION - fee_pips);
     let million = U256::from(ONE_MILLION);
 
-    let mut amount_in = U256::ZERO;
-    let mut amount_out = U256::ZERO;
+    // The amount (in for exact input, out for exact output) that takes the price to the target,
+    // when it was computed: the contract reuses it if the target is reached.
+    let to_target;
     let next;
     if exact_in {
         let remaining = amount_remaining.as_uint();
         let remaining_less_fee = mul_div(remaining, fee_complement, million)?;
-        amount_in = if zero_for_one {
-            get_amount0_delta(target, current, liquidity, true)?
+        to_target = if known_short {
+            None
+        } else if zero_for_one {
+            Some(get_amount0_delta(target, current, liquidity, true)?)
         } else {
-            get_amount1_delta(current, target, liquidity, true)?
+            Some(get_amount1_delta(current, target, liquidity, true)?)
         };
-        next = if remaining_less_fee >= amount_in {
-            target
-        } else {
-            get_next_sqrt_price_from_input(current, liquidity, remaining_less_fee, zero_for_one)?
+        next = match to_target {
+            Some(amount_in) if remaining_less_fee >= amount_in => target,
+            _ => get_next_sqrt_price_from_input(
+                current,
+                liquidity,
+                remaining_less_fee,
+                zero_for_one,
+            )?,
         };
     } else {
         let wanted = amount_remaining.neg_as_uint();
-        amount_out = if zero_for_one {
-            get_amount1_delta(target, current, liquidity, false)?
+        to_target = if known_short {
+            None
+        } else if zero_for_one {
+            Some(get_amount1_delta(target, current, liquidity, false)?)
         } else {
-            get_amount0_delta(current, target, liquidity, false)?
+            Some(get_amount0_delta(current, target, liquidity, false)?)
         };
-        next = if wanted >= amount_out {
-            target
-        } else {
-            get_next_sqrt_price_from_output(current, liquidity, wanted, zero_for_one)?
+        next = match to_target {
+            Some(amount_out) if wanted >= amount_out => target,
+            _ => get_next_sqrt_price_from_output(current, liquidity, wanted, zero_for_one)?,
         };
     }
 
+    // At the target the contract keeps the amount it compared; the same function of the same
+    // prices, so recomputing it (when it was skipped) gives the same value.
     let max = target == next;
+    let kept = |keep: bool| to_target.filter(|_| max && keep);
+    let amount_in;
+    let mut amount_out;
     if zero_for_one {
-        if !max || !exact_in {
-            amount_in = get_amount0_delta(next, current, liquidity, true)?;
-        }
-        if !max || exact_in {
-            amount_out = get_amount1_delta(next, current, liquidity, false)?;
-        }
+        amount_in = match kept(exact_in) {
+            Some(a) => a,
+            None => get_amount0_delta(next, current, liquidity, true)?,
+        };
+        amount_out = match kept(!exact_in) {
+            Some(a) => a,
+            None => get_amount1_delta(next, current, liquidity, false)?,
+        };
     } else {
-        if !max || !exact_in {
-            amount_in = get_amount1_delta(current, next, liquidity, true)?;
-        }
-        if !max || exact_in {
-            amount_out = get_amount0_delta(current, next, liquidity, false)?;
-        }
+        amount_in = match kept(exact_in) {
+            Some(a) => a,
+            None => get_amount1_delta(current, next, liquidity, true)?,
+        };
+        amount_out = match kept(!exact_in) {
+            Some(a) => a,
+            None => get_amount0_delta(current, next, liquidity, false)?,
+        };
     }
 
     // Cap the output at what remains to be bought.
@@ -291,6 +345,35 @@ mod tests {
                     prop_assert_eq!(s.amount_in, U256::ZERO);
                     prop_assert_eq!(s.amount_out, U256::ZERO);
                 }
+            }
+        }
+
+        /// Wherever the contract's comparison finds the target out of reach, the step that is
+        /// told so in advance gives the same result (and the same revert).
+        #[test]
+        fn short_step_is_the_contract_step(
+            pc in 33usize..160, pcm in any::<u128>(),
+            pt in 33usize..160, ptm in any::<u128>(),
+            l in any::<u128>(), amount in any::<u128>(), big in any::<bool>(),
+            negative in any::<bool>(), fee in 0u32..1_000_000,
+        ) {
+            let current = (U256::from(1u8) << pc) | (U256::from(pcm) >> (256 - pc).min(255));
+            let target = (U256::from(1u8) << pt) | (U256::from(ptm) >> (256 - pt).min(255));
+            let magnitude = if big { U256::from(amount) << 100usize } else { U256::from(amount) };
+            let remaining = if negative { I256::from_amount(SignedAmount::negative(magnitude), "r").unwrap() } else { I256::from_amount(SignedAmount::positive(magnitude), "r").unwrap() };
+            let zfo = current >= target;
+            let short = if negative {
+                let out = if zfo { get_amount1_delta(target, current, l, false) } else { get_amount0_delta(current, target, l, false) };
+                out.map(|o| magnitude < o)
+            } else {
+                let less_fee = mul_div(magnitude, U256::from(1_000_000 - fee), U256::from(1_000_000));
+                let need = if zfo { get_amount0_delta(target, current, l, true) } else { get_amount1_delta(current, target, l, true) };
+                less_fee.and_then(|f| need.map(|n| f < n))
+            };
+            if short == Ok(true) {
+                let want = compute_swap_step_i256(current, target, l, remaining, fee).map_err(|e| e.to_string());
+                let got = compute_short_step_i256(current, target, l, remaining, fee).map_err(|e| e.to_string());
+                prop_assert_eq!(got, want);
             }
         }
     }

@@ -24,7 +24,7 @@ use crate::amm::AmmResult;
 /// are the same for exact input and exact output (amountIn rounded up, amountOut down, the fee
 /// mulDivRoundingUp(amountIn, fee, 1e6 - fee)), so they depend on nothing but the start price,
 /// the target, the liquidity and the pool's fee.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FullStep {
     pub start: U256,
     pub liquidity: u128,
