@@ -1,0 +1,93 @@
+//! How `PoolGraph`'s queries run: token lookup, per-query options, and the search dispatch
+//! with the GIL released.
+
+use pyo3::prelude::*;
+
+use super::args::{addr_arg, amount_arg, count_arg, flag_arg, gas_model_arg};
+use super::graph::PyPoolGraph;
+use super::results::{checksum, PyRoute};
+use crate::py::errors::{no_panic, route_err};
+use crate::route::{search, RouteOptions};
+
+impl PyPoolGraph {
+    pub(super) fn token(&self, obj: &Bound<'_, PyAny>, name: &str) -> PyResult<u32> {
+        let a = addr_arg(obj, name)?;
+        self.graph.token_id(&a).ok_or_else(|| {
+            crate::py::errors::RouteNotFound::new_err(format!(
+                "no route: {name} {} is in no pool of the graph",
+                checksum(&a)
+            ))
+        })
+    }
+
+    pub(super) fn options(
+        &self,
+        max_hops: (Option<&Bound<'_, PyAny>>, usize),
+        gas_price_wei: &Bound<'_, PyAny>,
+        gas_model: Option<&Bound<'_, PyAny>>,
+        allow_fee_on_transfer: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<RouteOptions> {
+        let max_hops = count_arg(
+            max_hops.0,
+            "max_hops",
+            max_hops.1,
+            1,
+            search::MAX_HOPS_LIMIT,
+        )?;
+        let allow_fee_on_transfer = flag_arg(allow_fee_on_transfer, "allow_fee_on_transfer")?;
+        Ok(RouteOptions {
+            max_hops,
+            gas_price: amount_arg(gas_price_wei, "gas_price_wei")?,
+            gas_model: Some(gas_model_arg(self.graph.gas_model(), gas_model)?),
+            allow_fee_on_transfer,
+        })
+    }
+}
+
+#[derive(Clone, Copy)]
+pub(super) enum Mode {
+    ExactIn,
+    ExactOut,
+    Exhaustive,
+}
+
+impl PyPoolGraph {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn route_query(
+        &self,
+        py: Python<'_>,
+        token_in: &Bound<'_, PyAny>,
+        token_out: &Bound<'_, PyAny>,
+        amount: &Bound<'_, PyAny>,
+        max_hops: Option<&Bound<'_, PyAny>>,
+        gas_price_wei: Option<&Bound<'_, PyAny>>,
+        gas_model: Option<&Bound<'_, PyAny>>,
+        allow_fee_on_transfer: Option<&Bound<'_, PyAny>>,
+        mode: Mode,
+    ) -> PyResult<PyRoute> {
+        let name = match mode {
+            Mode::ExactOut => "amount_out",
+            _ => "amount_in",
+        };
+        let x = amount_arg(amount, name)?;
+        let src = self.token(token_in, "token_in")?;
+        let dst = self.token(token_out, "token_out")?;
+        let zero = pyo3::types::PyInt::new(py, 0).into_any();
+        let opts = self.options(
+            (max_hops, 3),
+            gas_price_wei.unwrap_or(&zero),
+            gas_model,
+            allow_fee_on_transfer,
+        )?;
+        let g = &self.graph;
+        let r = no_panic(|| {
+            py.detach(|| match mode {
+                Mode::ExactIn => search::best_route_in(g, g, src, dst, x, &opts, true),
+                Mode::Exhaustive => search::best_route_in(g, g, src, dst, x, &opts, false),
+                Mode::ExactOut => search::best_route_out(g, g, src, dst, x, &opts, true),
+            })
+            .map_err(route_err)
+        })?;
+        Ok(PyRoute::new(g, r))
+    }
+}
