@@ -23,19 +23,43 @@ fn ints_to_py<'py>(py: Python<'py>, xs: &[U256]) -> PyResult<Bound<'py, PyList>>
     PyList::new(py, items)
 }
 
+/// The pools and tokens a `Route` or `Cycle` runs through, resolved from graph ids to addresses
+/// once, when the answer is made.
+struct PathAddresses {
+    pools: Vec<Addr>,
+    tokens: Vec<Addr>,
+}
+
+impl PathAddresses {
+    fn resolve(g: &PoolGraph, pools: &[u32], tokens: &[u32]) -> PathAddresses {
+        PathAddresses {
+            pools: pools.iter().map(|&p| g.pool(p).address).collect(),
+            tokens: tokens.iter().map(|&t| g.token(t).address).collect(),
+        }
+    }
+
+    /// The pools in path order, checksummed.
+    fn pools(&self) -> Vec<String> {
+        self.pools.iter().map(checksum).collect()
+    }
+
+    /// The tokens in path order (one more than the pools), checksummed.
+    fn tokens(&self) -> Vec<String> {
+        self.tokens.iter().map(checksum).collect()
+    }
+}
+
 /// A single-path route. Addresses come out checksummed.
 #[pyclass(module = "zippifi._core", name = "Route", frozen)]
 pub struct PyRoute {
     inner: Route,
-    pool_addresses: Vec<Addr>,
-    token_addresses: Vec<Addr>,
+    path: PathAddresses,
 }
 
 impl PyRoute {
     pub(super) fn new(g: &PoolGraph, r: Route) -> PyRoute {
         PyRoute {
-            pool_addresses: r.pools.iter().map(|&p| g.pool(p).address).collect(),
-            token_addresses: r.tokens.iter().map(|&t| g.token(t).address).collect(),
+            path: PathAddresses::resolve(g, &r.pools, &r.tokens),
             inner: r,
         }
     }
@@ -45,11 +69,11 @@ impl PyRoute {
 impl PyRoute {
     #[getter]
     fn pools(&self) -> Vec<String> {
-        self.pool_addresses.iter().map(checksum).collect()
+        self.path.pools()
     }
     #[getter]
     fn tokens(&self) -> Vec<String> {
-        self.token_addresses.iter().map(checksum).collect()
+        self.path.tokens()
     }
     #[getter]
     fn amounts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
@@ -151,15 +175,13 @@ impl PySplitRoute {
 #[pyclass(module = "zippifi._core", name = "Cycle", frozen)]
 pub struct PyCycle {
     inner: Cycle,
-    pool_addresses: Vec<Addr>,
-    token_addresses: Vec<Addr>,
+    path: PathAddresses,
 }
 
 impl PyCycle {
     pub(super) fn new(g: &PoolGraph, c: Cycle) -> PyCycle {
         PyCycle {
-            pool_addresses: c.pools.iter().map(|&p| g.pool(p).address).collect(),
-            token_addresses: c.tokens.iter().map(|&t| g.token(t).address).collect(),
+            path: PathAddresses::resolve(g, &c.pools, &c.tokens),
             inner: c,
         }
     }
@@ -169,11 +191,11 @@ impl PyCycle {
 impl PyCycle {
     #[getter]
     fn pools(&self) -> Vec<String> {
-        self.pool_addresses.iter().map(checksum).collect()
+        self.path.pools()
     }
     #[getter]
     fn tokens(&self) -> Vec<String> {
-        self.token_addresses.iter().map(checksum).collect()
+        self.path.tokens()
     }
     #[getter]
     fn amounts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
