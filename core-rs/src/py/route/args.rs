@@ -6,13 +6,29 @@ use pyo3::types::{PyBytes, PyDict, PyString};
 use ruint::aliases::U256;
 
 use crate::py::amm::arg_u256;
-use crate::py::amm_v3::int_arg;
+use crate::py::amm_v3;
 use crate::py::errors::InvalidRouteInputError;
 use crate::route::graph::Addr;
 use crate::route::GasModel;
 
 pub(super) fn bad(msg: String) -> PyErr {
     InvalidRouteInputError::new_err(msg)
+}
+
+/// An error from the AMM bindings' converters, re-raised as `InvalidRouteInputError`. The message
+/// is the original's `str(PyErr)`, type name included ("InvalidAmmInputError: tick: ...").
+pub(super) fn route_input(e: PyErr) -> PyErr {
+    bad(e.to_string())
+}
+
+/// The AMM bindings' int check (an int, not a bool, that fits `T`; `range` says what fits),
+/// raised as a route input error.
+pub(super) fn int_arg<T: for<'a, 'py> FromPyObject<'a, 'py>>(
+    obj: &Bound<'_, PyAny>,
+    name: &str,
+    range: &str,
+) -> PyResult<T> {
+    amm_v3::int_arg(obj, name, range).map_err(route_input)
 }
 
 /// An address as 0x-prefixed hex in any case, or 20 raw bytes.
@@ -59,7 +75,7 @@ pub(super) fn count_arg(
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
         return Ok(default);
     };
-    let v: i64 = int_arg(obj, name, "an int").map_err(|e| bad(e.to_string()))?;
+    let v: i64 = int_arg(obj, name, "an int")?;
     if v < lo as i64 || v > hi as i64 {
         return Err(bad(format!("{name}: must be in [{lo}, {hi}], got {v}")));
     }
@@ -86,7 +102,12 @@ pub(super) fn flag_arg(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<b
 }
 
 pub(super) fn amount_arg(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<U256> {
-    arg_u256(obj, name).map_err(|e| bad(e.to_string()))
+    arg_u256(obj, name).map_err(route_input)
+}
+
+/// An optional amount (gas price, minimum profit): 0 when None.
+pub(super) fn amount_or_zero(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<U256> {
+    obj.map_or(Ok(U256::ZERO), |o| amount_arg(o, name))
 }
 
 pub(super) fn amounts_arg(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<U256>> {
@@ -113,8 +134,7 @@ pub(super) fn gas_model_arg(base: GasModel, obj: Option<&Bound<'_, PyAny>>) -> P
         let key: String = k
             .extract()
             .map_err(|_| bad("gas_model: keys are str".into()))?;
-        let val: u64 = int_arg(&v, &format!("gas_model[{key:?}]"), "gas units fit uint64")
-            .map_err(|e| bad(e.to_string()))?;
+        let val: u64 = int_arg(&v, &format!("gas_model[{key:?}]"), "gas units fit uint64")?;
         match key.as_str() {
             "base" => m.base = val,
             "v2_hop" => m.v2_hop = val,

@@ -8,11 +8,14 @@ use pyo3::types::{PyBytes, PyDict, PyTuple};
 use rayon::prelude::*;
 use ruint::aliases::U256;
 
-use super::args::{addr_arg, amount_arg, amounts_arg, bad, count_arg, flag_arg, gas_model_arg};
+use super::args::{
+    addr_arg, amount_arg, amount_or_zero, amounts_arg, bad, count_arg, flag_arg, gas_model_arg,
+    int_arg, route_input,
+};
 use super::queries::Mode;
 use super::results::{checksum, PyCycle, PyRoute, PySplitRoute};
 use crate::amm::v3::V3Pool;
-use crate::py::amm_v3::{int_arg, ticks_arg};
+use crate::py::amm_v3::ticks_arg;
 use crate::py::errors::{no_panic, route_err};
 use crate::route::graph::Addr;
 use crate::route::{arb, persist, search, split, PoolGraph, Route};
@@ -95,7 +98,7 @@ impl PyPoolGraph {
         let a = addr_arg(address, "address")?;
         let d = decimals
             .filter(|o| !o.is_none())
-            .map(|o| int_arg::<u8>(o, "decimals", "0 to 255").map_err(|e| bad(e.to_string())))
+            .map(|o| int_arg::<u8>(o, "decimals", "0 to 255"))
             .transpose()?;
         let fot = flag_arg(fee_on_transfer, "fee_on_transfer")?;
         self.graph.set_token(a, d, fot);
@@ -114,9 +117,7 @@ impl PyPoolGraph {
         fee_bps: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let fee = match fee_bps {
-            Some(f) => {
-                int_arg::<u32>(f, "fee_bps", "below 10000").map_err(|e| bad(e.to_string()))?
-            }
+            Some(f) => int_arg::<u32>(f, "fee_bps", "below 10000")?,
             None => 30,
         };
         let args = (
@@ -148,16 +149,15 @@ impl PyPoolGraph {
         tick_spacing: &Bound<'_, PyAny>,
         ticks: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let wrap = |e: PyErr| bad(e.to_string());
         let a = addr_arg(address, "address")?;
         let t0 = addr_arg(token0, "token0")?;
         let t1 = addr_arg(token1, "token1")?;
         let price = amount_arg(sqrt_price_x96, "sqrt_price_x96")?;
-        let tick: i32 = int_arg(tick, "tick", "int24").map_err(wrap)?;
-        let liquidity: u128 = int_arg(liquidity, "liquidity", "uint128").map_err(wrap)?;
-        let fee: u32 = int_arg(fee, "fee", "uint24").map_err(wrap)?;
-        let spacing: i32 = int_arg(tick_spacing, "tick_spacing", "int24").map_err(wrap)?;
-        let ticks = ticks_arg(ticks).map_err(wrap)?;
+        let tick: i32 = int_arg(tick, "tick", "int24")?;
+        let liquidity: u128 = int_arg(liquidity, "liquidity", "uint128")?;
+        let fee: u32 = int_arg(fee, "fee", "uint24")?;
+        let spacing: i32 = int_arg(tick_spacing, "tick_spacing", "int24")?;
+        let ticks = ticks_arg(ticks).map_err(route_input)?;
         no_panic(|| {
             let pool = V3Pool::new(price, tick, liquidity, fee, spacing, ticks)
                 .map_err(|e| bad(e.to_string()))?;
@@ -221,11 +221,10 @@ impl PyPoolGraph {
         tick: &Bound<'_, PyAny>,
         liquidity: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let wrap = |e: PyErr| bad(e.to_string());
         let a = addr_arg(address, "address")?;
         let price = amount_arg(sqrt_price_x96, "sqrt_price_x96")?;
-        let tick: i32 = int_arg(tick, "tick", "int24").map_err(wrap)?;
-        let liquidity: u128 = int_arg(liquidity, "liquidity", "uint128").map_err(wrap)?;
+        let tick: i32 = int_arg(tick, "tick", "int24")?;
+        let liquidity: u128 = int_arg(liquidity, "liquidity", "uint128")?;
         no_panic(|| {
             self.graph
                 .update_v3_state(&a, price, tick, liquidity)
@@ -246,15 +245,15 @@ impl PyPoolGraph {
         })?;
         let mut map = BTreeMap::new();
         for (k, v) in dict.iter() {
-            let tick: i32 =
-                int_arg(&k, "deltas", "a tick is an int32").map_err(|e| bad(e.to_string()))?;
+            let tick: i32 = int_arg(&k, "deltas", "a tick is an int32")?;
             let d = if v.is_none() {
                 None
             } else {
-                Some(
-                    int_arg::<i128>(&v, &format!("deltas[{tick}]"), "an int128")
-                        .map_err(|e| bad(e.to_string()))?,
-                )
+                Some(int_arg::<i128>(
+                    &v,
+                    &format!("deltas[{tick}]"),
+                    "an int128",
+                )?)
             };
             map.insert(tick, d);
         }
@@ -270,11 +269,10 @@ impl PyPoolGraph {
         tick_upper: &Bound<'_, PyAny>,
         liquidity_delta: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let wrap = |e: PyErr| bad(e.to_string());
         let a = addr_arg(address, "address")?;
-        let lo: i32 = int_arg(tick_lower, "tick_lower", "int24").map_err(wrap)?;
-        let hi: i32 = int_arg(tick_upper, "tick_upper", "int24").map_err(wrap)?;
-        let d: i128 = int_arg(liquidity_delta, "liquidity_delta", "int128").map_err(wrap)?;
+        let lo: i32 = int_arg(tick_lower, "tick_lower", "int24")?;
+        let hi: i32 = int_arg(tick_upper, "tick_upper", "int24")?;
+        let d: i128 = int_arg(liquidity_delta, "liquidity_delta", "int128")?;
         no_panic(|| {
             self.graph
                 .update_v3_position(&a, lo, hi, d)
@@ -411,10 +409,9 @@ impl PyPoolGraph {
         let src = self.token(token_in, "token_in")?;
         let dst = self.token(token_out, "token_out")?;
         let amount = amount_arg(amount_in, "amount_in")?;
-        let zero = pyo3::types::PyInt::new(py, 0).into_any();
         let opts = self.options(
             (max_hops, 3),
-            gas_price_wei.unwrap_or(&zero),
+            gas_price_wei,
             gas_model,
             allow_fee_on_transfer,
         )?;
@@ -447,14 +444,13 @@ impl PyPoolGraph {
         let Some(start) = self.graph.token_id(&a) else {
             return Ok(Vec::new());
         };
-        let zero = pyo3::types::PyInt::new(py, 0).into_any();
         let opts = self.options(
             (max_hops, 4),
-            gas_price_wei.unwrap_or(&zero),
+            gas_price_wei,
             gas_model,
             allow_fee_on_transfer,
         )?;
-        let min = amount_arg(min_profit.unwrap_or(&zero), "min_profit")?;
+        let min = amount_or_zero(min_profit, "min_profit")?;
         let g = &self.graph;
         let cycles = no_panic(|| Ok(py.detach(|| arb::arbitrage_cycles(g, start, &opts, min))))?;
         Ok(cycles.into_iter().map(|c| PyCycle::new(g, c)).collect())
@@ -479,14 +475,13 @@ impl PyPoolGraph {
                 checksum(&a)
             ))
         })?;
-        let zero = pyo3::types::PyInt::new(py, 0).into_any();
         let opts = self.options(
             (max_hops, 3),
-            gas_price_wei.unwrap_or(&zero),
+            gas_price_wei,
             gas_model,
             allow_fee_on_transfer,
         )?;
-        let min = amount_arg(min_profit.unwrap_or(&zero), "min_profit")?;
+        let min = amount_or_zero(min_profit, "min_profit")?;
         let g = &self.graph;
         let cycles = no_panic(|| Ok(py.detach(|| arb::arbitrage_through(g, pool, &opts, min))))?;
         Ok(cycles.into_iter().map(|c| PyCycle::new(g, c)).collect())
@@ -505,10 +500,9 @@ impl PyPoolGraph {
         gas_model: Option<&Bound<'_, PyAny>>,
         allow_fee_on_transfer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<Option<PyRoute>>> {
-        let zero = pyo3::types::PyInt::new(py, 0).into_any();
         let opts = self.options(
             (max_hops, 3),
-            gas_price_wei.unwrap_or(&zero),
+            gas_price_wei,
             gas_model,
             allow_fee_on_transfer,
         )?;

@@ -3,7 +3,7 @@
 
 use pyo3::prelude::*;
 
-use super::args::{addr_arg, amount_arg, count_arg, flag_arg, gas_model_arg};
+use super::args::{addr_arg, amount_arg, amount_or_zero, count_arg, flag_arg, gas_model_arg};
 use super::graph::PyPoolGraph;
 use super::results::{checksum, PyRoute};
 use crate::py::errors::{no_panic, route_err};
@@ -23,7 +23,7 @@ impl PyPoolGraph {
     pub(super) fn options(
         &self,
         max_hops: (Option<&Bound<'_, PyAny>>, usize),
-        gas_price_wei: &Bound<'_, PyAny>,
+        gas_price_wei: Option<&Bound<'_, PyAny>>,
         gas_model: Option<&Bound<'_, PyAny>>,
         allow_fee_on_transfer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<RouteOptions> {
@@ -37,7 +37,7 @@ impl PyPoolGraph {
         let allow_fee_on_transfer = flag_arg(allow_fee_on_transfer, "allow_fee_on_transfer")?;
         Ok(RouteOptions {
             max_hops,
-            gas_price: amount_arg(gas_price_wei, "gas_price_wei")?,
+            gas_price: amount_or_zero(gas_price_wei, "gas_price_wei")?,
             gas_model: Some(gas_model_arg(self.graph.gas_model(), gas_model)?),
             allow_fee_on_transfer,
         })
@@ -72,10 +72,9 @@ impl PyPoolGraph {
         let x = amount_arg(amount, name)?;
         let src = self.token(token_in, "token_in")?;
         let dst = self.token(token_out, "token_out")?;
-        let zero = pyo3::types::PyInt::new(py, 0).into_any();
         let opts = self.options(
             (max_hops, 3),
-            gas_price_wei.unwrap_or(&zero),
+            gas_price_wei,
             gas_model,
             allow_fee_on_transfer,
         )?;
