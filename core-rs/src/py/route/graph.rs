@@ -4,9 +4,8 @@
 use std::collections::BTreeMap;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyTuple};
+use pyo3::types::{PyBytes, PyDict};
 use rayon::prelude::*;
-use ruint::aliases::U256;
 
 use super::args::{
     addr_arg, amount_arg, amount_or_zero, amounts_arg, bad, count_arg, flag_arg, gas_model_arg,
@@ -506,37 +505,7 @@ impl PyPoolGraph {
             gas_model,
             allow_fee_on_transfer,
         )?;
-        let mut parsed: Vec<Option<(u32, u32, U256)>> = Vec::new();
-        for (k, q) in queries
-            .try_iter()
-            .map_err(|_| {
-                bad("queries: expected a sequence of (token_in, token_out, amount_in)".into())
-            })?
-            .enumerate()
-        {
-            let q = q?;
-            let t = q.cast::<PyTuple>().map_err(|_| {
-                bad(format!(
-                    "queries[{k}]: expected a tuple (token_in, token_out, amount_in)"
-                ))
-            })?;
-            if t.len() != 3 {
-                return Err(bad(format!(
-                    "queries[{k}]: expected 3 items, got {}",
-                    t.len()
-                )));
-            }
-            let a = addr_arg(&t.get_item(0)?, &format!("queries[{k}].token_in"))?;
-            let b = addr_arg(&t.get_item(1)?, &format!("queries[{k}].token_out"))?;
-            let x = amount_arg(&t.get_item(2)?, &format!("queries[{k}].amount_in"))?;
-            if x.is_zero() {
-                return Err(bad(format!("queries[{k}].amount_in: must be positive")));
-            }
-            parsed.push(match (self.graph.token_id(&a), self.graph.token_id(&b)) {
-                (Some(a), Some(b)) if a != b => Some((a, b, x)),
-                _ => None,
-            });
-        }
+        let parsed = self.batch_queries(queries)?;
         let g = &self.graph;
         let routes: Vec<Option<Route>> = no_panic(|| {
             Ok(py.detach(|| {

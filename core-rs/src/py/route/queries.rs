@@ -1,15 +1,27 @@
-//! How `PoolGraph`'s queries run: token lookup, per-query options, and the search dispatch
-//! with the GIL released.
+//! How `PoolGraph`'s queries run: token lookup, per-query options, `best_routes`' batch
+//! parsing, and the single-path search dispatch (GIL released).
 
 use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+use ruint::aliases::U256;
 
-use super::args::{addr_arg, amount_arg, amount_or_zero, count_arg, flag_arg, gas_model_arg};
+use super::args::{addr_arg, amount_arg, amount_or_zero, bad, count_arg, flag_arg, gas_model_arg};
 use super::graph::PyPoolGraph;
 use super::results::{checksum, PyRoute};
 use crate::py::errors::{no_panic, route_err};
 use crate::route::{search, RouteOptions};
 
+/// Which search a single-path query runs.
+#[derive(Clone, Copy)]
+pub(super) enum Mode {
+    ExactIn,
+    ExactOut,
+    /// Exact input by simulating every simple path (no pruning).
+    Exhaustive,
+}
+
 impl PyPoolGraph {
+    /// A query's token id; a token in no pool means no route (`RouteNotFound`).
     pub(super) fn token(&self, obj: &Bound<'_, PyAny>, name: &str) -> PyResult<u32> {
         let a = addr_arg(obj, name)?;
         self.graph.token_id(&a).ok_or_else(|| {
@@ -20,6 +32,7 @@ impl PyPoolGraph {
         })
     }
 
+    /// The per-query options; `max_hops` is (the argument, its default for this query).
     pub(super) fn options(
         &self,
         max_hops: (Option<&Bound<'_, PyAny>>, usize),
@@ -42,16 +55,49 @@ impl PyPoolGraph {
             allow_fee_on_transfer,
         })
     }
-}
 
-#[derive(Clone, Copy)]
-pub(super) enum Mode {
-    ExactIn,
-    ExactOut,
-    Exhaustive,
-}
+    /// `best_routes`' queries, each checked and named in errors by its index: (source, target,
+    /// amount) ids, or None where no route can exist (a token in no pool, or source == target).
+    pub(super) fn batch_queries(
+        &self,
+        queries: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<Option<(u32, u32, U256)>>> {
+        let mut parsed = Vec::new();
+        for (k, q) in queries
+            .try_iter()
+            .map_err(|_| {
+                bad("queries: expected a sequence of (token_in, token_out, amount_in)".into())
+            })?
+            .enumerate()
+        {
+            let q = q?;
+            let t = q.cast::<PyTuple>().map_err(|_| {
+                bad(format!(
+                    "queries[{k}]: expected a tuple (token_in, token_out, amount_in)"
+                ))
+            })?;
+            if t.len() != 3 {
+                return Err(bad(format!(
+                    "queries[{k}]: expected 3 items, got {}",
+                    t.len()
+                )));
+            }
+            let a = addr_arg(&t.get_item(0)?, &format!("queries[{k}].token_in"))?;
+            let b = addr_arg(&t.get_item(1)?, &format!("queries[{k}].token_out"))?;
+            let x = amount_arg(&t.get_item(2)?, &format!("queries[{k}].amount_in"))?;
+            if x.is_zero() {
+                return Err(bad(format!("queries[{k}].amount_in: must be positive")));
+            }
+            parsed.push(match (self.graph.token_id(&a), self.graph.token_id(&b)) {
+                (Some(a), Some(b)) if a != b => Some((a, b, x)),
+                _ => None,
+            });
+        }
+        Ok(parsed)
+    }
 
-impl PyPoolGraph {
+    /// `best_route`, `best_route_exhaustive` and `best_route_exact_out`: one path, searched
+    /// with the GIL released.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn route_query(
         &self,
