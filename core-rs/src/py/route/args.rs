@@ -11,6 +11,7 @@ use crate::py::errors::InvalidRouteInputError;
 use crate::route::graph::Addr;
 use crate::route::GasModel;
 
+/// The route layer's input error.
 pub(super) fn bad(msg: String) -> PyErr {
     InvalidRouteInputError::new_err(msg)
 }
@@ -101,6 +102,7 @@ pub(super) fn flag_arg(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<b
     }
 }
 
+/// A non-negative int below 2**256.
 pub(super) fn amount_arg(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<U256> {
     arg_u256(obj, name).map_err(route_input)
 }
@@ -110,6 +112,7 @@ pub(super) fn amount_or_zero(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyRe
     obj.map_or(Ok(U256::ZERO), |o| amount_arg(o, name))
 }
 
+/// A sequence of amounts; errors name the element (`balances[2]`).
 pub(super) fn amounts_arg(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<U256>> {
     let items: Vec<Bound<'_, PyAny>> = obj
         .try_iter()
@@ -122,6 +125,7 @@ pub(super) fn amounts_arg(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<U2
         .collect()
 }
 
+/// `base` with the keys a gas-model dict overrides; `base` itself when None.
 pub(super) fn gas_model_arg(base: GasModel, obj: Option<&Bound<'_, PyAny>>) -> PyResult<GasModel> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
         return Ok(base);

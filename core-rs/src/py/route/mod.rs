@@ -4,7 +4,7 @@
 //! - `args`: Python arguments -> kernel inputs (addresses, counts, amounts, gas model);
 //! - `results`: the `Route`, `SplitRoute` and `Cycle` answers;
 //! - `graph`: the `PoolGraph` class and its methods;
-//! - `queries`: how its queries run (options, search dispatch).
+//! - `queries`: how its queries run (token lookup, options, batch parsing, search dispatch).
 
 mod args;
 mod graph;

@@ -11,10 +11,12 @@ use crate::route::graph::{Addr, PoolView};
 use crate::route::{Cycle, PoolGraph, Route, SplitRoute};
 use crate::sign::address::Address;
 
+/// An address as EIP-55 checksummed hex, the form every address leaves the binding in.
 pub(super) fn checksum(a: &Addr) -> String {
     Address(*a).to_checksum()
 }
 
+/// Amounts as a list of Python ints.
 fn ints_to_py<'py>(py: Python<'py>, xs: &[U256]) -> PyResult<Bound<'py, PyList>> {
     let items = xs
         .iter()
