@@ -79,8 +79,10 @@ def amm_section(data: dict[str, Any]) -> list[str]:
         "checked to agree. The peer is plain big-int Python (`tests/reference`). V3 swaps run "
         "on one pool object, as a simulation or a live pool does: from the pool's second swap "
         "on, a swap step that reaches an initialized tick is remembered on that tick and later "
-        "swaps over the same range reuse it (the input amount is never cached). The rows 'each "
-        "on a pool that never swapped' give the first-swap cost, with nothing remembered.",
+        "swaps over the same range reuse it; likewise the first step from the pool's current "
+        "state, the same for every swap until the state changes (the input amount is never "
+        "cached). The rows 'each on a pool that never swapped' give the first-swap cost, with "
+        "nothing remembered.",
         "",
         "| workload | what | items per round | µs per item | median µs | speed-up vs peer | goal |",
         "| --- | --- | ---: | ---: | ---: | ---: | --- |",

@@ -8,9 +8,9 @@ the code a Python trading bot would otherwise run), same inputs, same run:
 
 Every workload cycles through precomputed, distinct inputs, so no side gains from a cache of
 results; each checks that kernel and peer agree. From a pool's second swap on, the V3 kernel does
-remember each initialized tick's price and full swap steps between ticks (never an input amount):
-a second row per crossing count runs each swap on a pool that never swapped, the cost without
-it. ``extra_info`` carries what bench/report.py needs: suite "amm", the workload, the role (peer
+remember each initialized tick's price, full swap steps between ticks and the first step from
+the pool's current state (never an input amount): a second row per crossing count runs each swap
+on a pool that never swapped, the cost without them. ``extra_info`` carries what bench/report.py needs: suite "amm", the workload, the role (peer
 or kernel), the variant (per_call, per_call_cold or batch) and the items
 per round.
 """
@@ -104,7 +104,8 @@ def _v3_amounts(n: int) -> list[int]:
 def test_v3_swap(benchmark: Any, role: str, crossed: int) -> None:
     """kernel: every swap on one pool, as a simulation or a live pool object runs them: from
     the pool's second swap on, a step that reaches an initialized tick is remembered on that tick
-    (amm/v3/tick_map.rs), so later swaps over the same ranges reuse it. kernel_cold: each swap on
+    (amm/v3/tick_map.rs), so later swaps over the same ranges reuse it, and so is the first step
+    from the pool's state (amm/v3/pool.rs). kernel_cold: each swap on
     its own pool that has never swapped (built before the timing), the first-swap cost."""
     benchmark.group = f"amm: V3 exact-input swap crossing {crossed} initialized tick(s)"
     amounts = _v3_amounts(crossed)
