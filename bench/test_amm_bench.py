@@ -10,9 +10,9 @@ Every workload cycles through precomputed, distinct inputs, so no side gains fro
 results; each checks that kernel and peer agree. From a pool's second swap on, the V3 kernel does
 remember each initialized tick's price, full swap steps between ticks and the first step from
 the pool's current state (never an input amount): a second row per crossing count runs each swap
-on a pool that never swapped, the cost without them. ``extra_info`` carries what bench/report.py needs: suite "amm", the workload, the role (peer
-or kernel), the variant (per_call, per_call_cold or batch) and the items
-per round.
+on a pool that never swapped, the cost without them. ``extra_info`` carries what bench/report.py
+needs: suite "amm", the workload, the role (peer or kernel), the variant (per_call,
+per_call_cold or batch) and the items per round.
 """
 
 from __future__ import annotations
