@@ -133,6 +133,47 @@ pub fn get_tick_at_sqrt_ratio(sqrt_price_x96: U256) -> AmmResult<i32> {
              (TickMath.getTickAtSqrtRatio)"
         )));
     }
+    if let Some(tick) = tick_from_log(sqrt_price_x96) {
+        return Ok(tick);
+    }
+    Ok(tick_by_bits(sqrt_price_x96))
+}
+
+/// Prices below this take the contract's algorithm (see [`tick_from_log`]).
+const LOG_PATH_MIN: U256 = U256::from_limbs([0, 1, 0, 0]); // 2**64
+/// How far from an integer the estimate must be for its floor to be the tick.
+const LOG_MARGIN: f64 = 1e-6;
+
+/// The tick from a floating-point logarithm, where that settles it; None near a tick boundary.
+///
+/// The estimate x of log base sqrt(1.0001) of (price / 2**96) is within ~2e-10 of the true
+/// value (the price's double is within 2**-52 relative, `ln` within an ulp of ~90, the
+/// subtraction exact to ~1e-14, the scale by 1/ln(sqrt(1.0001)) ~ 20000). getSqrtRatioAtTick(t)
+/// is within ~2**-64 relative of 2**96 * sqrt(1.0001)^t for prices from 2**64 on (its Q128
+/// product errs by ~2**-120, its rounding to an integer by 1 / price). So with x more than
+/// 1e-6 from any integer, getSqrtRatioAtTick(floor(x)) <= price < getSqrtRatioAtTick of the
+/// next tick: floor(x) is the greatest tick at or below the price, the contract's answer. Half
+/// the cost of the contract's fourteen dependent squarings; a proptest holds it to them.
+#[inline]
+fn tick_from_log(sqrt_price_x96: U256) -> Option<i32> {
+    if sqrt_price_x96 < LOG_PATH_MIN {
+        return None;
+    }
+    // The top 64 bits as a double, scaled by 2**(bits - 64): within 2**-52 of the price.
+    let bits = sqrt_price_x96.bit_len();
+    let top = u64::try_from(sqrt_price_x96 >> (bits - 64)).ok()?;
+    let ln = (top as f64).ln() + (bits as f64 - 64.0 - 96.0) * std::f64::consts::LN_2;
+    let x = ln / LN_SQRT_10001;
+    let floor = x.floor();
+    let frac = x - floor;
+    (frac > LOG_MARGIN && frac < 1.0 - LOG_MARGIN).then_some(floor as i32)
+}
+
+/// ln(sqrt(1.0001)) = ln(1.0001) / 2.
+const LN_SQRT_10001: f64 = 0.000_049_997_500_166_654_17;
+
+/// getTickAtSqrtRatio as the contract computes it, for a price already checked in range.
+fn tick_by_bits(sqrt_price_x96: U256) -> i32 {
     // ratio = price << 32 lies in [2**64, 2**192): msb in [64, 191].
     let ratio: U256 = sqrt_price_x96 << 32usize;
     let msb = ratio.bit_len() - 1;
@@ -170,12 +211,11 @@ pub fn get_tick_at_sqrt_ratio(sqrt_price_x96: U256) -> AmmResult<i32> {
         )),
         128,
     ));
-    if tick_low == tick_hi {
-        Ok(tick_low)
-    } else if get_sqrt_ratio_at_tick(tick_hi)? <= sqrt_price_x96 {
-        Ok(tick_hi)
+    // tick_hi is within [MIN_TICK, MAX_TICK] for an in-range price, so this cannot fail.
+    if tick_low == tick_hi || get_sqrt_ratio_at_tick(tick_hi).map_or(true, |r| r > sqrt_price_x96) {
+        tick_low
     } else {
-        Ok(tick_low)
+        tick_hi
     }
 }
 
@@ -310,6 +350,23 @@ mod tests {
             prop_assert!((MIN_TICK..MAX_TICK).contains(&t));
             prop_assert!(get_sqrt_ratio_at_tick(t).unwrap() <= p);
             prop_assert!(p < get_sqrt_ratio_at_tick(t + 1).unwrap());
+        }
+
+        /// The logarithm's answer, wherever it gives one, is the contract algorithm's: on
+        /// prices of every size and on prices within a few units of a tick's sqrt ratio
+        /// (where the estimate must step aside).
+        #[test]
+        fn log_path_is_the_contract_tick(p in any_price(), t in MIN_TICK + 1..MAX_TICK, d in -3i64..=3, near in any::<bool>()) {
+            let p = if near {
+                let r = get_sqrt_ratio_at_tick(t).unwrap();
+                let q = if d < 0 { r - U256::from(d.unsigned_abs()) } else { r + U256::from(d as u64) };
+                q.clamp(MIN_SQRT_RATIO, MAX_SQRT_RATIO - U256::from(1u8))
+            } else {
+                p
+            };
+            if let Some(tick) = tick_from_log(p) {
+                prop_assert_eq!(tick, tick_by_bits(p));
+            }
         }
 
         #[test]
