@@ -60,7 +60,8 @@ pub struct V3Pool {
     /// target a swap from this state steps towards. It depends on the state only, so a pool
     /// quoted many times between updates (route sizing, a simulation's candidate trades)
     /// decides each swap's first step with one comparison. Emptied whenever the state changes.
-    opening: [OnceLock<Box<Opening>>; 2],
+    /// Shared by clones (a clone of an unchanged pool opens its swaps the same way).
+    opening: [OnceLock<Arc<Opening>>; 2],
 }
 
 /// A remembered first step: the target it reached, and its amounts from the pool's price at
@@ -444,7 +445,7 @@ impl V3Pool {
         }
         let fee_complement = U256::from(1_000_000 - fee);
         let o = slot.get_or_init(|| {
-            Box::new(Opening {
+            Arc::new(Opening {
                 target,
                 step: FullStep {
                     start: price,
