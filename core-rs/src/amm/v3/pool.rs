@@ -384,31 +384,50 @@ impl V3Pool {
         steps_before: usize,
     ) -> AmmResult<SwapStep> {
         let to = memo.sqrt_price_x96(k);
-        let fee_complement = U256::from(1_000_000 - self.fee);
         if let Some(full) = memo.full_step(k, zero_for_one, price, liquidity) {
             return self.step_with_full(full, to, remaining);
         }
         let step = compute_swap_step_i256(price, to, liquidity, remaining, self.fee)?;
-        if steps_before > 0 && step.sqrt_ratio_next_x96 == to && memo.vacant(k, zero_for_one) {
-            memo.remember(
-                k,
-                zero_for_one,
-                FullStep {
-                    start: price,
-                    liquidity,
-                    amount_in: step.amount_in,
-                    amount_out: step.amount_out,
-                    fee_amount: step.fee_amount,
-                    min_exact_in: mul_div_rounding_up(
-                        step.amount_in,
-                        U256::from(1_000_000),
-                        fee_complement,
-                    )
-                    .ok(),
-                },
-            );
+        if steps_before > 0 && memo.vacant(k, zero_for_one) {
+            // A swap that stops short of the tick computes the full step once, so that the next
+            // one stopping in this range skips the amount to the tick.
+            let full = if step.sqrt_ratio_next_x96 == to {
+                Some(self.full_step(price, liquidity, &step))
+            } else {
+                self.full_step_to(price, to, liquidity)
+            };
+            if let Some(full) = full {
+                memo.remember(k, zero_for_one, full);
+            }
         }
         Ok(step)
+    }
+
+    /// A step that reached its target, as remembered: with the least exact input that reaches it.
+    fn full_step(&self, start: U256, liquidity: u128, step: &SwapStep) -> FullStep {
+        FullStep {
+            start,
+            liquidity,
+            amount_in: step.amount_in,
+            amount_out: step.amount_out,
+            fee_amount: step.fee_amount,
+            min_exact_in: mul_div_rounding_up(
+                step.amount_in,
+                U256::from(1_000_000),
+                U256::from(1_000_000 - self.fee),
+            )
+            .ok(),
+        }
+    }
+
+    /// The full step from `start` to `to`: what any input that reaches `to` pays and gets,
+    /// computed with an input no step can use up (every amount to a target is below 2**225,
+    /// while mulDiv(2**255 - 1, 1e6 - fee, 1e6) >= 2**235). It cannot fail; were it to, the
+    /// swap goes on without it.
+    fn full_step_to(&self, start: U256, to: U256, liquidity: u128) -> Option<FullStep> {
+        let all = I256::from_uint(U256::MAX >> 1).ok()?;
+        let step = compute_swap_step_i256(start, to, liquidity, all, self.fee).ok()?;
+        (step.sqrt_ratio_next_x96 == to).then(|| self.full_step(start, liquidity, &step))
     }
 
     /// A swap's first step, from the pool's own price and liquidity towards `target`: from the
@@ -431,37 +450,10 @@ impl V3Pool {
             // Another target (a price limit) than the remembered one, or the state's first swap.
             return compute_swap_step_i256(price, target, liquidity, remaining, fee);
         }
-        // An input no step can use up reaches the target (below 2**225 in either direction,
-        // while mulDiv(2**255 - 1, 1e6 - fee, 1e6) >= 2**235): the full step's amounts.
-        let all = compute_swap_step_i256(
-            price,
-            target,
-            liquidity,
-            I256::from_uint(U256::MAX >> 1)?,
-            fee,
-        )?;
-        if all.sqrt_ratio_next_x96 != target {
+        let Some(step) = self.full_step_to(price, target, liquidity) else {
             return compute_swap_step_i256(price, target, liquidity, remaining, fee);
-        }
-        let fee_complement = U256::from(1_000_000 - fee);
-        let o = slot.get_or_init(|| {
-            Arc::new(Opening {
-                target,
-                step: FullStep {
-                    start: price,
-                    liquidity,
-                    amount_in: all.amount_in,
-                    amount_out: all.amount_out,
-                    fee_amount: all.fee_amount,
-                    min_exact_in: mul_div_rounding_up(
-                        all.amount_in,
-                        U256::from(1_000_000),
-                        fee_complement,
-                    )
-                    .ok(),
-                },
-            })
-        });
+        };
+        let o = slot.get_or_init(|| Arc::new(Opening { target, step }));
         if fits(o) {
             self.step_with_full(&o.step, target, remaining)
         } else {
