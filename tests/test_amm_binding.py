@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.reference import Revert
+from tests.reference import uniswap_v2 as ref_v2
 from zippifi import amm, errors
 
 anything = st.one_of(
@@ -105,3 +108,35 @@ def test_fill_many_equals_fill() -> None:
             )
             assert many.average_price[k] == one.average_price
             assert many.slippage_bps[k] == one.slippage_bps
+
+
+@pytest.mark.parametrize("k", range(258))
+def test_ints_convert_exactly_at_every_limb_edge(k: int) -> None:
+    """Python ints become U256 one 64-bit limb at a time (py/num.rs): values around every power
+    of two, scalar and in a list, against the reference. With no fee, v2_amount_in(1, x, 2) is
+    x + 1, so the conversion shows through exactly (until x * 10000 overflows, as on chain)."""
+    for x in (2**k + d for d in range(-3, 4)):
+        if x < 0:
+            continue
+        if x >= 2**256:
+            too_large = re.escape("exceeds 2**256-1")
+            with pytest.raises(errors.InvalidAmmInputError, match=too_large):
+                amm.v2_amount_in(1, x, 2, 0)
+            with pytest.raises(errors.InvalidAmmInputError, match=too_large):
+                amm.v2_amount_out_many([1, x], 10, 10)
+            continue
+        for call, reference in (
+            (partial(amm.v2_amount_in, 1, x, 2, 0), partial(ref_v2.get_amount_in, 1, x, 2, 0)),
+            (
+                partial(amm.v2_amount_out_many, [x], [x], [x]),
+                partial(ref_v2.get_amount_out, x, x, x),
+            ),
+        ):
+            try:
+                want: Any = reference()
+            except Revert as exc:
+                with pytest.raises(errors.AmmRevertError, match=re.escape(str(exc))):
+                    call()
+            else:
+                got = call()
+                assert (got[0] if isinstance(got, list) else got) == want, x

@@ -28,11 +28,6 @@ impl IntError {
     }
 }
 
-/// 2**128 - 2**76: every int whose double is below this is below 2**128.
-const FITS_U128: f64 = 340_282_366_920_938_388_269_413_339_049_271_132_160.0;
-/// 2**256 as a double; ints whose double exceeds it are certainly too large.
-const TWO_256: f64 = 1.157_920_892_373_162e77;
-
 /// A non-negative int below 2**256.
 pub fn u256_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Result<U256, IntError>> {
     if !obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyBool>() {
@@ -53,28 +48,19 @@ pub fn u256_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Result<U256, IntError>> 
         0 | -1 => return Ok(Err(IntError::Negative)),
         _ => {}
     }
-    // >= 2**63. SAFETY: as above; neither call fails for an int this size.
-    let low = unsafe { ffi::PyLong_AsUnsignedLongLongMask(ptr) };
-    let approx = unsafe { ffi::PyLong_AsDouble(ptr) };
-    if approx == -1.0 && PyErr::take(obj.py()).is_some() {
-        return Ok(Err(IntError::TooLarge));
-    }
-    if approx > TWO_256 {
-        return Ok(Err(IntError::TooLarge));
-    }
-    let mut limbs = [low, 0, 0, 0];
+    // >= 2**63: one limb at a time, each read from `obj >> 64k`. SAFETY (each ffi call below):
+    // a live non-negative int, the GIL held; neither call fails or raises for one.
+    let mut limbs = [unsafe { ffi::PyLong_AsUnsignedLongLongMask(ptr) }, 0, 0, 0];
     let mut rest = obj.clone();
-    for k in 1..4 {
+    for limb in limbs.iter_mut().skip(1) {
         rest = rest.rshift(64)?;
-        // SAFETY: rest is a non-negative int.
-        limbs[k] = unsafe { ffi::PyLong_AsUnsignedLongLongMask(rest.as_ptr()) };
-        // The double tells when no higher limb can be set, saving the shift that would show it.
-        if k == 1 && approx < FITS_U128 {
+        // Below 2**63, the value is this limb and nothing above it: no further shift.
+        let value = unsafe { ffi::PyLong_AsLongLongAndOverflow(rest.as_ptr(), &mut overflow) };
+        if overflow == 0 {
+            *limb = value as u64;
             return Ok(Ok(U256::from_limbs(limbs)));
         }
-        if limbs[k] == 0 && !rest.is_truthy()? {
-            return Ok(Ok(U256::from_limbs(limbs)));
-        }
+        *limb = unsafe { ffi::PyLong_AsUnsignedLongLongMask(rest.as_ptr()) };
     }
     // Four limbs read: anything left above them is 2**256 or more.
     if rest.rshift(64)?.is_truthy()? {
