@@ -99,7 +99,7 @@ def test_gas_swap_our_pair(benchmark: Any, uni: tuple[Uniswap, list[Any]]) -> No
         benchmark,
         uni,
         "agent swap via ZippiRouter (our pair)",
-        lambda env: env.swap(env.weth, env.usdc, AMOUNT),
+        lambda env: env.swap(env.weth, env.usdc, AMOUNT, deadline=DEADLINE),
     )
 
 
@@ -107,7 +107,9 @@ def test_gas_swap_v2(benchmark: Any, uni: tuple[Uniswap, list[Any]]) -> None:
     def swap(env: VaultEnv) -> TxReceipt:
         u = uni[0]
         data = _v2_data(env, env.vault.address)
-        return env.swap(env.weth, env.usdc, AMOUNT, target=u.v2_router.address, data=data)
+        return env.swap(
+            env.weth, env.usdc, AMOUNT, target=u.v2_router.address, data=data, deadline=DEADLINE
+        )
 
     _measure(benchmark, uni, "agent swap via Uniswap V2 Router02", swap, "eoa_v2")
 
@@ -125,7 +127,9 @@ def test_gas_swap_v3(benchmark: Any, uni: tuple[Uniswap, list[Any]]) -> None:
     def swap(env: VaultEnv) -> TxReceipt:
         u = uni[0]
         data = _v3_data(env, env.vault.address)
-        return env.swap(env.weth, env.usdc, AMOUNT, target=u.v3_router.address, data=data)
+        return env.swap(
+            env.weth, env.usdc, AMOUNT, target=u.v3_router.address, data=data, deadline=DEADLINE
+        )
 
     _measure(benchmark, uni, "agent swap via Uniswap V3 (ZippiV3SwapRouter)", swap, "eoa_v3")
 
