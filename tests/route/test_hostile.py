@@ -298,3 +298,26 @@ def test_random_corruption_is_refused_or_loads_a_valid_graph(data: st.DataObject
         return
     again = h.to_bytes()
     assert PoolGraph.from_bytes(again).to_bytes() == again
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda g: g.add_v3_pool(UNKNOWN, A, C, 2**96, "0", 0, 3000, 60, {}),
+            "tick: expected an int, got str",
+        ),
+        (
+            lambda g: g.add_v3_pool(UNKNOWN, A, C, 2**96, 0, 0, 3000, 60, {"60": 1}),
+            "ticks: expected an int, got str",
+        ),
+    ],
+)
+def test_converter_errors_read_as_the_route_layers_own(
+    call: Callable[[PoolGraph], Any], message: str
+) -> None:
+    """The AMM converters' checks re-raised by the route binding say what was wrong once, under
+    the route layer's exception, not 'InvalidRouteInputError: InvalidAmmInputError: ...'."""
+    with pytest.raises(InvalidRouteInputError) as info:
+        call(graph())
+    assert str(info.value) == message

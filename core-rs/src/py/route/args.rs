@@ -16,10 +16,10 @@ pub(super) fn bad(msg: String) -> PyErr {
     InvalidRouteInputError::new_err(msg)
 }
 
-/// An error from the AMM bindings' converters, re-raised as `InvalidRouteInputError`. The message
-/// is the original's `str(PyErr)`, type name included ("InvalidAmmInputError: tick: ...").
+/// An error from the AMM bindings' converters, re-raised as `InvalidRouteInputError` with the
+/// original's message ("tick: expected an int, got str"), not its type name as well.
 pub(super) fn route_input(e: PyErr) -> PyErr {
-    bad(e.to_string())
+    Python::attach(|py| bad(e.value(py).to_string()))
 }
 
 /// The AMM bindings' int check (an int, not a bool, that fits `T`; `range` says what fits),
