@@ -10,7 +10,7 @@ use ruint::aliases::U256;
 use super::full_math::{mul_div, mul_div_rounding_up};
 use super::int256::{add_delta, I256};
 use super::sqrt_price_math::U160_MAX;
-use super::swap_math::{compute_short_step_i256, compute_swap_step_i256, SwapStep};
+use super::swap_math::{compute_step_i256, compute_swap_step_i256, SwapStep};
 use super::tick_map::{FullStep, Memo, TickMap};
 use super::tick_math::{
     get_sqrt_ratio_at_tick, get_tick_at_sqrt_ratio, MAX_SQRT_RATIO, MAX_TICK, MIN_SQRT_RATIO,
@@ -440,24 +440,22 @@ impl V3Pool {
     ) -> AmmResult<SwapStep> {
         let (price, liquidity, fee) = (self.sqrt_price_x96, self.liquidity, self.fee);
         let slot = &self.opening[usize::from(zero_for_one)];
-        let fits = |o: &Opening| {
-            o.target == target && o.step.start == price && o.step.liquidity == liquidity
+        let computed = || compute_swap_step_i256(price, target, liquidity, remaining, fee);
+        let opening = match slot.get() {
+            Some(o) => o,
+            // The state's first swap only marks it; the second remembers the step.
+            None if self.swapped_here.set(()).is_ok() => return computed(),
+            None => match self.full_step_to(price, target, liquidity) {
+                Some(step) => slot.get_or_init(|| Arc::new(Opening { target, step })),
+                None => return computed(),
+            },
         };
-        if let Some(o) = slot.get().filter(|o| fits(o)) {
-            return self.step_with_full(&o.step, target, remaining);
-        }
-        if slot.get().is_some() || self.swapped_here.set(()).is_ok() {
-            // Another target (a price limit) than the remembered one, or the state's first swap.
-            return compute_swap_step_i256(price, target, liquidity, remaining, fee);
-        }
-        let Some(step) = self.full_step_to(price, target, liquidity) else {
-            return compute_swap_step_i256(price, target, liquidity, remaining, fee);
-        };
-        let o = slot.get_or_init(|| Arc::new(Opening { target, step }));
-        if fits(o) {
+        let o = opening;
+        if o.target == target && o.step.start == price && o.step.liquidity == liquidity {
             self.step_with_full(&o.step, target, remaining)
         } else {
-            compute_swap_step_i256(price, target, liquidity, remaining, fee)
+            // Another target (a price limit) than the remembered one.
+            computed()
         }
     }
 
@@ -485,7 +483,7 @@ impl V3Pool {
                 fee_amount: full.fee_amount,
             })
         } else {
-            compute_short_step_i256(full.start, to, full.liquidity, remaining, self.fee)
+            compute_step_i256(full.start, to, full.liquidity, remaining, self.fee, true)
         }
     }
 

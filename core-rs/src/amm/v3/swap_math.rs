@@ -36,7 +36,7 @@ pub(crate) fn compute_swap_step_i256(
     amount_remaining: I256,
     fee_pips: u32,
 ) -> AmmResult<SwapStep> {
-    step(
+    compute_step_i256(
         sqrt_ratio_current_x96,
         sqrt_ratio_target_x96,
         liquidity,
@@ -46,28 +46,12 @@ pub(crate) fn compute_swap_step_i256(
     )
 }
 
-/// computeSwapStep for a caller that already knows the remaining amount does not reach the
-/// target (a remembered full step to that target says so): the same result, without the
-/// amount to the target that the contract computes only to make that comparison. That amount
-/// cannot revert (it is below liquidity * 2**96), so skipping it skips no revert either.
-pub(crate) fn compute_short_step_i256(
-    sqrt_ratio_current_x96: U256,
-    sqrt_ratio_target_x96: U256,
-    liquidity: u128,
-    amount_remaining: I256,
-    fee_pips: u32,
-) -> AmmResult<SwapStep> {
-    step(
-        sqrt_ratio_current_x96,
-        sqrt_ratio_target_x96,
-        liquidity,
-        amount_remaining,
-        fee_pips,
-        true,
-    )
-}
-
-fn step(
+/// computeSwapStep, or with `known_short` the step for a caller that already knows the remaining
+/// amount does not reach the target (a remembered full step to that target says so): the same
+/// result, without the amount to the target that the contract computes only to make that
+/// comparison. That amount cannot revert (it is below liquidity * 2**96), so skipping it skips
+/// no revert either.
+pub(crate) fn compute_step_i256(
     current: U256,
     target: U256,
     liquidity: u128,
@@ -372,7 +356,7 @@ mod tests {
             };
             if short == Ok(true) {
                 let want = compute_swap_step_i256(current, target, l, remaining, fee).map_err(|e| e.to_string());
-                let got = compute_short_step_i256(current, target, l, remaining, fee).map_err(|e| e.to_string());
+                let got = compute_step_i256(current, target, l, remaining, fee, true).map_err(|e| e.to_string());
                 prop_assert_eq!(got, want);
             }
         }
