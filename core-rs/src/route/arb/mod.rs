@@ -124,7 +124,7 @@ fn finish(graph: &PoolGraph, start: u32, c: Candidate, gas: &GasPricing) -> Opti
     amounts.extend(legs.iter().map(|l| l.amount_out));
     let mut tokens = vec![start];
     tokens.extend_from_slice(&c.tokens);
-    let out = *amounts.last().expect("amounts");
+    let out = legs.last().map_or(x, |l| l.amount_out);
     let profit_net = if profit.negative {
         SignedAmount::negative(profit.magnitude + gas_cost)
     } else {
