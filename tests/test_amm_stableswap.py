@@ -18,7 +18,7 @@ from zippifi import amm, errors
 E18 = 10**18
 A_PRECISION = ref.A_PRECISION
 
-# ---------------------------------------------------------------- strategies
+# ---------------------------------------------------------------- generators
 
 
 def sized(lo_bits: int, hi_bits: int) -> st.SearchStrategy[int]:

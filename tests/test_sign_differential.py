@@ -10,7 +10,7 @@ from eth_account.messages import encode_defunct
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.strategies import private_keys, transactions
+from tests.generators import private_keys, transactions
 from zippifi import sign
 
 

@@ -10,7 +10,7 @@ from eth_account.messages import encode_typed_data
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.strategies import addresses, private_keys
+from tests.generators import addresses, private_keys
 from zippifi import errors, sign
 
 KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")

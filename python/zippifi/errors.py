@@ -9,6 +9,8 @@ can be caught precisely.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 
 class ZippiError(Exception):
     """Base of every error ZippiFi raises."""
@@ -123,26 +125,100 @@ class TxTimeoutError(ChainError):
     """A transaction did not reach the awaited state before the deadline."""
 
 
-# The Rust kernels' exceptions subclass the classes above, so this import comes last.
-from zippifi._core import (  # noqa: E402
-    AmmRevertError,
-    CorruptGraphError,
-    InvalidAmmInputError,
-    InvalidKeyError,
-    InvalidOrderBookError,
-    InvalidRawTransactionError,
-    InvalidRouteInputError,
-    InvalidSignatureError,
-    InvalidTransactionError,
-    InvalidTypedDataError,
-    KernelPanicError,
-    UnsupportedTransactionTypeError,
+class StoreError(ZippiRuntimeError):
+    """The database, cache, queue or lock backend refused or failed an operation."""
+
+
+class AmountOutOfRangeError(InvalidInputError):
+    """An amount is not an int in the range its column holds (raw token units: 0..2**256-1)."""
+
+
+class NotFoundError(StoreError, LookupError):
+    """The row an operation needs does not exist."""
+
+
+class ConflictError(StoreError):
+    """A write conflicts with stored rows: a unique key taken with other content, or a
+    referenced row missing."""
+
+
+class InvalidTransitionError(StoreError):
+    """A status change that the row's current status does not allow."""
+
+
+class StaleFencingTokenError(StoreError):
+    """A write carried a fencing token older than one the store has already seen: the writer's
+    lock expired and another holder took it, so the write is rejected."""
+
+
+class LedgerImbalanceError(InvalidInputError):
+    """A ledger journal whose entries do not sum to zero for every asset."""
+
+
+class ReorgDetectedError(StoreError):
+    """A block's parent hash does not match the hash the log-follower cursor recorded."""
+
+
+class LockNotAcquiredError(StoreError):
+    """A lock is held by someone else and did not become free in time."""
+
+
+class LockLostError(StoreError):
+    """A lease expired or was taken over before its holder renewed or released it."""
+
+
+if TYPE_CHECKING:  # the names below resolve through __getattr__ at run time
+    from zippifi._core import (
+        AmmRevertError,
+        CorruptGraphError,
+        InvalidAmmInputError,
+        InvalidKeyError,
+        InvalidOrderBookError,
+        InvalidRawTransactionError,
+        InvalidRouteInputError,
+        InvalidSignatureError,
+        InvalidTransactionError,
+        InvalidTypedDataError,
+        KernelPanicError,
+        UnsupportedTransactionTypeError,
+    )
+
+# The Rust kernels' exceptions subclass the classes above. They are created when the extension
+# loads, so they are looked up lazily: this module (and zippifi.domain) must load without it.
+_KERNEL_ERRORS = frozenset(
+    {
+        "AmmRevertError",
+        "CorruptGraphError",
+        "InvalidAmmInputError",
+        "InvalidKeyError",
+        "InvalidOrderBookError",
+        "InvalidRawTransactionError",
+        "InvalidRouteInputError",
+        "InvalidSignatureError",
+        "InvalidTransactionError",
+        "InvalidTypedDataError",
+        "KernelPanicError",
+        "UnsupportedTransactionTypeError",
+    }
 )
+
+
+def __getattr__(name: str) -> type[ZippiError]:
+    if name in _KERNEL_ERRORS:
+        import zippifi._core as core
+
+        cls: type[ZippiError] = getattr(core, name)
+        globals()[name] = cls  # later lookups skip this function
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AmmRevertError",
+    "AmountOutOfRangeError",
     "ChainError",
     "ConfigError",
+    "ConflictError",
     "CorruptGraphError",
     "FeeCeilingError",
     "IncompleteRoundError",
@@ -156,18 +232,26 @@ __all__ = [
     "InvalidRouteInputError",
     "InvalidSignatureError",
     "InvalidTransactionError",
+    "InvalidTransitionError",
     "InvalidTypedDataError",
     "KernelPanicError",
     "KeystoreError",
+    "LedgerImbalanceError",
+    "LockLostError",
+    "LockNotAcquiredError",
     "MalformedMarketDataError",
     "MarketDataError",
     "NonceError",
+    "NotFoundError",
     "OracleError",
     "OrderBookSyncError",
     "PermanentTxError",
+    "ReorgDetectedError",
     "RouteNotFound",
     "RpcError",
+    "StaleFencingTokenError",
     "StaleOracleError",
+    "StoreError",
     "TransientRpcError",
     "TxRevertedError",
     "TxTimeoutError",

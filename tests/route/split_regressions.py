@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .generators import pool_address as _p
+from .generators import token as _t
 from .market import Market, StableSpec, V2Spec, V3Spec
-from .strategies import pool_address as _p
-from .strategies import token as _t
 
 
 def thin_pool_behind_a_drained_path() -> tuple[Market, str, str, int]:

@@ -26,8 +26,8 @@ from zippifi import amm
 from zippifi.route import Cycle, PoolGraph
 
 from .checks import Coverage, budget
+from .generators import markets, pool_address, token
 from .market import Hop, Market, Sim, StableSpec, V2Spec, V3Spec, address_of, path_of
-from .strategies import markets, pool_address, token
 
 SIZES = [m * 10**e for e in range(0, 28) for m in (1, 2, 5)]
 

@@ -20,8 +20,8 @@ from zippifi.errors import RouteNotFound
 from zippifi.route import PoolGraph, Route
 
 from .checks import Coverage, budget, check_shape, resimulate
+from .generators import amounts, markets
 from .market import Market, Outcome, Sim, all_outcomes, best_of, gas_units
-from .strategies import amounts, markets
 
 GAS_PRICES = (1, 7, 10**3, 10**6, 10**9, 10**10)
 FREE: dict[str, int] = {"base": 0, "v2_hop": 0, "v3_hop": 0, "v3_tick": 0, "stable_hop": 0}

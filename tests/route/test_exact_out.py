@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from zippifi.errors import RouteNotFound
 
 from .checks import Coverage, budget
+from .generators import amounts, markets
 from .market import Hop, Leg, Market, Sim, gas_units, path_of, simple_paths
-from .strategies import amounts, markets
 
 GAS_PRICES = (0, 0, 1, 10**6, 10**9)
 

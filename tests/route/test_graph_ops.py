@@ -14,8 +14,8 @@ from zippifi.errors import RouteNotFound, ZippiError
 from zippifi.route import PoolGraph
 
 from .checks import Coverage, budget, check_shape
+from .generators import amounts, markets
 from .market import Market, Sim, StableSpec, V2Spec, V3Spec, all_outcomes, best_of
-from .strategies import amounts, markets
 
 
 def _answers(graph: PoolGraph, market: Market, qs: list[tuple[str, str, int]]) -> list[object]:

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from zippifi.errors import RouteNotFound
 
 from .checks import Coverage, budget, check_shape
+from .generators import markets
 from .market import (
     Hop,
     Market,
@@ -31,7 +32,6 @@ from .market import (
     path_of,
 )
 from .split_regressions import CASES
-from .strategies import markets
 
 GRID = 20
 

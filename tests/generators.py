@@ -1,4 +1,4 @@
-"""Hypothesis strategies for transaction dicts in every form eth-account accepts."""
+"""Hypothesis generators for transaction dicts in every form eth-account accepts."""
 
 from __future__ import annotations
 

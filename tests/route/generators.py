@@ -1,4 +1,4 @@
-"""Hypothesis strategies for small pool markets that make routes meaningful.
+"""Hypothesis generators for small pool markets that make routes meaningful.
 
 Every token has a global price (log10 of one token of 1e18 raw units, in a common numeraire);
 each pool quotes it with a few percent of noise, so paths compete and cycles can profit.
