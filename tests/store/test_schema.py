@@ -14,7 +14,7 @@ from zippifi.store import Store, Tick, current_revision, downgrade, migrate, ope
 from zippifi.store.migrations import include_object
 from zippifi.store.schema import TIME_SERIES_TABLES, metadata
 
-HEAD = "0001"
+HEAD = "0002"
 
 
 def _diff(conn: Connection) -> list[object]:

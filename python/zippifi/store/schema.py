@@ -28,6 +28,12 @@ from sqlalchemy import (
     text,
 )
 
+from zippifi.domain import (
+    INTENT_STATUSES,
+    ORDER_STATUSES,
+    STRATEGY_STATUSES,
+    TX_STATUSES,
+)
 from zippifi.store.types import (
     U256,
     Address,
@@ -52,25 +58,6 @@ PARTITION_BY = "RANGE (ts)"
 
 # --- statuses (CHECK constraints keep them honest on both engines) ---------------------------
 
-STRATEGY_STATUSES = ("active", "paused", "retired")
-INTENT_STATUSES = (
-    "pending",  # stored, before risk and before anything is signed
-    "approved",  # risk said yes (maybe resized)
-    "rejected",  # risk said no
-    "submitted",  # its transactions are signed / on the wire
-    "filled",
-    "failed",
-    "cancelled",
-)
-ORDER_STATUSES = ("pending", "submitted", "filled", "failed", "cancelled")
-TX_STATUSES = (
-    "signed",  # hash known, stored before broadcast
-    "submitted",  # broadcast
-    "mined",  # receipt status 1
-    "reverted",  # receipt status 0
-    "replaced",  # another tx took its nonce (speed-up / cancel)
-    "dropped",  # gone from the mempool, nonce free again
-)
 NONCE_STATUSES = ("reserved", "submitted", "confirmed", "released")
 
 
@@ -162,6 +149,7 @@ transactions = Table(
     Column("gas_limit", BigInteger, nullable=True),
     Column("max_fee_per_gas", U256, nullable=True),
     Column("max_priority_fee_per_gas", U256, nullable=True),
+    Column("gas_price", U256, nullable=True),
     Column("block_number", BigInteger, nullable=True),
     Column("block_hash", Hash32, nullable=True),
     Column("gas_used", BigInteger, nullable=True),

@@ -1,32 +1,21 @@
-"""Repositories, one per aggregate; each returns typed, frozen records."""
+"""Repositories, one per aggregate; each returns typed, frozen records (the trading nouns are
+:mod:`zippifi.domain`'s, re-exported here)."""
 
 from __future__ import annotations
 
+from zippifi.domain import Account, ChainTransaction, Fill, Order, OrderLeg, Strategy, TradeIntent
 from zippifi.store.repositories._base import Scope
+from zippifi.store.repositories.accounts import AccountRepository
 from zippifi.store.repositories.audit import AuditRecord, AuditRepository, AuditVerification
 from zippifi.store.repositories.cursors import BlockRef, Cursor, CursorRepository
-from zippifi.store.repositories.executions import (
-    ChainTransaction,
-    Fill,
-    FillRepository,
-    TransactionRepository,
-)
-from zippifi.store.repositories.intents import (
-    IntentRepository,
-    Order,
-    OrderLeg,
-    OrderRepository,
-    TradeIntent,
-)
+from zippifi.store.repositories.fills import FillRepository
+from zippifi.store.repositories.intents import IntentRepository
 from zippifi.store.repositories.ledger import LedgerEntry, LedgerRepository, Posting
 from zippifi.store.repositories.market import Candle, MarketRepository, PoolSnapshot, Tick
 from zippifi.store.repositories.nonces import NonceReconciliation, NonceRecord, NonceRepository
-from zippifi.store.repositories.strategies import (
-    Account,
-    AccountRepository,
-    Strategy,
-    StrategyRepository,
-)
+from zippifi.store.repositories.orders import OrderRepository
+from zippifi.store.repositories.strategies import StrategyRepository
+from zippifi.store.repositories.transactions import TransactionRepository
 
 
 class Repositories:

@@ -1,81 +1,35 @@
-"""On-chain transactions and the fills their receipts report.
+"""On-chain transactions, recorded as ``signed`` (hash and raw bytes known) *before* they are
+broadcast.
 
-A transaction is recorded as ``signed`` (its hash is known) *before* it is broadcast. Unique keys
-make recovery after a crash exact: ``(chain_id, tx_hash)``, and one live transaction per
-``(chain_id, sender, nonce)`` — replaced and dropped ones stay as history. Recording the same
-transaction or fill twice returns the stored row.
+Unique keys make recovery after a crash exact: ``(chain_id, tx_hash)``, and one live transaction
+per ``(chain_id, sender, nonce)`` — replaced and dropped ones stay as history. Recording the same
+transaction twice returns the stored row. Status changes follow
+:data:`~zippifi.domain.TX_TRANSITIONS`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Row, select, update
 
-from zippifi.errors import InvalidInputError
-from zippifi.store.errors import ConflictError, InvalidTransitionError, NotFoundError
+from zippifi.domain import (
+    IN_FLIGHT_TXS,
+    TX_TRANSITIONS,
+    ChainTransaction,
+    SignedTx,
+    TxStatus,
+    check_transition,
+)
+from zippifi.errors import ConflictError, InvalidInputError, InvalidTransitionError, NotFoundError
 from zippifi.store.repositories._base import Repository, upsert_insert
-from zippifi.store.schema import fills, transactions
+from zippifi.store.schema import transactions
 from zippifi.store.types import check_u256, normalize_hex, utcnow
-
-TxStatus = Literal["signed", "submitted", "mined", "reverted", "replaced", "dropped"]
-TX_TRANSITIONS: dict[str, frozenset[str]] = {
-    "signed": frozenset({"submitted", "mined", "reverted", "replaced", "dropped"}),
-    "submitted": frozenset({"mined", "reverted", "replaced", "dropped"}),
-    # a reorg can send a mined transaction back to the mempool
-    "mined": frozenset({"submitted"}),
-    "reverted": frozenset({"submitted"}),
-}
-IN_FLIGHT_TXS = ("signed", "submitted")
-
-
-@dataclass(frozen=True, slots=True)
-class ChainTransaction:
-    id: int
-    intent_id: int | None
-    order_id: int | None
-    chain_id: int
-    sender: str
-    nonce: int
-    tx_hash: str
-    raw_tx: str | None
-    status: TxStatus
-    gas_limit: int | None
-    max_fee_per_gas: int | None
-    max_priority_fee_per_gas: int | None
-    block_number: int | None
-    block_hash: str | None
-    gas_used: int | None
-    effective_gas_price: int | None
-    error: str | None
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Fill:
-    id: int
-    transaction_id: int
-    order_id: int | None
-    log_index: int
-    pool: str | None
-    token_in: str
-    token_out: str
-    amount_in: int
-    amount_out: int
-    fee: int
-    created_at: datetime
 
 
 def _tx(row: Row[Any]) -> ChainTransaction:
     return ChainTransaction(**row._mapping)
-
-
-def _fill(row: Row[Any]) -> Fill:
-    return Fill(**row._mapping)
 
 
 def _raw_hex(raw: bytes | str | None) -> str | None:
@@ -102,6 +56,7 @@ class TransactionRepository(Repository):
         gas_limit: int | None = None,
         max_fee_per_gas: int | None = None,
         max_priority_fee_per_gas: int | None = None,
+        gas_price: int | None = None,
     ) -> tuple[ChainTransaction, bool]:
         """Record a signed transaction before broadcasting it; ``(tx, created)``. The same hash
         again returns the stored one; another live transaction with this nonce is a
@@ -122,6 +77,7 @@ class TransactionRepository(Repository):
             "max_priority_fee_per_gas": None
             if max_priority_fee_per_gas is None
             else check_u256(max_priority_fee_per_gas),
+            "gas_price": None if gas_price is None else check_u256(gas_price, "gas_price"),
         }
         insert = (
             upsert_insert(self._scope, transactions)
@@ -139,6 +95,23 @@ class TransactionRepository(Repository):
                 f"transaction {tx_hash} on chain {chain_id} is stored with another sender/nonce"
             )
         return existing, False
+
+    async def record(self, signed: SignedTx) -> tuple[ChainTransaction, bool]:
+        """:meth:`record_signed` from the typed record the chain layer signs."""
+        tx = signed.tx
+        return await self.record_signed(
+            chain_id=tx.chain_id,
+            sender=signed.sender,
+            nonce=tx.nonce,
+            tx_hash=signed.hash_hex,
+            raw_tx=signed.raw,
+            intent_id=signed.intent_id,
+            order_id=signed.order_id,
+            gas_limit=tx.gas,
+            max_fee_per_gas=tx.max_fee_per_gas,
+            max_priority_fee_per_gas=tx.max_priority_fee_per_gas,
+            gas_price=tx.gas_price,
+        )
 
     @staticmethod
     def _by_hash(chain_id: int, tx_hash: str) -> Any:
@@ -194,10 +167,7 @@ class TransactionRepository(Repository):
             if current is None:
                 raise NotFoundError(f"no transaction {tx_hash} on chain {chain_id}")
             old = current._mapping["status"]
-            if status not in TX_TRANSITIONS.get(old, frozenset()):
-                raise InvalidTransitionError(
-                    f"transaction {tx_hash}: cannot go from {old!r} to {status!r}"
-                )
+            check_transition(f"transaction {tx_hash}", old, status, TX_TRANSITIONS)
             row = (
                 await conn.execute(
                     update(transactions)
@@ -241,71 +211,3 @@ class TransactionRepository(Repository):
         self, chain_id: int, tx_hash: str, *, error: str | None = None
     ) -> ChainTransaction:
         return await self._move(chain_id, tx_hash, "dropped", {"error": error})
-
-
-class FillRepository(Repository):
-    async def record(
-        self,
-        *,
-        transaction_id: int,
-        log_index: int,
-        token_in: str,
-        token_out: str,
-        amount_in: int,
-        amount_out: int,
-        fee: int = 0,
-        pool: str | None = None,
-        order_id: int | None = None,
-    ) -> tuple[Fill, bool]:
-        """A swap the receipt reports, keyed by (transaction, log index); ``(fill, created)``.
-        Recording it again (a receipt processed twice) returns the stored fill."""
-        values = {
-            "transaction_id": transaction_id,
-            "log_index": log_index,
-            "order_id": order_id,
-            "pool": None if pool is None else normalize_hex(pool, 20, "pool"),
-            "token_in": normalize_hex(token_in, 20, "token_in"),
-            "token_out": normalize_hex(token_out, 20, "token_out"),
-            "amount_in": check_u256(amount_in, "amount_in"),
-            "amount_out": check_u256(amount_out, "amount_out"),
-            "fee": check_u256(fee, "fee"),
-        }
-        insert = (
-            upsert_insert(self._scope, fills)
-            .values(**values, created_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["transaction_id", "log_index"])
-            .returning(*fills.c)
-        )
-        async with self._scope.begin() as conn:
-            row = (await conn.execute(insert)).first()
-            if row is not None:
-                return _fill(row), True
-            existing = _fill(
-                (
-                    await conn.execute(
-                        select(fills).where(
-                            fills.c.transaction_id == transaction_id,
-                            fills.c.log_index == log_index,
-                        )
-                    )
-                ).one()
-            )
-        if any(getattr(existing, k) != v for k, v in values.items()):
-            raise ConflictError(
-                f"fill (transaction {transaction_id}, log {log_index}) is stored with other values"
-            )
-        return existing, False
-
-    async def for_transaction(self, transaction_id: int) -> list[Fill]:
-        query = (
-            select(fills)
-            .where(fills.c.transaction_id == transaction_id)
-            .order_by(fills.c.log_index)
-        )
-        async with self._scope.begin() as conn:
-            return [_fill(r) for r in await conn.execute(query)]
-
-    async def for_order(self, order_id: int) -> list[Fill]:
-        query = select(fills).where(fills.c.order_id == order_id).order_by(fills.c.id)
-        async with self._scope.begin() as conn:
-            return [_fill(r) for r in await conn.execute(query)]
