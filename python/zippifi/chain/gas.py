@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from zippifi.chain.adapter import ChainAdapter
 from zippifi.chain.types import FeeHistory
+from zippifi.domain import UnsignedTx
 from zippifi.errors import FeeCeilingError, InvalidInputError
 
 Urgency = Literal["low", "normal", "high", "urgent"]
@@ -93,6 +94,27 @@ class FeeCeiling:
 
     max_fee_per_gas: int | None = None
     max_priority_fee_per_gas: int | None = None
+
+
+def fee_args(fees: Fees) -> dict[str, int]:
+    """The fee fields of an :class:`~zippifi.domain.UnsignedTx` for ``fees``."""
+    if isinstance(fees, LegacyFees):
+        return {"gas_price": fees.gas_price}
+    return {"max_fee_per_gas": fees.max_fee_per_gas,
+            "max_priority_fee_per_gas": fees.max_priority_fee_per_gas}  # fmt: skip
+
+
+def with_fees(tx: UnsignedTx, fees: Fees) -> UnsignedTx:
+    """``tx`` at other fees (a replacement)."""
+    return UnsignedTx(chain_id=tx.chain_id, nonce=tx.nonce, to=tx.to, value=tx.value,
+                      data=tx.data, gas=tx.gas, **fee_args(fees))  # fmt: skip
+
+
+def fees_of_tx(tx: UnsignedTx) -> Fees:
+    """The fees an unsigned transaction carries."""
+    if tx.gas_price is not None:
+        return LegacyFees(tx.gas_price)
+    return Eip1559Fees(tx.max_fee_per_gas or 0, tx.max_priority_fee_per_gas or 0)
 
 
 def fees_of(tx: Mapping[str, Any]) -> Fees:

@@ -11,18 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from types import TracebackType
 
 from zippifi.chain.adapter import ChainAdapter
+from zippifi.domain import ChainTransaction, SignedTx
 from zippifi.errors import NonceError
 from zippifi.log import get_logger
 from zippifi.sign import to_checksum_address
-from zippifi.store.errors import LockLostError, StaleFencingTokenError
-from zippifi.store.locks import Lease, LockManager, nonce_lock_name
-from zippifi.store.repositories.nonces import (
+from zippifi.store import (
+    Lease,
+    LockLostError,
+    LockManager,
     NonceReconciliation,
     NonceRecord,
     NonceRepository,
+    SignedTxJournal,
+    StaleFencingTokenError,
+    nonce_lock_name,
 )
 
 log = get_logger(__name__)
@@ -43,6 +49,8 @@ class NonceManager:
     ) -> None:
         self.adapter = adapter
         self.repository = repository
+        # the record of what was signed, written through the same store as the nonces
+        self.journal = SignedTxJournal.beside(repository)
         self.locks = locks
         self.account = to_checksum_address(account)
         self.chain_id = adapter.chain_id
@@ -157,6 +165,25 @@ class NonceManager:
             )
         except StaleFencingTokenError as exc:
             raise self._fenced(exc) from exc
+
+    async def record_signed(
+        self, batch: Sequence[SignedTx], *, replacing: bytes | None = None
+    ) -> list[ChainTransaction]:
+        """Before any of ``batch`` is broadcast: store each signed transaction and mark its
+        nonce submitted, in one database transaction under the lease's fence. ``replacing``:
+        the hash of the transaction a one-transaction batch replaces at the same nonce."""
+        try:
+            return await self.journal.record(
+                batch,
+                fence=self.fence,
+                replacing=None if replacing is None else "0x" + replacing.hex(),
+            )
+        except StaleFencingTokenError as exc:
+            raise self._fenced(exc) from exc
+
+    async def mark_broadcast(self, tx_hash: bytes) -> None:
+        """A node has the transaction: its record moves from signed to submitted."""
+        await self.journal.mark_broadcast(self.chain_id, "0x" + tx_hash.hex())
 
     async def release(self, nonce: int) -> NonceRecord:
         """Give back a reserved nonce no transaction was signed with."""

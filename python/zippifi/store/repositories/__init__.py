@@ -10,6 +10,7 @@ from zippifi.store.repositories.audit import AuditRecord, AuditRepository, Audit
 from zippifi.store.repositories.cursors import BlockRef, Cursor, CursorRepository
 from zippifi.store.repositories.fills import FillRepository
 from zippifi.store.repositories.intents import IntentRepository
+from zippifi.store.repositories.journal import SignedTxJournal
 from zippifi.store.repositories.ledger import LedgerEntry, LedgerRepository, Posting
 from zippifi.store.repositories.market import Candle, MarketRepository, PoolSnapshot, Tick
 from zippifi.store.repositories.nonces import NonceReconciliation, NonceRecord, NonceRepository
@@ -31,6 +32,7 @@ class Repositories:
         self.ledger = LedgerRepository(scope)
         self.audit = AuditRepository(scope)
         self.nonces = NonceRepository(scope)
+        self.journal = SignedTxJournal(scope)
         self.cursors = CursorRepository(scope)
         self.market = MarketRepository(scope)
 
@@ -62,6 +64,7 @@ __all__ = [
     "Posting",
     "Repositories",
     "Scope",
+    "SignedTxJournal",
     "Strategy",
     "StrategyRepository",
     "Tick",

@@ -1,0 +1,41 @@
+"""Named crash points for restart tests: the process kills itself (SIGKILL) where a test asks.
+
+Code on a path where a crash must lose nothing calls ``crash_point("submit.recorded")`` at each
+point where a crash would be interesting. They do nothing unless the test environment variable
+``ZIPPIFI_TEST_CRASH_AT`` names the point (``name``, or ``name@N`` for its N-th time, counting
+from 1), read once when this module loads: a production process pays one comparison with None.
+Before dying the process writes ``ZIPPIFI-CRASH-POINT <name>`` to stderr, so the test harness
+knows it died where it was told to (tests/crash/harness.py).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+CRASH_ENV = "ZIPPIFI_TEST_CRASH_AT"
+CRASH_MARK = "ZIPPIFI-CRASH-POINT"
+
+
+def _target(spec: str | None) -> tuple[str, int] | None:
+    if not spec:
+        return None
+    name, _, nth = spec.partition("@")
+    return name, int(nth) if nth else 1
+
+
+_TARGET = _target(os.environ.get(CRASH_ENV))
+_hits = 0
+
+
+def crash_point(name: str) -> None:
+    """SIGKILL this process here if the test environment asks for ``name``; else nothing."""
+    global _hits
+    if _TARGET is None or _TARGET[0] != name:
+        return
+    _hits += 1
+    if _hits == _TARGET[1]:
+        sys.stderr.write(f"{CRASH_MARK} {name}\n")
+        sys.stderr.flush()
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,87 @@
+"""The record of what was signed: each signed transaction (raw bytes, hash, sender, nonce, fee
+fields, the intent/order it serves) and its nonce's ``submitted`` mark, written in one database
+transaction before any broadcast.
+
+So after a crash at any point the store knows every transaction that may be on the wire and
+holds the exact bytes to rebroadcast: nothing is ever re-signed with a new nonce to recover.
+The nonce writes carry the nonce lease's fencing token like every other nonce write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from zippifi.domain import ChainTransaction, SignedTx, TxStatus
+from zippifi.errors import InvalidInputError
+from zippifi.store.repositories._base import Repository, Scope
+from zippifi.store.repositories.nonces import NonceRepository
+from zippifi.store.repositories.transactions import TransactionRepository, _tx
+from zippifi.store.schema import transactions
+from zippifi.store.types import normalize_hex
+
+# a rebroadcast or a reconciliation may find a transaction already past "submitted"
+_BROADCAST_OR_LATER: frozenset[TxStatus] = frozenset({"submitted", "mined", "reverted"})
+
+
+class SignedTxJournal(Repository):
+    @classmethod
+    def beside(cls, repository: Repository) -> SignedTxJournal:
+        """A journal writing through the same scope (engine, or open transaction)."""
+        return cls(repository._scope)
+
+    async def record(
+        self, batch: Sequence[SignedTx], *, fence: int, replacing: str | None = None
+    ) -> list[ChainTransaction]:
+        """Store the batch and mark each nonce submitted with its hash, all or nothing.
+        ``replacing``: the hash of the live transaction a one-transaction batch replaces (a
+        speed-up or cancel at the same nonce); it becomes ``replaced`` in the same commit."""
+        if not batch:
+            return []
+        senders = {s.sender.lower() for s in batch}
+        if len(senders) != 1 or len({s.chain_id for s in batch}) != 1:
+            raise InvalidInputError("a journal batch holds one sender's transactions on one chain")
+        if replacing is not None and len(batch) != 1:
+            raise InvalidInputError("a replacement batch holds exactly one transaction")
+        stored: list[ChainTransaction] = []
+        async with self._scope.begin() as conn:
+            inner = Scope(self._scope.engine, self._scope.partitions, conn)
+            txs, nonces = TransactionRepository(inner), NonceRepository(inner)
+            if replacing is not None:
+                old = await txs.by_hash(batch[0].chain_id, replacing)
+                if old is not None and old.status in ("signed", "submitted"):
+                    await txs.mark_replaced(batch[0].chain_id, replacing)
+            for signed in batch:
+                row, _ = await txs.record(signed)
+                await nonces.mark_submitted(
+                    signed.chain_id, signed.sender, signed.nonce, signed.hash_hex, fence=fence
+                )
+                stored.append(row)
+        return stored
+
+    async def mark_broadcast(self, chain_id: int, tx_hash: str) -> ChainTransaction | None:
+        """The node has the transaction: ``signed`` -> ``submitted``. Idempotent (a later
+        status is left alone); None if the journal never recorded this hash."""
+        txs = TransactionRepository(self._scope)
+        current = await txs.by_hash(chain_id, tx_hash)
+        if current is None or current.status in _BROADCAST_OR_LATER:
+            return current
+        return await txs.mark_submitted(chain_id, tx_hash)
+
+    async def get(self, chain_id: int, tx_hash: str) -> ChainTransaction | None:
+        return await TransactionRepository(self._scope).by_hash(chain_id, tx_hash)
+
+    async def unbroadcast(self, chain_id: int, sender: str) -> list[ChainTransaction]:
+        """Recorded but not yet known to have reached a node (status ``signed``), by nonce."""
+        query = (
+            select(transactions)
+            .where(
+                transactions.c.chain_id == chain_id,
+                transactions.c.sender == normalize_hex(sender, 20, "sender"),
+                transactions.c.status == "signed",
+            )
+            .order_by(transactions.c.nonce, transactions.c.id)
+        )
+        async with self._scope.begin() as conn:
+            return [_tx(r) for r in await conn.execute(query)]
