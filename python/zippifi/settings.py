@@ -42,6 +42,9 @@ class SignSettings(BaseModel):
 
     # Where keystores live when a command is given a bare name instead of a path.
     keystore_dir: Path = Path("~/.zippifi/keystores")
+    # The environment variable the runtime reads a keystore's password from (never a setting:
+    # secrets stay out of files).
+    password_env: str = Field(default="ZIPPIFI_KEYSTORE_PASSWORD", min_length=1)
 
 
 class StoreSettings(BaseModel):
@@ -171,6 +174,30 @@ EMBEDDED_CHAIN_ID = 131277322940537
 _RPC_SCHEMES = ("http://", "https://", "ws://", "wss://", "inprocess://")
 
 
+class FactoryConfig(BaseModel):
+    """A pool factory whose pools the runtime syncs into its pool graph (zippifi.market)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["v2", "v3"]
+    address: str
+    # a V2 factory's swap fee (30 for Uniswap V2; forks differ); V3 pools carry their own
+    fee_bps: int = Field(default=30, ge=0, lt=10_000)
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return _check_address(value)
+
+
+def _check_address(value: str) -> str:
+    body = value.removeprefix("0x")
+    if len(body) != 40 or not value.startswith("0x"):
+        raise ValueError("must be a 0x-prefixed 20-byte hex address")
+    int(body, 16)
+    return value
+
+
 class ChainConfig(BaseModel):
     """One EVM chain: identity, tokens, fee model, endpoints (zippifi.chain)."""
 
@@ -194,6 +221,9 @@ class ChainConfig(BaseModel):
     max_priority_fee_per_gas: int | None = Field(default=None, ge=0)
     # gas limit = estimate x (100 + margin) / 100
     gas_margin_percent: int = Field(default=20, ge=0, le=1000)
+    # pool factories the runtime follows into its pool graph, from this block on
+    factories: list[FactoryConfig] = []
+    pools_start_block: int = Field(default=0, ge=0)
 
     @field_validator("rpc_urls", "send_urls")
     @classmethod
@@ -206,12 +236,7 @@ class ChainConfig(BaseModel):
     @field_validator("wrapped_native")
     @classmethod
     def _address(cls, value: str | None) -> str | None:
-        if value is not None:
-            body = value.removeprefix("0x")
-            if len(body) != 40 or not value.startswith("0x"):
-                raise ValueError("must be a 0x-prefixed 20-byte hex address")
-            int(body, 16)
-        return value
+        return None if value is None else _check_address(value)
 
 
 def _embedded_chain() -> ChainConfig:

@@ -57,7 +57,11 @@ class ChainRegistry:
         adapter = self._adapters.get(config.name)
         if adapter is None:
             adapter = EvmAdapter(config, backoff=self._backoff)
-            await adapter.connect()
+            try:
+                await adapter.connect()
+            except BaseException:
+                await adapter.close()  # its HTTP sessions, opened before the probe failed
+                raise
             self._adapters[config.name] = adapter
         return adapter
 

@@ -1,0 +1,322 @@
+"""The composition root: the one place that knows how ZippiFi's parts fit together.
+
+A :class:`Runtime` is built from :class:`~zippifi.settings.Settings` and, as an async context
+manager, starts in order and stops in reverse:
+
+1. the store (SQLite under ``data_dir`` by default, PostgreSQL by URL), migrated;
+2. the cache, queue and locks (in-process, or Redis by URL);
+3. the chain registry and the default chain's adapter, connected (fails fast on a bad chain);
+4. the pool graph, and its sync from the configured factories (bootstrapped before start()
+   returns);
+5. on demand, one nonce manager and submitter per (chain, account), each reconciled with the
+   chain and its in-flight records rebroadcast before first use.
+
+Layers above the domain (execution, risk, settlement, agents) get their collaborators from here
+as constructor arguments and never build their own store or adapters; they never import this
+module. Service, CLI and demo sit above it.
+
+Modes: ``live`` (chains from settings), ``embedded`` (the in-process EVM as the default chain,
+SQLite and in-process infra: what ``zippifi demo`` and tests use) and ``backtest`` (no chain:
+the store, in-process infra and a pool graph fed by a replayed market).
+
+    async with Runtime.embedded() as rt:            # a test's runtime, in one line
+        submitter = await rt.submitter(signer)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+from zippifi.chain.adapter import EvmAdapter
+from zippifi.chain.nonces import NonceManager
+from zippifi.chain.registry import ChainRegistry
+from zippifi.chain.submit import Recovery, Submitter
+from zippifi.domain import PreSignCheck
+from zippifi.errors import ConfigError, KeystoreError, ZippiRuntimeError
+from zippifi.log import get_logger
+from zippifi.market.pool_state import Factory
+from zippifi.market.pools import PoolSync
+from zippifi.route import PoolGraph
+from zippifi.settings import ChainConfig, Settings, load_settings
+from zippifi.sign import Signer, to_checksum_address
+from zippifi.store import Infra, Store, open_infra, open_store_from_settings
+
+log = get_logger(__name__)
+
+Mode = Literal["live", "embedded", "backtest"]
+MODES: tuple[Mode, ...] = ("live", "embedded", "backtest")
+
+
+class Runtime:
+    """Builds, starts and stops ZippiFi's parts; hands them to the layers that use them."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        mode: Mode = "live",
+        pre_sign: PreSignCheck | None = None,
+    ) -> None:
+        if mode not in MODES:
+            raise ConfigError(f"runtime mode must be one of {MODES}, got {mode!r}")
+        settings = settings or load_settings()
+        self.mode: Mode = mode
+        self.settings = _for_mode(settings, mode)
+        # the check every submitter runs before signing (risk's, once it lands)
+        self.pre_sign = pre_sign
+        # fail on a bad chain configuration now, not at first use
+        self.chains = ChainRegistry(self.settings.chains)
+        self._store: Store | None = None
+        self._infra: Infra | None = None
+        self._graph: PoolGraph | None = None
+        self._pool_sync: PoolSync | None = None
+        self._signers: dict[str, Signer] = {}
+        self._submitters: dict[tuple[int, str], Submitter] = {}
+        self.recoveries: dict[tuple[int, str], Recovery] = {}
+        self._cleanup: list[Callable[[], None]] = []
+        self._started = False
+
+    # --- construction ---------------------------------------------------------------------
+
+    @classmethod
+    def embedded(cls, data_dir: str | Path | None = None, **overrides: Any) -> Runtime:
+        """A runtime on embedded defaults: the in-process EVM, SQLite and in-process infra
+        under ``data_dir`` (a temporary directory, removed on stop, when None). ``overrides``
+        are Settings fields (e.g. ``market={...}``)."""
+        return cls._with_data_dir("embedded", data_dir, overrides)
+
+    @classmethod
+    def backtest(cls, data_dir: str | Path | None = None, **overrides: Any) -> Runtime:
+        """A runtime with no chain: store, in-process infra and a pool graph for a replay."""
+        return cls._with_data_dir("backtest", data_dir, overrides)
+
+    @classmethod
+    def _with_data_dir(cls, mode: Mode, data_dir: str | Path | None, overrides: Any) -> Runtime:
+        temporary = data_dir is None
+        path = (
+            Path(tempfile.mkdtemp(prefix=f"zippifi-{mode}-"))
+            if data_dir is None
+            else Path(data_dir)
+        )
+        try:
+            runtime = cls(load_settings(data_dir=path, **overrides), mode=mode)
+        except BaseException:
+            if temporary:
+                shutil.rmtree(path, ignore_errors=True)
+            raise
+        if temporary:
+            runtime._cleanup.append(lambda: shutil.rmtree(path, ignore_errors=True))
+        return runtime
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> Runtime:
+        if self._started:
+            raise ZippiRuntimeError("the runtime is already started")
+        self._started = True
+        try:
+            self.settings.data_dir.expanduser().mkdir(parents=True, exist_ok=True)
+            self._store = await open_store_from_settings(self.settings)
+            self._infra = await open_infra(self.settings.store)
+            if self.mode == "backtest":
+                self._graph = PoolGraph()
+            else:
+                config = self.chains.config()
+                adapter = await self.chains.adapter()
+                self._graph = PoolGraph(wrapped_native=config.wrapped_native)
+                if config.factories:
+                    self._pool_sync = _pool_sync(config, adapter, self._store, self._graph)
+                    await self.sync_pools()
+        except BaseException:
+            await self.stop()
+            raise
+        log.info("runtime started", mode=self.mode, chain=self.chains.default_name,
+                 store=self.store.dialect, pools=len(self.graph))  # fmt: skip
+        return self
+
+    async def stop(self) -> None:
+        """Stop what started, in reverse order; safe to call more than once."""
+        submitters, self._submitters = list(self._submitters.values()), {}
+        for submitter in reversed(submitters):
+            with contextlib.suppress(Exception):
+                await submitter.nonces.stop()
+        self._pool_sync = None
+        await self.chains.close()
+        if self._infra is not None:
+            infra, self._infra = self._infra, None
+            await infra.close()
+        if self._store is not None:
+            store, self._store = self._store, None
+            await store.close()
+        cleanup, self._cleanup = self._cleanup, []
+        for step in reversed(cleanup):
+            step()
+        self._started = False
+
+    async def __aenter__(self) -> Runtime:
+        return await self.start()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
+        await self.stop()
+
+    # --- the parts ----------------------------------------------------------------------------
+
+    def _need(self, part: Any, name: str) -> Any:
+        if part is None:
+            raise ZippiRuntimeError(f"the runtime is not started: no {name} yet")
+        return part
+
+    @property
+    def store(self) -> Store:
+        store: Store = self._need(self._store, "store")
+        return store
+
+    @property
+    def infra(self) -> Infra:
+        infra: Infra = self._need(self._infra, "cache/queue/locks")
+        return infra
+
+    @property
+    def graph(self) -> PoolGraph:
+        graph: PoolGraph = self._need(self._graph, "pool graph")
+        return graph
+
+    @property
+    def pool_sync(self) -> PoolSync | None:
+        """The sync of the default chain's pools into :attr:`graph`; None when no factories
+        are configured (or in backtest mode, where the replay feeds the graph)."""
+        return self._pool_sync
+
+    async def sync_pools(self) -> int:
+        """Bring the pool graph up to the chain's head (start() does it once); the number of
+        batches applied. A daemon runs ``pool_sync.run()`` instead, to follow continuously."""
+        if self._pool_sync is None:
+            return 0
+        await self._pool_sync.start()
+        batches = 0
+        while await self._pool_sync.poll() is not None:
+            batches += 1
+        return batches
+
+    def chain_config(self, chain: str | int | None = None) -> ChainConfig:
+        return self.chains.config(chain)
+
+    async def adapter(self, chain: str | int | None = None) -> EvmAdapter:
+        """A chain's adapter (the default chain's for None), connected."""
+        if self.mode == "backtest":
+            raise ZippiRuntimeError("a backtest runtime has no chain: use the backtest venue")
+        self._need(self._store, "chain")
+        return await self.chains.adapter(chain)
+
+    # --- signers and submission --------------------------------------------------------------
+
+    def add_signer(self, signer: Signer) -> Signer:
+        """Make ``signer`` known to the runtime (by its address)."""
+        self._signers[to_checksum_address(signer.address)] = signer
+        return signer
+
+    def signer(self, keystore: str | Path | None = None, password: str | None = None) -> Signer:
+        """A signer already added, by address; or one opened from a keystore: a path, or a file
+        name under ``sign.keystore_dir``. The password comes from ``password``, else from the
+        environment variable ``sign.password_env``."""
+        if keystore is None:
+            if len(self._signers) == 1:
+                return next(iter(self._signers.values()))
+            raise KeystoreError(f"name a signer: the runtime holds {len(self._signers)}")
+        text = str(keystore)
+        if text.startswith("0x") and len(text) == 42:
+            known = self._signers.get(to_checksum_address(text))
+            if known is None:
+                raise KeystoreError(f"no signer for {text} was added to the runtime")
+            return known
+        path = Path(keystore).expanduser()
+        if not path.is_absolute() and not path.exists():
+            path = self.settings.sign.keystore_dir.expanduser() / path
+        if not path.is_file():
+            raise KeystoreError(f"keystore: no file at {path}")
+        if password is None:
+            env = self.settings.sign.password_env
+            password = os.environ.get(env)
+            if password is None:
+                raise KeystoreError(f"keystore {path.name}: no password given and {env} is not set")
+            if not password:
+                raise KeystoreError(f"keystore {path.name}: {env} is empty")
+        return self.add_signer(Signer.from_keystore(path, password))
+
+    async def submitter(self, signer: Signer | str, chain: str | int | None = None) -> Submitter:
+        """The submitter of ``signer``'s account on ``chain``: its nonce lease taken, reconciled
+        with the chain, and what a previous run left in flight resolved from the record of what
+        was signed (the same bytes rebroadcast, never re-signed). One per (chain, account)."""
+        if isinstance(signer, str):
+            signer = self.signer(signer)
+        else:
+            self.add_signer(signer)
+        adapter = await self.adapter(chain)
+        key = (adapter.chain_id, to_checksum_address(signer.address))
+        existing = self._submitters.get(key)
+        if existing is not None:
+            return existing
+        nonces = NonceManager(adapter, self.store.nonces, self.infra.locks, signer.address)
+        report = await nonces.start()
+        try:
+            submitter = Submitter(adapter, signer, nonces, pre_sign=self.pre_sign)
+            recovery = await submitter.recover(report, lost="rebroadcast")
+        except BaseException:
+            await nonces.stop()
+            raise
+        if recovery.pending or recovery.rebroadcast or recovery.filled or recovery.released:
+            log.info(
+                "in-flight transactions resolved",
+                account=key[1],
+                chain_id=key[0],
+                pending=recovery.pending,
+                rebroadcast=recovery.rebroadcast,
+                filled=[f.nonce for f in recovery.filled],
+                released=recovery.released,
+            )
+        self.recoveries[key] = recovery
+        self._submitters[key] = submitter
+        return submitter
+
+    # --- embedded chain helpers ----------------------------------------------------------------
+
+    async def fund(self, address: str, wei: int) -> None:
+        """Embedded mode: pay ``wei`` to ``address`` from the in-process chain's dev account."""
+        if self.mode != "embedded":
+            raise ZippiRuntimeError("only the embedded chain has a dev account to fund from")
+        adapter = await self.adapter()
+        rich = (await adapter.rpc("eth_accounts", []))[0]
+        tx_hash = await adapter.rpc(
+            "eth_sendTransaction",
+            [{"from": rich, "to": to_checksum_address(address), "value": hex(wei)}],
+        )
+        receipt = await adapter.get_receipt(bytes.fromhex(str(tx_hash).removeprefix("0x")))
+        if receipt is None or receipt.status != 1:
+            raise ZippiRuntimeError(f"funding {address} on the embedded chain failed")
+
+
+def _for_mode(settings: Settings, mode: Mode) -> Settings:
+    """The embedded mode runs on embedded backends whatever the settings say."""
+    if mode == "live":
+        return settings
+    store = settings.store.model_copy(update={"database_url": None, "redis_url": None})
+    chains = settings.chains.model_copy(update={"default": "embedded"})
+    return settings.model_copy(update={"store": store, "chains": chains})
+
+
+def _pool_sync(
+    config: ChainConfig, adapter: EvmAdapter, store: Store, graph: PoolGraph
+) -> PoolSync:
+    factories = [Factory(f.kind, f.address, f.fee_bps) for f in config.factories]
+    return PoolSync(adapter, store.cursors, graph, factories, start_block=config.pools_start_block,
+                    snapshots=store.market)  # fmt: skip
