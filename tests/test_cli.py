@@ -1,13 +1,24 @@
-"""The `zippifi` command: the demo (the main job) and keystore management."""
+"""The `zippifi` command: the demo (the main job), keystore management, and its error boundary:
+every bad input is one `zippifi: error: ...` line on stderr and a non-zero exit, never a
+traceback, both in-process (`main`) and as a real `python -m zippifi` subprocess."""
 
 from __future__ import annotations
 
+import io
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+import zippifi
 from zippifi import sign
 from zippifi.cli import main
+
+PASSWORD = "correct horse"
+PYTHON_DIR = Path(zippifi.__file__).resolve().parent.parent  # the sources under test
 
 
 def test_demo_runs_the_real_thing(capsys: pytest.CaptureFixture[str]) -> None:
@@ -20,11 +31,11 @@ def test_demo_runs_the_real_thing(capsys: pytest.CaptureFixture[str]) -> None:
 def test_keystore_new_and_address(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("KS_PW", "correct horse")
+    monkeypatch.setenv("KS_PW", PASSWORD)
     path = tmp_path / "agent.json"
     assert main(["keystore", "new", str(path), "--password-env", "KS_PW"]) == 0
     address = capsys.readouterr().out.strip().splitlines()[-1]
-    assert sign.Signer.from_keystore(path, "correct horse").address == address
+    assert sign.Signer.from_keystore(path, PASSWORD).address == address
     assert main(["keystore", "address", str(path), "--password-env", "KS_PW"]) == 0
     assert capsys.readouterr().out.strip() == address
     monkeypatch.setenv("KS_PW", "wrong")
@@ -33,3 +44,183 @@ def test_keystore_new_and_address(
     assert main(["keystore", "new", str(path), "--password-env", "KS_PW"]) == 2
     assert "not overwriting" in capsys.readouterr().err
     assert main(["keystore", "address", str(path), "--password-env", "UNSET_VAR_X"]) == 2
+
+
+def _env(extra: dict[str, str]) -> dict[str, str]:
+    """The test process's environment without ZIPPIFI_* settings, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZIPPIFI_")}
+    env.update(extra)
+    return env
+
+
+def run_cli(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m zippifi ARGS` on the sources under test, stdin not a terminal."""
+    full = _env(env or {})
+    full["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PYTHON_DIR), full.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "-m", "zippifi", *args],
+        cwd=cwd,
+        env=full,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_subprocess_keystore_new_and_address(tmp_path: Path) -> None:
+    path = tmp_path / "agent.json"
+    env = {"KS_PW": PASSWORD}
+    made = run_cli(["keystore", "new", str(path), "--password-env", "KS_PW"], tmp_path, env)
+    assert made.returncode == 0, made.stderr
+    address = made.stdout.strip()
+    assert sign.Signer.from_keystore(path, PASSWORD).address == address
+    shown = run_cli(["keystore", "address", str(path), "--password-env", "KS_PW"], tmp_path, env)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == address
+    assert "Traceback" not in made.stderr + shown.stderr
+
+
+def test_version_and_help(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"zippifi {zippifi.__version__}"
+    done = run_cli(["--version"], tmp_path)
+    assert (done.returncode, done.stdout.strip()) == (0, f"zippifi {zippifi.__version__}")
+
+    helped = run_cli(["--help"], tmp_path)
+    assert helped.returncode == 0, helped.stderr
+    for command in ("demo", "keystore", "--version", "--install-completion"):
+        assert command in helped.stdout
+    assert main(["keystore", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "new" in out
+    assert "address" in out
+    assert main(["demo", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--txs" in out
+    assert "--chain-txs" in out
+
+
+@dataclass(frozen=True)
+class BadInput:
+    """A command line that must fail with one error line containing ``says``."""
+
+    args: list[str]
+    says: str
+    env: dict[str, str] = field(default_factory=dict)
+    code: int = 2
+
+
+# {tmp} is the test's directory, which holds {tmp}/agent.json, encrypted with PASSWORD
+BAD_INPUTS = {
+    "new-in-missing-dir": BadInput(
+        ["keystore", "new", "{tmp}/missing/agent.json", "--password-env", "PW"],
+        "directory {tmp}/missing does not exist",
+        {"PW": PASSWORD},
+    ),
+    "address-in-missing-dir": BadInput(
+        ["keystore", "address", "{tmp}/missing/agent.json", "--password-env", "PW"],
+        "directory {tmp}/missing does not exist",
+        {"PW": PASSWORD},
+    ),
+    "address-no-such-file": BadInput(
+        ["keystore", "address", "{tmp}/other.json", "--password-env", "PW"],
+        "no file at {tmp}/other.json",
+        {"PW": PASSWORD},
+    ),
+    "new-prompt-without-terminal": BadInput(
+        ["keystore", "new", "{tmp}/new.json"], "no terminal to ask for the keystore password"
+    ),
+    "address-prompt-without-terminal": BadInput(
+        ["keystore", "address", "{tmp}/agent.json"], "pass --password-env"
+    ),
+    "password-variable-empty": BadInput(
+        ["keystore", "address", "{tmp}/agent.json", "--password-env", "PW"],
+        "environment variable PW is empty",
+        {"PW": ""},
+    ),
+    "password-variable-unset": BadInput(
+        ["keystore", "new", "{tmp}/new.json", "--password-env", "ZIPPI_TEST_UNSET_PW"],
+        "environment variable ZIPPI_TEST_UNSET_PW is not set",
+    ),
+    "wrong-password": BadInput(
+        ["keystore", "address", "{tmp}/agent.json", "--password-env", "PW"],
+        "keystore: cannot decrypt",
+        {"PW": "wrong"},
+    ),
+    "keystore-exists": BadInput(
+        ["keystore", "new", "{tmp}/agent.json", "--password-env", "PW"],
+        "{tmp}/agent.json exists; not overwriting it",
+        {"PW": PASSWORD},
+    ),
+    "zero-txs": BadInput(["demo", "--txs", "0"], "'--txs'"),
+    "negative-txs": BadInput(["demo", "--txs", "-3"], "'--txs'"),
+    "zero-chain-txs": BadInput(["demo", "--chain-txs", "0"], "'--chain-txs'"),
+    "not-a-number": BadInput(["demo", "--txs", "many"], "'--txs'"),
+    "unknown-default-chain": BadInput(
+        ["keystore", "new", "{tmp}/new.json", "--password-env", "PW"],
+        "chains.default = 'mainnet' is not a configured chain (known: embedded)",
+        {"PW": PASSWORD, "ZIPPIFI_CHAINS__DEFAULT": "mainnet"},
+    ),
+    "bad-setting": BadInput(["demo"], "log.level", {"ZIPPIFI_LOG__LEVEL": "loud"}),
+    "unknown-option": BadInput(["demo", "--fast"], "No such option: --fast"),
+    "unknown-command": BadInput(["trade"], "No such command 'trade'"),
+    "missing-command": BadInput([], "Missing command"),
+    "missing-argument": BadInput(["keystore", "new"], "Missing argument 'PATH'"),
+}
+
+
+@pytest.fixture
+def keystore_dir(tmp_path: Path) -> Path:
+    # pbkdf2 with few rounds: a fast keystore to decrypt (or fail to) in every case
+    sign.write_keystore(tmp_path / "agent.json", os.urandom(32), PASSWORD, kdf="pbkdf2",
+                        iterations=2)  # fmt: skip
+    return tmp_path
+
+
+def _expand(case: BadInput, tmp: Path) -> tuple[list[str], str]:
+    return [a.format(tmp=tmp) for a in case.args], case.says.format(tmp=tmp)
+
+
+def _assert_one_error_line(stderr: str, says: str) -> None:
+    assert "Traceback" not in stderr
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("zippifi: error: "), stderr
+    assert says in lines[0]
+
+
+@pytest.mark.parametrize("name", BAD_INPUTS)
+def test_bad_input_is_one_line_in_process(
+    name: str,
+    keystore_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    case = BAD_INPUTS[name]
+    args, says = _expand(case, keystore_dir)
+    for key in [k for k in os.environ if k.startswith("ZIPPIFI_")]:
+        monkeypatch.delenv(key)
+    for key, value in case.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # not a terminal
+    monkeypatch.chdir(keystore_dir)
+    before = sorted(keystore_dir.iterdir())
+    assert main(args) == case.code
+    captured = capsys.readouterr()
+    _assert_one_error_line(captured.err, says)
+    assert captured.out == ""
+    assert sorted(keystore_dir.iterdir()) == before  # nothing written
+
+
+@pytest.mark.parametrize("name", BAD_INPUTS)
+def test_bad_input_is_one_line_in_a_subprocess(name: str, keystore_dir: Path) -> None:
+    case = BAD_INPUTS[name]
+    args, says = _expand(case, keystore_dir)
+    done = run_cli(args, keystore_dir, case.env)
+    assert done.returncode == case.code, done.stderr
+    _assert_one_error_line(done.stderr, says)
+    assert done.stdout == ""
