@@ -84,6 +84,74 @@ def test_subprocess_keystore_new_and_address(tmp_path: Path) -> None:
     assert "Traceback" not in made.stderr + shown.stderr
 
 
+# Runs `python -m zippifi ARGS` on a pseudo-terminal (a fresh process forks, so pytest's does
+# not), answers each password prompt with the next of REPLIES, and prints the exit code last.
+_ON_A_TERMINAL = """
+import os, pty, sys
+args, replies = sys.argv[1:sys.argv.index("--")], sys.argv[sys.argv.index("--") + 1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, "-m", "zippifi", *args])
+out = b""
+def read() -> bytes:
+    try:
+        return os.read(fd, 4096)
+    except OSError:  # the child closed the terminal
+        return b""
+for reply in replies:
+    while not out.endswith(b"password: "):
+        chunk = read()
+        if not chunk:
+            break
+        out += chunk
+    try:
+        os.write(fd, reply.encode() + b"\\n")
+    except OSError:  # the child is gone
+        break
+    out += read()
+while chunk := read():
+    out += chunk
+print(out.decode(errors="replace"))
+print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"""
+
+
+def run_on_a_terminal(args: list[str], replies: list[str], cwd: Path) -> tuple[str, int]:
+    driver = subprocess.run(
+        [sys.executable, "-c", _ON_A_TERMINAL, *args, "--", *replies],
+        cwd=cwd,
+        env=_env({"PYTHONPATH": str(PYTHON_DIR)}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    *lines, code = driver.stdout.rstrip().splitlines()
+    return "\n".join(lines), int(code)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_password_prompt_on_a_terminal(tmp_path: Path) -> None:
+    path = tmp_path / "agent.json"
+    out, code = run_on_a_terminal(["keystore", "new", str(path)], [PASSWORD, PASSWORD], tmp_path)
+    assert code == 0, out
+    assert out.count("password: ") == 2  # asked, then asked to repeat
+    address = out.strip().splitlines()[-1]
+    assert sign.Signer.from_keystore(path, PASSWORD).address == address
+    out, code = run_on_a_terminal(["keystore", "address", str(path)], [PASSWORD], tmp_path)
+    assert (code, out.strip().splitlines()[-1]) == (0, address)
+    out, code = run_on_a_terminal(
+        ["keystore", "new", str(tmp_path / "b.json")], ["a", "b"], tmp_path
+    )
+    assert code == 2
+    assert out.strip().splitlines()[-1] == "zippifi: error: passwords do not match"
+    out, code = run_on_a_terminal(["keystore", "new", str(tmp_path / "c.json")], [""], tmp_path)
+    assert code == 2
+    assert out.strip().splitlines()[-1] == "zippifi: error: the password is empty"
+    assert "Traceback" not in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["agent.json"]
+
+
 def test_version_and_help(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"zippifi {zippifi.__version__}"
