@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel, PositiveInt
 
 import zippifi
+import zippifi.demo
 from zippifi import sign
 from zippifi.cli import main
+from zippifi.errors import ChainError, InvalidInputError
 
 PASSWORD = "correct horse"
 PYTHON_DIR = Path(zippifi.__file__).resolve().parent.parent  # the sources under test
@@ -292,3 +295,53 @@ def test_bad_input_is_one_line_in_a_subprocess(name: str, keystore_dir: Path) ->
     assert done.returncode == case.code, done.stderr
     _assert_one_error_line(done.stderr, says)
     assert done.stdout == ""
+
+
+class _Model(BaseModel):
+    count: PositiveInt
+
+
+def _validation_error() -> None:
+    _Model(count=0)
+
+
+def _raise(exc: BaseException) -> None:
+    raise exc
+
+
+# name -> (what the command's work raises, exit code, text of the error line)
+FAILURES = {
+    "bad-input": (lambda: _raise(InvalidInputError("amount: must be > 0")), 2, "amount: must be"),
+    "runtime": (
+        lambda: _raise(ChainError("node unreachable\nafter 3 tries")),
+        1,
+        "node unreachable after 3 tries",
+    ),
+    "validation": (_validation_error, 2, "count: Input should be greater than 0"),
+    "os": (
+        lambda: _raise(PermissionError(13, "Permission denied", "/srv/x")),
+        1,
+        "/srv/x: Permission denied",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", FAILURES)
+def test_errors_inside_a_command_are_one_line(
+    name: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fail, code, says = FAILURES[name]
+    monkeypatch.setattr(zippifi.demo, "run_demo", lambda **_: fail())
+    assert main(["demo"]) == code
+    _assert_one_error_line(capsys.readouterr().err, says)
+
+
+def test_end_of_input_is_aborted(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Ctrl-D at a prompt: Click ends the prompt's line first, then the one error line
+    monkeypatch.setattr(zippifi.demo, "run_demo", lambda **_: _raise(EOFError()))
+    assert main(["demo"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert [line for line in err.splitlines() if line] == ["zippifi: error: aborted"]

@@ -1,8 +1,8 @@
 """The `zippifi` Typer app and :func:`main`, the boundary that turns every failure into one line.
 
 To add a command group, write a module in this package with a ``register(app)`` function that
-adds its commands (``app.command(...)``, or ``app.add_typer(...)`` for a group) and list it in
-``_COMMAND_GROUPS``. Commands import heavy modules inside their function, so ``zippifi --help``
+adds its commands (``app.command(...)``, or ``app.add_typer(...)`` for a group), and call it
+below the app. Commands import heavy modules inside their function, so ``zippifi --help``
 stays fast. A command never prints its own errors: it raises a ZippiError
 (:class:`~zippifi.errors.InvalidInputError` for bad input) and :func:`main` reports it as
 ``zippifi: error: <one line>`` on stderr, exit code 2 for bad input, 1 for a runtime failure.
@@ -28,8 +28,6 @@ from zippifi.settings import load_settings
 PROG = "zippifi"
 EXIT_RUNTIME = 1  # valid work that failed
 EXIT_BAD_INPUT = 2  # arguments, settings, files or passwords that are wrong (Click's usage code)
-
-_COMMAND_GROUPS = (demo, keystore)
 
 app = typer.Typer(
     name=PROG,
@@ -64,8 +62,8 @@ def _startup(
     ctx.obj = settings
 
 
-for _group in _COMMAND_GROUPS:
-    _group.register(app)
+demo.register(app)
+keystore.register(app)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,14 +72,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = None if argv is None else list(argv)
     try:
         result = command.main(args=args, prog_name=PROG, standalone_mode=False)
-    except typer.Abort:  # Ctrl-C or end of input at a prompt
+    except typer.Abort:  # end of input at a prompt (Ctrl-C comes back as exit code 130)
         return _error("aborted", EXIT_RUNTIME)
     except typer.TyperException as exc:  # Click's usage errors: bad option, value, argument
         message = exc.format_message()
         context = getattr(exc, "ctx", None)
         if context is not None:
             message += f" (see '{context.command_path} --help')"
-        return _error(message, int(getattr(exc, "exit_code", EXIT_BAD_INPUT)))
+        return _error(message, exc.exit_code)
     except InvalidInputError as exc:
         return _error(str(exc), EXIT_BAD_INPUT)
     except ZippiError as exc:
