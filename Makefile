@@ -12,7 +12,10 @@ SOURCES := $(shell find core-rs/src core-rs/benches python -type f \( -name '*.r
 
 .PHONY: demo test lint bench bench-short wheel wheel-check clean contracts contracts-check
 
+# Each slow step first says what it does and how long it usually takes: pip and the release
+# build are --quiet, and would otherwise be minutes of silence.
 $(VENV)/.deps: pyproject.toml
+	@echo "==> creating $(VENV) and installing dependencies (first time: ~1-2 min)"
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	# runtime, test and lint dependencies as pyproject.toml lists them (one source of truth);
@@ -25,15 +28,18 @@ $(VENV)/.deps: pyproject.toml
 
 # One release build of the extension, reused by the tests, the benchmarks and the wheel check.
 $(STAMP): $(VENV)/.deps $(SOURCES)
+	@echo "==> building the Rust extension in release mode (first time: ~5-8 min on 2 cores; later builds are incremental)"
 	rm -f $(DIST)/zippifi-*.whl
 	# exactly what a user's `pip wheel .` does: maturin as the PEP 517 backend, release profile
 	$(PIP) wheel . --no-deps --quiet --wheel-dir $(DIST)
+	@echo "==> installing the wheel into $(VENV)"
 	$(PIP) install --quiet --force-reinstall --no-deps $(DIST)/zippifi-*.whl
 	touch $@
 
 # The Solidity compiler (solc-js) and the real Uniswap build artifacts the differential tests deploy.
 NPM_STAMP := contracts/node_modules/.installed
 $(NPM_STAMP): contracts/package.json contracts/package-lock.json
+	@echo "==> installing the npm packages of contracts/ (solc-js, hardhat, the Uniswap artifacts; first time only)"
 	npm ci --prefix contracts --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -48,6 +54,7 @@ contracts-check: $(NPM_STAMP)
 	node contracts/scripts/compile.js --check
 
 demo: $(STAMP)
+	@echo "==> running zippifi demo"
 	$(VENV)/bin/zippifi demo
 
 test: $(STAMP) $(NPM_STAMP)

@@ -52,6 +52,11 @@ def test_settings_errors_name_the_key(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("ZIPPIFI_CONFIG", str(tmp_path / "absent.toml"))
     with pytest.raises(errors.ConfigError, match="no settings file"):
         load_settings()
+    monkeypatch.delenv("ZIPPIFI_CONFIG")
+    # an unknown default chain fails when the settings load, naming the key and the known chains
+    monkeypatch.setenv("ZIPPIFI_CHAINS__DEFAULT", "mainnet")
+    with pytest.raises(errors.ConfigError, match=r"chains\.default = 'mainnet' .*known: embedded"):
+        load_settings()
 
 
 def test_logger_writes_json_and_redacts_secrets() -> None:

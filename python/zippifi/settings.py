@@ -11,7 +11,14 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -262,6 +269,17 @@ class ChainSettings(BaseModel):
         if len(set(names)) != len(names):
             raise ValueError(f"chain names must be unique, got {names}")
         return value
+
+    @model_validator(mode="after")
+    def _known_default(self) -> ChainSettings:
+        # checked when the settings load (at startup), not when a chain is first used
+        known = self.all()
+        if self.default not in known:
+            raise ValueError(
+                f"chains.default = {self.default!r} is not a configured chain "
+                f"(known: {', '.join(sorted(known))})"
+            )
+        return self
 
     def all(self) -> dict[str, ChainConfig]:
         chains = {"embedded": _embedded_chain()}
