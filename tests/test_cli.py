@@ -29,6 +29,7 @@ def test_demo_runs_the_real_thing(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "All 40 transactions byte-identical" in out
     assert "all 5 mined with status 1" in out
+    assert "5 records" in out
 
 
 def test_keystore_new_and_address(

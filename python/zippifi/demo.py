@@ -2,14 +2,16 @@
 
 1. Signs a batch of EIP-1559 transactions with eth-account and with the kernel (one call per
    transaction, and one batch call), checks every byte agrees, and reports the speed-ups.
-2. Starts the embedded chain (an in-process EVM), funds a fresh agent key, batch-signs transfers
-   with the kernel, submits them and follows every receipt.
+2. Starts a runtime on embedded defaults (the in-process EVM, a SQLite store, in-process locks),
+   funds a fresh agent key, and sends transfers through the runtime's submitter: batch-signed by
+   the kernel, each recorded with its nonce before the broadcast, every receipt followed.
 
 Later issues grow this into the whole loop (market -> decision -> risk -> execution -> ledger).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Callable
@@ -84,35 +86,54 @@ def signing_comparison(n: int, console: Console) -> list[Timing]:
     return [peer, single, batch]
 
 
-def embedded_chain_run(n: int, console: Console) -> dict[str, int]:
-    from web3 import EthereumTesterProvider, Web3
-    from web3.types import Wei
+async def _embedded_chain_run(n: int) -> dict[str, Any]:
+    from zippifi.chain import TxRequest
+    from zippifi.chain.receipts import ReceiptTracker, TxStatus
+    from zippifi.runtime import Runtime
 
-    w3 = Web3(EthereumTesterProvider())
-    agent = sign.Signer(os.urandom(32))
-    payee = sign.Signer(os.urandom(32)).address
-    funder = w3.eth.accounts[0]
-    w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_transaction({"from": funder, "to": agent.address, "value": Wei(10**20)})
-    )
-    base_fee = int(w3.eth.get_block("latest")["baseFeePerGas"])
-    txs = _transactions(n, payee, w3.eth.chain_id, 4 * base_fee)
-    timing, signed = _timed("batch sign", n, lambda: agent.sign_transactions(txs))
-    hashes = [w3.eth.send_raw_transaction(s.raw_transaction) for s in signed]
-    receipts = [w3.eth.wait_for_transaction_receipt(h) for h in hashes]
-    ok = sum(1 for r in receipts if r["status"] == 1)
-    if ok != n or any(r["from"] != agent.address for r in receipts):
-        raise ZippiRuntimeError(f"only {ok} of {n} transactions succeeded on the embedded chain")
-    expected = sum(int(t["value"]) for t in txs)
-    if w3.eth.get_balance(payee) != expected:
-        raise ZippiRuntimeError("payee balance does not match the transfers")
-    gas = sum(int(r["gasUsed"]) for r in receipts)
+    async with Runtime.embedded() as rt:
+        agent = sign.Signer(os.urandom(32))
+        payee = sign.Signer(os.urandom(32)).address
+        await rt.fund(agent.address, 10**20)
+        submitter = await rt.submitter(agent)
+        requests = [TxRequest(to=payee, value=10**12 + i, gas=21_000) for i in range(n)]
+        start = time.perf_counter()
+        sent = await submitter.submit_many(requests)
+        seconds = time.perf_counter() - start
+        failed = [s.nonce for s in sent if s.error is not None]
+        if failed:
+            raise ZippiRuntimeError(f"transfers with nonces {failed} could not be sent")
+        adapter = await rt.adapter()
+        tracker = ReceiptTracker(adapter)
+        receipts = [await tracker.wait(s.tx_hash, timeout_s=60) for s in sent]
+        ok = sum(1 for r in receipts if r.status is TxStatus.CONFIRMED)
+        if ok != n:
+            raise ZippiRuntimeError(f"only {ok} of {n} transfers succeeded on the embedded chain")
+        expected = sum(r.value for r in requests)
+        if await adapter.get_balance(payee) != expected:
+            raise ZippiRuntimeError("payee balance does not match the transfers")
+        recorded = [await rt.store.transactions.by_hash(adapter.chain_id, s.signed.hash_hex)
+                    for s in sent]  # fmt: skip
+        if any(r is None or r.raw_bytes != s.raw for r, s in zip(recorded, sent, strict=True)):
+            raise ZippiRuntimeError(
+                "a sent transaction is missing from the record of what was signed"
+            )
+        gas = sum(r.receipt.gas_used for r in receipts if r.receipt is not None)
+        return {"agent": agent.address, "chain_id": adapter.chain_id, "mined": ok,
+                "gas_used": gas, "paid_wei": expected, "seconds": seconds,
+                "recorded": len(recorded)}  # fmt: skip
+
+
+def embedded_chain_run(n: int, console: Console) -> dict[str, Any]:
+    result = asyncio.run(_embedded_chain_run(n))
     console.print(
-        f"Embedded chain (py-evm, chain id {w3.eth.chain_id}): agent {agent.address} "
-        f"batch-signed {n} transfers in {timing.seconds * 1e3:.1f} ms; all {ok} mined with "
-        f"status 1, {gas:,} gas, payee received {expected:,} wei."
+        f"Runtime on the embedded chain (py-evm, chain id {result['chain_id']}): agent "
+        f"{result['agent']} sent {n} transfers through the runtime's submitter in "
+        f"{result['seconds']:.2f} s (simulated, batch-signed, each recorded with its nonce before "
+        f"the broadcast: {result['recorded']} records); all {result['mined']} mined with status 1, "
+        f"{result['gas_used']:,} gas, payee received {result['paid_wei']:,} wei."
     )
-    return {"mined": ok, "gas_used": gas, "paid_wei": expected}
+    return result
 
 
 def run_demo(n_sign: int = 2000, n_chain: int = 50, console: Console | None = None) -> None:
