@@ -30,6 +30,17 @@ async def test_strategies_and_accounts(store: Store) -> None:
     with pytest.raises(NotFoundError):
         await store.strategies.get(10**9)
 
+    # status changes follow STRATEGY_TRANSITIONS: the same status again is a no-op, retired is final
+    again = await store.strategies.update(s.strategy.id, status="paused")
+    assert (again.status, again.config) == ("paused", {"x": 1})
+    retired = await store.strategies.update(s.strategy.id, status="retired")
+    assert retired.status == "retired"
+    with pytest.raises(InvalidTransitionError, match="cannot go from 'retired' to 'active'"):
+        await store.strategies.update(s.strategy.id, status="active", config={"y": 2})
+    assert (await store.strategies.get(s.strategy.id)).config == {"x": 1}  # nothing changed
+    with pytest.raises(NotFoundError):
+        await store.strategies.update(10**9, status="paused")
+
     assert s.account.address == ACCOUNT.lower()
     assert await store.accounts.find(1, ACCOUNT) == s.account
     assert await store.accounts.find(2, ACCOUNT) is None
