@@ -68,6 +68,8 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check python tests bench
 	$(VENV)/bin/mypy
 	$(PY) -m mypy.stubtest zippifi._core
+	# the layer rule ([tool.importlinter] in pyproject.toml) on the source tree, not the wheel
+	PYTHONPATH=python $(VENV)/bin/lint-imports --no-logo
 
 bench: $(STAMP) $(NPM_STAMP)
 	mkdir -p bench/.results

@@ -22,10 +22,9 @@ import pytest
 from bench.conftest import scaled
 from bench.graphs import BenchGraph, make_graph
 from zippifi import amm
-from zippifi.chain.types import LogRecord
+from zippifi.chain import LogRecord
 from zippifi.errors import ZippiError
-from zippifi.market.arbitrage import ArbitrageScanner
-from zippifi.market.pools import V2_SYNC, V3_SWAP, PoolTracker, V2PoolState, V3PoolState
+from zippifi.market import V2_SYNC, V3_SWAP, ArbitrageScanner, PoolTracker, V2PoolState, V3PoolState
 from zippifi.route import PoolGraph
 from zippifi.sign import to_checksum_address
 

@@ -19,8 +19,8 @@ from tests.contracts.harness import VaultEnv
 from tests.contracts.test_vault_uniswap import V3_FEE, Uniswap, _setup
 from tests.uniswap.artifacts import HarnessUnavailableError, helper_artifact, uniswap_artifact
 from tests.uniswap.chain import Chain
+from zippifi.chain import ActionKind, v2_swap_calldata, v3_swap_calldata
 from zippifi.chain.artifacts import load
-from zippifi.chain.vault import ActionKind, v2_swap_calldata, v3_swap_calldata
 
 ETH = 10**18
 AMOUNT = 2 * ETH

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.session_loop import SessionLoop
-from zippifi.chain.adapter import EvmAdapter
+from zippifi.chain import EvmAdapter
 from zippifi.settings import EMBEDDED_CHAIN_ID, ChainConfig
 from zippifi.sign import Signer
 from zippifi.store import MemoryLockManager, Store, open_store

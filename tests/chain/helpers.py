@@ -6,8 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from zippifi.chain.nonces import NonceManager
-from zippifi.chain.submit import Submitter, TxRequest
+from zippifi.chain import NonceManager, Submitter, TxRequest
 from zippifi.sign import Signer
 from zippifi.store import LockManager, Store
 

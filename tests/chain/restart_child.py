@@ -12,10 +12,15 @@ import asyncio
 import sys
 from typing import Any
 
-from zippifi.chain.adapter import EvmAdapter
-from zippifi.chain.logs import LogBatch, LogFollower
-from zippifi.chain.nonces import NonceManager
-from zippifi.chain.submit import SentTx, Submitter, TxRequest
+from zippifi.chain import (
+    EvmAdapter,
+    LogBatch,
+    LogFollower,
+    NonceManager,
+    SentTx,
+    Submitter,
+    TxRequest,
+)
 from zippifi.settings import ChainConfig
 from zippifi.sign import Signer
 from zippifi.store import MemoryLockManager, Store, open_store

@@ -8,10 +8,7 @@ from __future__ import annotations
 import os
 import random
 
-from zippifi.chain.adapter import EvmAdapter
-from zippifi.chain.backoff import Backoff
-from zippifi.chain.nonces import NonceManager
-from zippifi.chain.submit import Submitter, TxRequest
+from zippifi.chain import Backoff, EvmAdapter, NonceManager, Submitter, TxRequest
 from zippifi.sign import Signer
 from zippifi.store import MemoryLockManager, Store
 

@@ -10,22 +10,22 @@ from eth_abi.abi import encode
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zippifi.chain.backoff import Backoff
-from zippifi.chain.gas import (
+from zippifi.chain import (
     URGENCY_PERCENTILE,
+    Backoff,
     Eip1559Fees,
     FeeCeiling,
+    FeeHistory,
     LegacyFees,
+    TxRequest,
     bump,
+    decode_revert,
     is_valid_replacement,
     next_base_fee,
     priority_fee_from_history,
     suggest_eip1559,
     with_margin,
 )
-from zippifi.chain.rpc_errors import decode_revert
-from zippifi.chain.submit import TxRequest
-from zippifi.chain.types import FeeHistory
 from zippifi.errors import FeeCeilingError, InvalidInputError
 from zippifi.sign import Signer
 from zippifi.store import MemoryLockManager, Store

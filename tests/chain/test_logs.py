@@ -3,9 +3,7 @@ the persisted cursor, and reorgs made with evm_snapshot / evm_revert on hardhat.
 
 from __future__ import annotations
 
-from zippifi.chain.logs import LogBatch, LogFollower
-from zippifi.chain.submit import TxRequest
-from zippifi.chain.types import LogRecord
+from zippifi.chain import LogBatch, LogFollower, LogRecord, TxRequest
 from zippifi.store import MemoryLockManager, Store
 
 from .conftest import DevChain

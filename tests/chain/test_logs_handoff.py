@@ -11,10 +11,7 @@ from typing import Any
 
 import pytest
 
-from zippifi.chain.adapter import EvmAdapter
-from zippifi.chain.backoff import Backoff
-from zippifi.chain.logs import LogFollower
-from zippifi.chain.types import LogRecord
+from zippifi.chain import Backoff, EvmAdapter, LogFollower, LogRecord
 from zippifi.errors import RpcError, TransientRpcError
 from zippifi.settings import EMBEDDED_CHAIN_ID, ChainConfig
 from zippifi.store import Store

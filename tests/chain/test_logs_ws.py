@@ -11,10 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from zippifi.chain.adapter import EvmAdapter
-from zippifi.chain.logs import LogBatch, LogFollower
-from zippifi.chain.submit import TxRequest
-from zippifi.chain.types import LogRecord
+from zippifi.chain import EvmAdapter, LogBatch, LogFollower, LogRecord, TxRequest
 from zippifi.store import MemoryLockManager, Store
 
 from .conftest import DevChain, hardhat_config

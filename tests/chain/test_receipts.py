@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from zippifi.chain.receipts import ReceiptTracker, TxStatus, TxStatusEvent
-from zippifi.chain.submit import TxRequest
+from zippifi.chain import ReceiptTracker, TxRequest, TxStatus, TxStatusEvent
 from zippifi.sign import Signer
 from zippifi.store import MemoryLockManager, Store
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zippifi.chain.adapter import EvmAdapter
-from zippifi.chain.registry import ChainRegistry
+from zippifi.chain import ChainRegistry, EvmAdapter
 from zippifi.errors import ConfigError
 from zippifi.settings import EMBEDDED_CHAIN_ID, ChainConfig, ChainSettings, load_settings
 

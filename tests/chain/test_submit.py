@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from zippifi.chain.gas import Eip1559Fees, is_valid_replacement
-from zippifi.chain.nonces import NonceManager
-from zippifi.chain.submit import Submitter, TxRequest
+from zippifi.chain import Eip1559Fees, NonceManager, Submitter, TxRequest, is_valid_replacement
 from zippifi.errors import (
     InsufficientFundsError,
     InvalidInputError,

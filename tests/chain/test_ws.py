@@ -9,9 +9,7 @@ import secrets
 
 import pytest
 
-from zippifi.chain.adapter import EvmAdapter
-from zippifi.chain.receipts import ReceiptTracker, TxStatus
-from zippifi.chain.submit import TxRequest
+from zippifi.chain import EvmAdapter, ReceiptTracker, TxRequest, TxStatus
 from zippifi.errors import TxRevertedError
 from zippifi.sign import Signer
 from zippifi.store import MemoryLockManager, Store

@@ -26,8 +26,8 @@ from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
 from tests.uniswap.chain import Chain
+from zippifi.chain import ActionKind, VaultAction, action, sign_action, v2_swap_calldata
 from zippifi.chain.artifacts import Artifact, DecodedError, load, names
-from zippifi.chain.vault import ActionKind, VaultAction, action, sign_action, v2_swap_calldata
 from zippifi.sign import Signer
 
 DAY = 24 * 60 * 60

@@ -13,7 +13,7 @@ from eth_account.messages import _hash_eip191_message, encode_typed_data
 from web3.logs import DISCARD
 
 from tests.contracts.harness import OWNER_KEYS, VaultEnv, expect_revert
-from zippifi.chain.vault import ActionKind, VaultAction, action, sign_action, typed_data
+from zippifi.chain import ActionKind, VaultAction, action, sign_action, typed_data
 from zippifi.errors import InvalidInputError
 from zippifi.sign import Signer
 

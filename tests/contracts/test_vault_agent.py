@@ -15,8 +15,8 @@ from tests.contracts.harness import (
     expect_revert,
     v2_out,
 )
+from zippifi.chain import ActionKind, v2_swap_calldata
 from zippifi.chain.artifacts import load
-from zippifi.chain.vault import ActionKind, v2_swap_calldata
 
 ETH = 10**18
 

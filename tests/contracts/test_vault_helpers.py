@@ -9,14 +9,14 @@ from hypothesis import strategies as st
 from web3 import Web3
 
 from tests.uniswap.artifacts import HarnessUnavailableError, uniswap_artifact
-from zippifi.chain.artifacts import load
-from zippifi.chain.vault import (
+from zippifi.chain import (
     PARAM_TYPES,
     ActionKind,
     action,
     v2_swap_calldata,
     v3_swap_calldata,
 )
+from zippifi.chain.artifacts import load
 from zippifi.errors import InvalidInputError
 from zippifi.sign import to_checksum_address
 

@@ -33,7 +33,7 @@ from tests.contracts.harness import (
     v2_out,
 )
 from tests.uniswap.chain import Chain
-from zippifi.chain.vault import ActionKind
+from zippifi.chain import ActionKind
 
 LONG = os.environ.get("ZIPPIFI_LONG_TESTS") == "1"
 MAX_ENTRIES = 64

@@ -18,8 +18,8 @@ from web3.logs import DISCARD
 from tests.contracts.harness import VaultEnv, expect_revert, v2_out
 from tests.uniswap.artifacts import HarnessUnavailableError, helper_artifact, uniswap_artifact
 from tests.uniswap.chain import Chain
+from zippifi.chain import ActionKind, v2_swap_calldata, v3_swap_calldata
 from zippifi.chain.artifacts import load
-from zippifi.chain.vault import ActionKind, v2_swap_calldata, v3_swap_calldata
 
 ETH = 10**18
 NO_WETH = "0x000000000000000000000000000000000000dEaD"  # Router02's token swaps never use it

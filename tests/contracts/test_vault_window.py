@@ -5,7 +5,7 @@ bounded and frees a slot only when its oldest spend expires."""
 from __future__ import annotations
 
 from tests.contracts.harness import DAY, WETH_CAP, VaultEnv, expect_revert
-from zippifi.chain.vault import ActionKind
+from zippifi.chain import ActionKind
 
 ETH = 10**18
 PER_TRADE, DAILY = WETH_CAP  # 10 and 25 WETH

@@ -20,8 +20,7 @@ import pytest
 from tests.uniswap.artifacts import HarnessUnavailableError
 from tests.uniswap.tickmath import MAX_SQRT_RATIO, MIN_SQRT_RATIO
 from zippifi.errors import ConfigError, InvalidInputError
-from zippifi.market.arbitrage import ArbitrageOpportunity, ArbitrageScanner
-from zippifi.market.pools import Factory, PoolSync, PoolSyncBatch
+from zippifi.market import ArbitrageOpportunity, ArbitrageScanner, Factory, PoolSync, PoolSyncBatch
 from zippifi.route import PoolGraph
 from zippifi.settings import load_settings
 from zippifi.store import open_store

@@ -15,10 +15,9 @@ import pytest
 from tests.chain.conftest import hardhat_config
 from tests.chain.fault_proxy import FaultProxy, Faults
 from tests.chain.hardhat import HardhatNode
-from zippifi.chain.adapter import EvmAdapter
-from zippifi.chain.backoff import Backoff
+from zippifi.chain import Backoff, EvmAdapter
 from zippifi.errors import InvalidInputError, MarketDataError
-from zippifi.market.batch_calls import EthCall, call_many
+from zippifi.market import EthCall, call_many
 from zippifi.settings import EMBEDDED_CHAIN_ID, ChainConfig
 
 IDENTITY = "0x" + "00" * 19 + "04"

@@ -26,7 +26,7 @@ from tests.chain.hardhat import HardhatNode
 from tests.uniswap.artifacts import HarnessUnavailableError
 from tests.uniswap.tickmath import MAX_SQRT_RATIO, MIN_SQRT_RATIO, get_sqrt_ratio_at_tick
 from zippifi.errors import InvalidInputError, MarketDataError, RouteNotFound
-from zippifi.market.pools import (
+from zippifi.market import (
     Factory,
     PoolSync,
     PoolSyncBatch,

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from zippifi.chain.types import LogRecord
+from zippifi.chain import LogRecord
 from zippifi.errors import InvalidInputError, MalformedMarketDataError
-from zippifi.market.pools import (
+from zippifi.market import (
     V2_SYNC,
     V3_BURN,
     V3_MINT,

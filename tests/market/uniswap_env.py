@@ -28,7 +28,7 @@ from tests.chain.hardhat import HARDHAT_CHAIN_ID
 from tests.uniswap.artifacts import helper_artifact, uniswap_artifact
 from tests.uniswap.chain import EVM_URL_ENV, IN_PROCESS_GAS_LIMIT, Chain, Reverted
 from tests.uniswap.tickmath import FEE_TIERS, MAX_TICK, MIN_TICK, word_of
-from zippifi.chain.adapter import EvmAdapter
+from zippifi.chain import EvmAdapter
 from zippifi.settings import EMBEDDED_CHAIN_ID, ChainConfig
 
 FUNDS = 2**200

@@ -6,34 +6,65 @@ layers above. Uses zippifi.store (nonces, cursors, locks) and zippifi.sign (batc
     async with NonceManager(adapter, store.nonces, infra.locks, signer.address) as nonces:
         submitter = Submitter(adapter, signer, nonces)
         sent = await submitter.submit_many([TxRequest(to=..., value=...), ...])
+
+This front re-exports the public names of every module of the package: callers outside it
+import from ``zippifi.chain``, modules inside it import their siblings directly. The compiled
+contracts are the subpackage :mod:`zippifi.chain.artifacts`, a front of its own
+(``from zippifi.chain.artifacts import load``): its ``load`` and ``names`` only read well
+qualified.
 """
 
 from __future__ import annotations
 
-from zippifi.chain.adapter import BlockId, ChainAdapter, EvmAdapter
+from zippifi.chain.adapter import BlockId, ChainAdapter, Endpoint, EvmAdapter, rpc_tx
 from zippifi.chain.backoff import Backoff, retry
 from zippifi.chain.gas import (
+    REPLACEMENT_BUMP_PERCENT,
+    URGENCY_PERCENTILE,
     Eip1559Fees,
     FeeCeiling,
     Fees,
     GasOracle,
     LegacyFees,
     Urgency,
+    apply_ceiling,
     bump,
+    ceil_percent,
+    fees_of,
     is_valid_replacement,
     next_base_fee,
+    priority_fee_from_history,
     suggest_eip1559,
     suggest_legacy,
     with_margin,
 )
+from zippifi.chain.heads import WS_PINGS, HeadSource, HeadWatcher, websocket_web3
+from zippifi.chain.logs import REMEMBER_BLOCKS, LogBatch, LogFollower
 from zippifi.chain.nonces import NonceManager
+from zippifi.chain.receipts import ReceiptTracker, TxStatus, TxStatusEvent
 from zippifi.chain.registry import EMBEDDED_CHAIN_ID, ChainConfig, ChainRegistry
-from zippifi.chain.rpc_errors import decode_revert
+from zippifi.chain.rpc_errors import SendOutcome, classify, decode_revert, send_outcome
 from zippifi.chain.submit import Recovery, SentTx, Submitter, TxRequest
 from zippifi.chain.types import Block, FeeHistory, LogRecord, Receipt, TxInfo
+from zippifi.chain.vault import (
+    PARAM_TYPES,
+    ActionKind,
+    VaultAction,
+    action,
+    sign_action,
+    typed_data,
+    v2_swap_calldata,
+    v3_swap_calldata,
+)
 
 __all__ = [
     "EMBEDDED_CHAIN_ID",
+    "PARAM_TYPES",
+    "REMEMBER_BLOCKS",
+    "REPLACEMENT_BUMP_PERCENT",
+    "URGENCY_PERCENTILE",
+    "WS_PINGS",
+    "ActionKind",
     "Backoff",
     "Block",
     "BlockId",
@@ -41,27 +72,50 @@ __all__ = [
     "ChainConfig",
     "ChainRegistry",
     "Eip1559Fees",
+    "Endpoint",
     "EvmAdapter",
     "FeeCeiling",
     "FeeHistory",
     "Fees",
     "GasOracle",
+    "HeadSource",
+    "HeadWatcher",
     "LegacyFees",
+    "LogBatch",
+    "LogFollower",
     "LogRecord",
     "NonceManager",
     "Receipt",
+    "ReceiptTracker",
     "Recovery",
+    "SendOutcome",
     "SentTx",
     "Submitter",
     "TxInfo",
     "TxRequest",
+    "TxStatus",
+    "TxStatusEvent",
     "Urgency",
+    "VaultAction",
+    "action",
+    "apply_ceiling",
     "bump",
+    "ceil_percent",
+    "classify",
     "decode_revert",
+    "fees_of",
     "is_valid_replacement",
     "next_base_fee",
+    "priority_fee_from_history",
     "retry",
+    "rpc_tx",
+    "send_outcome",
+    "sign_action",
     "suggest_eip1559",
     "suggest_legacy",
+    "typed_data",
+    "v2_swap_calldata",
+    "v3_swap_calldata",
+    "websocket_web3",
     "with_margin",
 ]

@@ -7,7 +7,7 @@ reaches the threshold of their start token. Gas is ``gas_estimate`` units (the g
 at ``gas_price_wei``, valued in the start token at the graph's price of the wrapped native token;
 a graph without a wrapped native token prices gas at 0, so net equals gross there.
 
-Feed it :class:`~zippifi.market.pools.PoolSyncBatch` results (:meth:`scan_batch`), or single
+Feed it :class:`~zippifi.market.PoolSyncBatch` results (:meth:`scan_batch`), or single
 updates (:meth:`check`). Amounts are exact ints in raw units of the start token.
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from zippifi.errors import InvalidInputError, ZippiError
-from zippifi.market.pools import PoolSyncBatch
+from zippifi.market.pool_state import PoolSyncBatch
 from zippifi.route import Cycle, PoolGraph
 from zippifi.settings import ArbitrageSettings
 from zippifi.sign import to_checksum_address

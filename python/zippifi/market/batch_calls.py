@@ -21,9 +21,7 @@ from typing import Any
 
 from web3 import AsyncHTTPProvider
 
-from zippifi.chain.adapter import ChainAdapter, EvmAdapter
-from zippifi.chain.backoff import retry
-from zippifi.chain.rpc_errors import classify
+from zippifi.chain import ChainAdapter, EvmAdapter, classify, retry
 from zippifi.errors import ChainError, InvalidInputError, MarketDataError, TransientRpcError
 from zippifi.log import get_logger
 from zippifi.sign import to_checksum_address

@@ -24,7 +24,7 @@ from typing import Any
 
 from web3 import AsyncWeb3
 
-from zippifi.chain.rpc_errors import classify
+from zippifi.chain import classify
 from zippifi.errors import (
     IncompleteRoundError,
     InvalidInputError,

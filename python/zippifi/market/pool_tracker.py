@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from zippifi.chain.types import LogRecord
+from zippifi.chain import LogRecord
 from zippifi.errors import InvalidInputError, MalformedMarketDataError, ZippiError
 from zippifi.market.pool_events import (
     MAX_TICK,

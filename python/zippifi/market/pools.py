@@ -1,7 +1,7 @@
 """Uniswap V2 and V3 pools: found from their factories' events, kept current from their own, and
 mirrored into a :class:`~zippifi.route.PoolGraph` one change at a time.
 
-:class:`PoolSync` runs one :class:`~zippifi.chain.logs.LogFollower` (its cursor in the store)
+:class:`PoolSync` runs one :class:`~zippifi.chain.LogFollower` (its cursor in the store)
 over the factories and every pool found so far, on the topics that matter:
 
 * factories: ``PairCreated`` (V2) and ``PoolCreated`` (V3) -- a new pool is read in full at the
@@ -30,10 +30,11 @@ liquidity, tick indices; V2 fees in basis points (``Factory.fee_bps``), V3 fees 
 of a bip. After a restart :meth:`PoolSync.start` rediscovers the pools from the factories' logs
 up to the cursor and reads them at the cursor's block, so the graph and the cursor agree again.
 
-This module holds :class:`PoolSync`; its parts have modules of their own, whose names it
-re-exports: :mod:`~zippifi.market.pool_events` (event topics, view-function selectors, ABI
-decoding), :mod:`~zippifi.market.pool_state` (``Factory``, the pool states, ``PoolSyncBatch``)
-and :mod:`~zippifi.market.pool_tracker` (``PoolTracker``).
+This module holds :class:`PoolSync`; its parts have modules of their own:
+:mod:`~zippifi.market.pool_events` (event topics, view-function selectors, ABI decoding),
+:mod:`~zippifi.market.pool_state` (``Factory``, the pool states, ``PoolSyncBatch``) and
+:mod:`~zippifi.market.pool_tracker` (``PoolTracker``). Callers import all of them from the
+package front, :mod:`zippifi.market`.
 """
 
 from __future__ import annotations
@@ -46,9 +47,7 @@ from typing import cast
 
 from eth_typing import ChecksumAddress
 
-from zippifi.chain.adapter import ChainAdapter
-from zippifi.chain.logs import REMEMBER_BLOCKS, LogBatch, LogFollower
-from zippifi.chain.types import LogRecord
+from zippifi.chain import REMEMBER_BLOCKS, ChainAdapter, LogBatch, LogFollower, LogRecord
 from zippifi.errors import (
     InvalidInputError,
     MalformedMarketDataError,
@@ -57,8 +56,6 @@ from zippifi.errors import (
 )
 from zippifi.log import get_logger
 from zippifi.market.batch_calls import DEFAULT_MAX_BATCH, EthCall, call_many
-
-# the pool sync's parts, re-exported: every public name this module had still imports from it
 from zippifi.market.pool_events import (
     GET_RESERVES,
     LIQUIDITY,
@@ -68,11 +65,6 @@ from zippifi.market.pool_events import (
     TICK_BITMAP,
     TICKS,
     TOPICS,
-    V2_SYNC,
-    V3_BURN,
-    V3_INITIALIZE,
-    V3_MINT,
-    V3_SWAP,
     _bits,
     _int_arg,
     _need,
@@ -81,9 +73,6 @@ from zippifi.market.pool_events import (
     _word,
     bitmap_words,
 )
-from zippifi.market.pool_events import MAX_TICK as MAX_TICK
-from zippifi.market.pool_events import MIN_TICK as MIN_TICK
-from zippifi.market.pool_events import U112 as U112
 from zippifi.market.pool_state import Factory, PoolState, PoolSyncBatch, V2PoolState, V3PoolState
 from zippifi.market.pool_tracker import PoolTracker
 from zippifi.route import PoolGraph
@@ -433,23 +422,4 @@ class PoolSync:
         await self._snapshots.insert_pool_snapshots(rows)
 
 
-__all__ = [
-    "LIQUIDITY",
-    "PAIR_CREATED",
-    "POOL_CREATED",
-    "SLOT0",
-    "TOPICS",
-    "V2_SYNC",
-    "V3_BURN",
-    "V3_INITIALIZE",
-    "V3_MINT",
-    "V3_SWAP",
-    "Factory",
-    "PoolState",
-    "PoolSync",
-    "PoolSyncBatch",
-    "PoolTracker",
-    "V2PoolState",
-    "V3PoolState",
-    "bitmap_words",
-]
+__all__ = ["PoolSync"]
