@@ -62,8 +62,7 @@ def test_wrong_imports_break_the_contracts(tmp_path: Path) -> None:
         (pkg / name).mkdir()
         (pkg / name / "__init__.py").write_text(body)
     # the domain package reaching past errors
-    (pkg / "domain").mkdir()
-    (pkg / "domain" / "__init__.py").write_text("from zippifi.settings import load_settings\n")
+    (pkg / "domain" / "wrong.py").write_text("from zippifi.settings import load_settings\n")
     # the bottom reaching up
     (pkg / "errors.py").write_text((pkg / "errors.py").read_text() + "\nimport zippifi.log\n")
     # a top-level module nobody placed in a layer
@@ -85,14 +84,12 @@ def test_wrong_imports_break_the_contracts(tmp_path: Path) -> None:
 
 
 def test_the_bottom_loads_without_the_extension() -> None:
-    """errors, settings, log (and domain, once it is there) import no zippifi._core at module
+    """errors, settings, log and domain import no zippifi._core at module
     level: errors resolves the kernels' error classes lazily, on first use."""
     script = """
 import importlib.util, sys
 sys.modules["zippifi._core"] = None  # any import of the extension now raises ImportError
-import zippifi, zippifi.errors, zippifi.settings, zippifi.log
-if importlib.util.find_spec("zippifi.domain") is not None:
-    import zippifi.domain
+import zippifi, zippifi.errors, zippifi.settings, zippifi.log, zippifi.domain
 try:
     zippifi.errors.InvalidKeyError  # a kernel error: the one lazy import of the extension
 except ImportError:

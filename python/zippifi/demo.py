@@ -87,8 +87,7 @@ def signing_comparison(n: int, console: Console) -> list[Timing]:
 
 
 async def _embedded_chain_run(n: int) -> dict[str, Any]:
-    from zippifi.chain import TxRequest
-    from zippifi.chain.receipts import ReceiptTracker, TxStatus
+    from zippifi.chain import ReceiptTracker, TxRequest, TxStatus
     from zippifi.runtime import Runtime
 
     async with Runtime.embedded() as rt:

@@ -34,15 +34,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from zippifi.chain.adapter import EvmAdapter
-from zippifi.chain.nonces import NonceManager
-from zippifi.chain.registry import ChainRegistry
-from zippifi.chain.submit import Recovery, Submitter
+from zippifi.chain import ChainRegistry, EvmAdapter, NonceManager, Recovery, Submitter
 from zippifi.domain import PreSignCheck
 from zippifi.errors import ConfigError, KeystoreError, ZippiRuntimeError
 from zippifi.log import get_logger
-from zippifi.market.pool_state import Factory
-from zippifi.market.pools import PoolSync
+from zippifi.market import Factory, PoolSync
 from zippifi.route import PoolGraph
 from zippifi.settings import ChainConfig, Settings, load_settings
 from zippifi.sign import Signer, to_checksum_address

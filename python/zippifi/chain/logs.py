@@ -35,7 +35,7 @@ from zippifi.chain.types import LogRecord
 from zippifi.errors import InvalidInputError, RpcError, TransientRpcError
 from zippifi.log import get_logger
 from zippifi.sign import to_checksum_address
-from zippifi.store.repositories.cursors import CursorRepository
+from zippifi.store import CursorRepository
 
 log = get_logger(__name__)
 REMEMBER_BLOCKS = 256  # emitted logs kept this deep, to hand them back marked removed

@@ -24,8 +24,7 @@ from zippifi.market.anomaly import AnomalyEvent, AnomalyMonitor
 from zippifi.market.book import LocalOrderBook
 from zippifi.market.candles import CandleBuilder, check_intervals
 from zippifi.settings import AnomalySettings, MarketSettings
-from zippifi.store import Candle, Tick
-from zippifi.store.repositories.market import MarketRepository
+from zippifi.store import Candle, MarketRepository, Tick
 
 SourceKind = Literal["cex", "pool", "oracle"]
 MERGED = "merged"

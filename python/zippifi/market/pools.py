@@ -77,8 +77,7 @@ from zippifi.market.pool_state import Factory, PoolState, PoolSyncBatch, V2PoolS
 from zippifi.market.pool_tracker import PoolTracker
 from zippifi.route import PoolGraph
 from zippifi.sign import to_checksum_address
-from zippifi.store.repositories.cursors import CursorRepository
-from zippifi.store.repositories.market import MarketRepository, PoolSnapshot
+from zippifi.store import CursorRepository, MarketRepository, PoolSnapshot
 
 log = get_logger(__name__)
 
