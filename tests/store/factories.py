@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from zippifi.domain import IntentProposal
 from zippifi.store import Account, Strategy, TradeIntent
 from zippifi.store.repositories import Repositories
 
@@ -13,6 +15,7 @@ USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
 POOL = "0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc"
 BIG = 2**255 + 1
 MAX = 2**256 - 1
+DEADLINE = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 def tx_hash(n: int) -> str:
@@ -31,18 +34,24 @@ async def seed(repos: Repositories, name: str = "s1") -> Seed:
     return Seed(strategy, account)
 
 
+def proposal(s: Seed, key: str = "k1", amount: int = BIG, **fields: object) -> IntentProposal:
+    values: dict[str, object] = {
+        "idempotency_key": key, "proposer": f"strategy:{s.strategy.id}",
+        "strategy_id": s.strategy.id, "account_id": s.account.id, "chain_id": 1,
+        "token_in": WETH, "token_out": USDC, "amount": amount, "slippage_bps": 30,
+        "deadline": DEADLINE, "reason": "rebalance", "params": {"note": "test"},
+    }  # fmt: skip
+    values.update(fields)
+    return IntentProposal(**values)  # type: ignore[arg-type]
+
+
 async def intent(
-    repos: Repositories, s: Seed, key: str = "k1", amount_in: int = BIG, min_out: int = MAX
-) -> TradeIntent:
-    created, _ = await repos.intents.create(
-        idempotency_key=key,
-        strategy_id=s.strategy.id,
-        account_id=s.account.id,
-        chain_id=1,
-        token_in=WETH,
-        token_out=USDC,
-        amount_in=amount_in,
-        min_amount_out=min_out,
-        params={"slippage_bps": 30},
-    )
-    return created
+    repos: Repositories, s: Seed, key: str = "k1", amount_in: int = BIG,
+    min_out: int | None = None,
+) -> TradeIntent:  # fmt: skip
+    """A stored exact-input intent; with ``min_out``, approved and routed to that minimum."""
+    created, _ = await repos.intents.create(proposal(s, key, amount_in))
+    if min_out is None:
+        return created
+    await repos.intents.transition(created.id, "approved", cause="test")
+    return await repos.intents.transition(created.id, "routed", min_amount_out=min_out)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from datetime import UTC, datetime
 
+from zippifi.domain import IntentProposal
 from zippifi.settings import StoreSettings
 from zippifi.store import RedisInfra, Task, open_infra, open_store, run_worker
 
@@ -29,14 +31,18 @@ async def main(args: argparse.Namespace) -> None:
         await r.hincrby(f"{p}:deliveries", task.key, 1)
         await r.rpush(f"{p}:log", f"{me} {task.key}")
         _, created = await store.intents.create(
-            idempotency_key=task.key,
-            strategy_id=args.strategy_id,
-            account_id=args.account_id,
-            chain_id=1,
-            token_in="0x" + "11" * 20,
-            token_out="0x" + "22" * 20,
-            amount_in=task.payload["amount"],
-            min_amount_out=0,
+            IntentProposal(
+                idempotency_key=task.key,
+                proposer=f"strategy:{args.strategy_id}",
+                strategy_id=args.strategy_id,
+                account_id=args.account_id,
+                chain_id=1,
+                token_in="0x" + "11" * 20,
+                token_out="0x" + "22" * 20,
+                amount=task.payload["amount"],
+                slippage_bps=50,
+                deadline=datetime(2030, 1, 1, tzinfo=UTC),
+            )
         )
         if created:
             await r.hincrby(f"{p}:effects", task.key, 1)

@@ -82,7 +82,7 @@ async def test_at_rest_representation(store: Store) -> None:
 async def test_out_of_range_amounts_are_refused_before_writing(store: Store) -> None:
     s = await seed(store)
     for bad in (-1, 2**256, 1.5):
-        with pytest.raises(AmountOutOfRangeError, match=r"amount_in"):
+        with pytest.raises(AmountOutOfRangeError, match=r"amount"):
             await intent(store, s, key=f"bad{bad}", amount_in=bad)  # type: ignore[arg-type]
     assert await store.intents.search() == []
     snap = PoolSnapshot(1, POOL, 1, datetime(2024, 6, 1, tzinfo=UTC), reserve0=2**256)

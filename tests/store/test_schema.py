@@ -14,7 +14,7 @@ from zippifi.store import Store, Tick, current_revision, downgrade, migrate, ope
 from zippifi.store.migrations import include_object
 from zippifi.store.schema import TIME_SERIES_TABLES, metadata
 
-HEAD = "0002"
+HEAD = "0003"
 
 
 def _diff(conn: Connection) -> list[object]:
@@ -119,3 +119,67 @@ async def test_every_table_is_written_by_a_repository(store: Store) -> None:
         for table in metadata.sorted_tables:
             count = (await conn.execute(text(f"SELECT count(*) FROM {table.name}"))).scalar()
             assert count, f"{table.name} was not written"
+
+
+async def test_0003_maps_existing_intents_and_keeps_their_references(fresh_db: str) -> None:
+    """Rows written under revision 0002 (old statuses, a transition reason, orders and a
+    transaction pointing at them) come through 0003 mapped, each with one 'migrated' event, and
+    go back through the downgrade."""
+    await migrate(fresh_db, "0002")
+    now = "2025-01-02 03:04:05+00:00"
+    rows = [
+        "INSERT INTO strategies (id, name, template, config, status, created_at, updated_at) "
+        f"VALUES (1, 's', 'twap', '{{}}', 'active', '{now}', '{now}')",
+        "INSERT INTO accounts (id, chain_id, address, kind, label, created_at) "
+        f"VALUES (1, 1, '0x{'ab' * 20}', 'vault', 'v', '{now}')",
+        *(
+            "INSERT INTO trade_intents (id, idempotency_key, strategy_id, account_id, chain_id, "
+            "token_in, token_out, amount_in, min_amount_out, status, reason, params, created_at, "
+            f"updated_at) VALUES ({i}, 'k{i}', 1, 1, 1, '0x{'11' * 20}', '0x{'22' * 20}', "
+            f"'{10**30 + i}', '5', '{status}', 'why {i}', '{{}}', '{now}', '{now}')"
+            for i, status in enumerate(("pending", "filled", "cancelled"), start=1)
+        ),
+        "INSERT INTO orders (intent_id, leg, venue, token_in, token_out, amount_in, "
+        f"min_amount_out, status, created_at, updated_at) VALUES (2, 0, 'v2', '0x{'11' * 20}', "
+        f"'0x{'22' * 20}', '1', '1', 'filled', '{now}', '{now}')",
+        "INSERT INTO transactions (intent_id, chain_id, sender, nonce, tx_hash, status, "
+        f"created_at, updated_at) VALUES (2, 1, '0x{'ab' * 20}', 0, '0x{'cd' * 32}', 'mined', "
+        f"'{now}', '{now}')",
+    ]
+    store = await open_store(fresh_db, run_migrations=False)
+    try:
+        async with store.engine.begin() as conn:
+            for sql in rows:
+                await conn.execute(text(sql))
+    finally:
+        await store.close()
+    await migrate(fresh_db)
+    store = await open_store(fresh_db, run_migrations=False)
+    try:
+        got = [await store.intents.get(i) for i in (1, 2, 3)]
+        assert [i.status for i in got] == ["proposed", "confirmed", "cancelled"]
+        assert [(i.proposer, i.kind, i.amount, i.amount_in) for i in got] == [
+            ("strategy:1", "exact_in", 10**30 + n, 10**30 + n) for n in (1, 2, 3)
+        ]
+        assert [(i.reason, i.status_cause) for i in got] == [(None, f"why {n}") for n in (1, 2, 3)]
+        for i in got:
+            (event,) = await store.intents.events(i.id)
+            assert (event.from_status, event.to_status, event.cause) == (None, i.status, "migrated")
+        assert [o.intent_id for o in await store.orders.for_intent(2)] == [2]
+        assert [t.intent_id for t in await store.transactions.for_intent(2)] == [2]
+        if store.dialect == "sqlite":
+            async with store.engine.connect() as conn:
+                assert (await conn.execute(text("PRAGMA foreign_key_check"))).all() == []
+        await store.intents.transition(1, "approved", cause="risk")
+    finally:
+        await store.close()
+    await downgrade(fresh_db, "0002")
+    store = await open_store(fresh_db, run_migrations=False)
+    try:
+        async with store.engine.connect() as conn:
+            back = await conn.execute(text("SELECT status, reason FROM trade_intents ORDER BY id"))
+            assert [tuple(r) for r in back] == [
+                ("approved", "risk"), ("filled", "why 2"), ("cancelled", "why 3"),
+            ]  # fmt: skip
+    finally:
+        await store.close()

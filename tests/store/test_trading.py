@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from zippifi.errors import InvalidInputError
@@ -14,7 +16,19 @@ from zippifi.store import (
     open_store,
 )
 
-from .factories import ACCOUNT, BIG, MAX, POOL, USDC, WETH, intent, seed, tx_hash
+from .factories import (
+    ACCOUNT,
+    BIG,
+    DEADLINE,
+    MAX,
+    POOL,
+    USDC,
+    WETH,
+    intent,
+    proposal,
+    seed,
+    tx_hash,
+)
 
 
 async def test_strategies_and_accounts(store: Store) -> None:
@@ -56,43 +70,85 @@ async def test_strategies_and_accounts(store: Store) -> None:
 async def test_intent_is_idempotent_by_key(store: Store) -> None:
     s = await seed(store)
     first = await intent(store, s)
-    assert first.status == "pending"
-    assert first.params == {"slippage_bps": 30}
-    again, created = await store.intents.create(
-        idempotency_key="k1", strategy_id=s.strategy.id, account_id=s.account.id, chain_id=1,
-        token_in=WETH.lower(), token_out=USDC, amount_in=BIG, min_amount_out=MAX,
-        params={"slippage_bps": 30},
+    assert first.status == "proposed"
+    assert (first.kind, first.amount, first.amount_in, first.min_amount_out) == (
+        "exact_in", BIG, BIG, 0,
     )  # fmt: skip
+    assert (first.proposer, first.slippage_bps, first.urgency) == (
+        f"strategy:{s.strategy.id}", 30, "normal",
+    )  # fmt: skip
+    assert (first.deadline, first.reason, first.params) == (DEADLINE, "rebalance", {"note": "test"})
+    again, created = await store.intents.create(proposal(s, "k1", BIG, token_in=WETH.lower()))
     assert (again, created) == (first, False)
-    with pytest.raises(ConflictError, match="amount_in"):
+    with pytest.raises(ConflictError, match="amount"):
         await intent(store, s, amount_in=5)
+    with pytest.raises(ConflictError, match="slippage_bps"):
+        await store.intents.create(proposal(s, "k1", BIG, slippage_bps=31))
     assert len(await store.intents.search()) == 1
     assert await store.intents.by_key("k1") == first
     assert await store.intents.by_key("nope") is None
+    out, _ = await store.intents.create(proposal(s, "k2", 7, kind="exact_out", strategy_id=None,
+                                                 proposer="agent:alpha"))  # fmt: skip
+    assert (out.kind, out.amount, out.amount_in, out.strategy_id) == ("exact_out", 7, 0, None)
+    assert [i.id for i in await store.intents.search(proposer="agent:alpha")] == [out.id]
 
 
-async def test_intent_transitions(store: Store) -> None:
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"slippage_bps": 10_001}, "slippage_bps"),
+        ({"slippage_bps": -1}, "slippage_bps"),
+        ({"kind": "exact"}, "kind"),
+        ({"urgency": "now"}, "urgency"),
+        ({"proposer": ""}, "proposer"),
+        ({"idempotency_key": ""}, "idempotency_key"),
+        ({"amount": 2**256}, "amount"),
+        ({"token_in": "0x12"}, "token_in"),
+    ],
+)
+async def test_bad_proposals_store_nothing(
+    store: Store, fields: dict[str, object], message: str
+) -> None:
+    s = await seed(store)
+    with pytest.raises(InvalidInputError, match=message):
+        await store.intents.create(proposal(s, **fields))  # type: ignore[arg-type]
+    assert await store.intents.search() == []
+
+
+async def test_intent_transitions_are_checked_and_logged(store: Store) -> None:
     s = await seed(store)
     it = await intent(store, s)
-    with pytest.raises(InvalidTransitionError, match="'pending' to 'filled'"):
-        await store.intents.transition(it.id, "filled")
-    with pytest.raises(InvalidInputError, match="resize"):
+    with pytest.raises(InvalidTransitionError, match="'proposed' to 'confirmed'"):
+        await store.intents.transition(it.id, "confirmed")
+    with pytest.raises(InvalidInputError, match="resize or a route"):
         await store.intents.transition(it.id, "rejected", amount_in=1)
-    approved = await store.intents.transition(
-        it.id, "approved", reason="resized by risk", amount_in=10**18, min_amount_out=5
-    )
-    assert (approved.status, approved.amount_in, approved.min_amount_out) == ("approved", 10**18, 5)
-    assert approved.updated_at >= it.updated_at
+    resized = await store.intents.transition(it.id, "resized", cause="per-trade cap",
+                                             amount_in=10**18)  # fmt: skip
+    assert (resized.status, resized.amount_in, resized.status_cause) == (
+        "resized", 10**18, "per-trade cap",
+    )  # fmt: skip
+    assert resized.updated_at >= it.updated_at
+    with pytest.raises(InvalidTransitionError, match="expected 'approved'"):
+        await store.intents.transition(it.id, "routed", expect="approved")
+    routed = await store.intents.transition(it.id, "routed", min_amount_out=5, expect="resized")
+    assert routed.min_amount_out == 5
     assert [i.id for i in await store.intents.in_flight(chain_id=1)] == [it.id]
-    await store.intents.transition(it.id, "submitted")
-    done = await store.intents.transition(it.id, "filled")
-    assert done.status == "filled"
-    assert done.reason == "resized by risk"
+    for status in ("signed", "submitted", "confirmed", "submitted", "confirmed", "settled"):
+        done = await store.intents.transition(it.id, status, cause=f"to {status}")  # type: ignore[arg-type]
+    assert done.status == "settled"
     assert await store.intents.in_flight() == []
     with pytest.raises(InvalidTransitionError):
         await store.intents.transition(it.id, "cancelled")
     with pytest.raises(NotFoundError):
         await store.intents.transition(10**9, "approved")
+    events = await store.intents.events(it.id)
+    assert [(e.from_status, e.to_status) for e in events] == [
+        (None, "proposed"), ("proposed", "resized"), ("resized", "routed"), ("routed", "signed"),
+        ("signed", "submitted"), ("submitted", "confirmed"), ("confirmed", "submitted"),
+        ("submitted", "confirmed"), ("confirmed", "settled"),
+    ]  # fmt: skip
+    assert events[1].cause == "per-trade cap"
+    assert all(a.at <= b.at for a, b in itertools.pairwise(events))
 
 
 async def test_orders(store: Store) -> None:

@@ -29,10 +29,12 @@ from sqlalchemy import (
 )
 
 from zippifi.domain import (
+    INTENT_KINDS,
     INTENT_STATUSES,
     ORDER_STATUSES,
     STRATEGY_STATUSES,
     TX_STATUSES,
+    URGENCIES,
 )
 from zippifi.store.types import (
     U256,
@@ -98,21 +100,44 @@ trade_intents = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("idempotency_key", String(200), nullable=False),
-    Column("strategy_id", Integer, ForeignKey("strategies.id"), nullable=False),
+    Column("proposer", String(200), nullable=False),
+    Column("strategy_id", Integer, ForeignKey("strategies.id"), nullable=True),
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
     Column("chain_id", BigInteger, nullable=False),
     Column("token_in", Address, nullable=False),
     Column("token_out", Address, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("amount", U256, nullable=False),
     Column("amount_in", U256, nullable=False),
     Column("min_amount_out", U256, nullable=False),
+    Column("slippage_bps", Integer, nullable=False),
+    Column("deadline", UtcDateTime, nullable=True),
+    Column("urgency", String(16), nullable=False),
     Column("status", String(16), nullable=False),
     Column("reason", Text, nullable=True),
+    Column("status_cause", Text, nullable=True),
     Column("params", JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("idempotency_key"),
     CheckConstraint(_in("status", INTENT_STATUSES), name="status"),
+    CheckConstraint(_in("kind", INTENT_KINDS), name="kind"),
+    CheckConstraint(_in("urgency", URGENCIES), name="urgency"),
+    CheckConstraint("slippage_bps >= 0 AND slippage_bps <= 10000", name="slippage_bps"),
     Index(None, "status", "chain_id"),
+)
+
+# Every status change of an intent, with its time and cause (the intent row keeps the latest).
+intent_events = Table(
+    "intent_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("intent_id", Integer, ForeignKey("trade_intents.id"), nullable=False),
+    Column("from_status", String(16), nullable=True),
+    Column("to_status", String(16), nullable=False),
+    Column("cause", Text, nullable=True),
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "intent_id", "id"),
 )
 
 orders = Table(

@@ -1,28 +1,39 @@
-"""Trade intents, stored before anything is signed.
+"""Trade intents, stored before anything is signed, and every change of their status.
 
-An intent is stored under a caller-chosen idempotency key: storing the same intent twice (a
-retry after a crash) returns the first one, so a trade is never doubled. Status changes are
-compare-and-set along :data:`~zippifi.domain.INTENT_TRANSITIONS`.
+An intent is stored under its proposer's idempotency key: storing the same proposal twice (a
+retry after a crash) returns the first intent, so a trade is never doubled. Status changes are
+compare-and-set along :data:`~zippifi.domain.INTENT_TRANSITIONS`, each written together with an
+``intent_events`` row saying when and why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from zippifi.domain import (
     IN_FLIGHT_INTENTS,
+    INTENT_KINDS,
+    INTENT_STATUSES,
     INTENT_TRANSITIONS,
+    MAX_SLIPPAGE_BPS,
+    URGENCIES,
+    IntentEvent,
+    IntentProposal,
     IntentStatus,
     TradeIntent,
     check_transition,
 )
 from zippifi.errors import ConflictError, InvalidInputError, InvalidTransitionError, NotFoundError
 from zippifi.store.repositories._base import Repository, upsert_insert
-from zippifi.store.schema import trade_intents
+from zippifi.store.schema import intent_events, trade_intents
 from zippifi.store.types import check_u256, normalize_hex, utcnow
+
+# the statuses whose move may also set the amounts sent to the vault
+_AMOUNT_SETTERS = frozenset({"resized", "routed"})
 
 
 def _intent(row: Row[Any]) -> TradeIntent:
@@ -31,59 +42,81 @@ def _intent(row: Row[Any]) -> TradeIntent:
     return TradeIntent(**m)
 
 
+def _event(row: Row[Any]) -> IntentEvent:
+    return IntentEvent(**row._mapping)
+
+
+def _values(p: IntentProposal) -> dict[str, Any]:
+    """The stored columns of a proposal, each checked (the message names the field)."""
+    if not isinstance(p.idempotency_key, str) or not p.idempotency_key:
+        raise InvalidInputError("idempotency_key must be a non-empty string")
+    if not isinstance(p.proposer, str) or not p.proposer:
+        raise InvalidInputError("proposer must be a non-empty string (e.g. 'strategy:3')")
+    if p.kind not in INTENT_KINDS:
+        raise InvalidInputError(f"kind must be one of {INTENT_KINDS}, got {p.kind!r}")
+    if p.urgency not in URGENCIES:
+        raise InvalidInputError(f"urgency must be one of {URGENCIES}, got {p.urgency!r}")
+    bps = p.slippage_bps
+    if not isinstance(bps, int) or isinstance(bps, bool) or not 0 <= bps <= MAX_SLIPPAGE_BPS:
+        raise InvalidInputError(
+            f"slippage_bps must be an int in 0..{MAX_SLIPPAGE_BPS}, got {bps!r}"
+        )
+    amount = check_u256(p.amount, "amount")
+    return {
+        "idempotency_key": p.idempotency_key,
+        "proposer": p.proposer,
+        "strategy_id": p.strategy_id,
+        "account_id": p.account_id,
+        "chain_id": p.chain_id,
+        "token_in": normalize_hex(p.token_in, 20, "token_in"),
+        "token_out": normalize_hex(p.token_out, 20, "token_out"),
+        "kind": p.kind,
+        "amount": amount,
+        "slippage_bps": bps,
+        "deadline": p.deadline,
+        "urgency": p.urgency,
+        "reason": p.reason,
+        "params": dict(p.params),
+    }
+
+
 class IntentRepository(Repository):
-    async def create(
-        self,
-        *,
-        idempotency_key: str,
-        strategy_id: int,
-        account_id: int,
-        chain_id: int,
-        token_in: str,
-        token_out: str,
-        amount_in: int,
-        min_amount_out: int,
-        params: Mapping[str, Any] | None = None,
-    ) -> tuple[TradeIntent, bool]:
-        """Store a pending intent; ``(intent, created)``. The same key again returns the stored
+    async def create(self, proposal: IntentProposal) -> tuple[TradeIntent, bool]:
+        """Store a proposed intent; ``(intent, created)``. The same key again returns the stored
         intent with ``created=False``, or raises ConflictError if its content differs."""
-        if not idempotency_key:
-            raise InvalidInputError("idempotency_key must not be empty")
-        values = {
-            "idempotency_key": idempotency_key,
-            "strategy_id": strategy_id,
-            "account_id": account_id,
-            "chain_id": chain_id,
-            "token_in": normalize_hex(token_in, 20, "token_in"),
-            "token_out": normalize_hex(token_out, 20, "token_out"),
-            "amount_in": check_u256(amount_in, "amount_in"),
-            "min_amount_out": check_u256(min_amount_out, "min_amount_out"),
-            "params": dict(params or {}),
-        }
+        values = _values(proposal)
         now = utcnow()
+        exact_in = proposal.kind == "exact_in"
         insert = (
             upsert_insert(self._scope, trade_intents)
-            .values(**values, status="pending", reason=None, created_at=now, updated_at=now)
+            .values(**values, amount_in=values["amount"] if exact_in else 0, min_amount_out=0,
+                    status="proposed", status_cause=None, created_at=now, updated_at=now)
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
             .returning(*trade_intents.c)
-        )
+        )  # fmt: skip
         async with self._scope.begin() as conn:
             row = (await conn.execute(insert)).first()
             if row is not None:
-                return _intent(row), True
-            existing = (
-                await conn.execute(
-                    select(trade_intents).where(trade_intents.c.idempotency_key == idempotency_key)
-                )
-            ).one()
+                created = _intent(row)
+                await self._log(conn, created.id, None, "proposed", "proposed", now)
+                return created, True
+            key = trade_intents.c.idempotency_key == proposal.idempotency_key
+            existing = (await conn.execute(select(trade_intents).where(key))).one()
         intent = _intent(existing)
         differing = [k for k, v in values.items() if getattr(intent, k) != v]
         if differing:
             raise ConflictError(
-                f"idempotency key {idempotency_key!r} is taken by intent {intent.id} "
+                f"idempotency key {proposal.idempotency_key!r} is taken by intent {intent.id} "
                 f"with other {', '.join(differing)}"
             )
         return intent, False
+
+    async def _log(
+        self, conn: AsyncConnection, intent_id: int, old: str | None, new: str,
+        cause: str | None, at: Any,
+    ) -> None:  # fmt: skip
+        await conn.execute(intent_events.insert().values(
+            intent_id=intent_id, from_status=old, to_status=new, cause=cause, at=at))  # fmt: skip
 
     async def get(self, intent_id: int) -> TradeIntent:
         async with self._scope.begin() as conn:
@@ -106,39 +139,55 @@ class IntentRepository(Repository):
         status: IntentStatus | Sequence[IntentStatus] | None = None,
         strategy_id: int | None = None,
         chain_id: int | None = None,
+        account_id: int | None = None,
+        proposer: str | None = None,
     ) -> list[TradeIntent]:
         query = select(trade_intents).order_by(trade_intents.c.id)
         if status is not None:
             statuses = [status] if isinstance(status, str) else list(status)
+            unknown = set(statuses) - set(INTENT_STATUSES)
+            if unknown:
+                raise InvalidInputError(f"unknown intent status {sorted(unknown)}")
             query = query.where(trade_intents.c.status.in_(statuses))
-        if strategy_id is not None:
-            query = query.where(trade_intents.c.strategy_id == strategy_id)
-        if chain_id is not None:
-            query = query.where(trade_intents.c.chain_id == chain_id)
+        for column, value in (("strategy_id", strategy_id), ("chain_id", chain_id),
+                              ("account_id", account_id), ("proposer", proposer)):  # fmt: skip
+            if value is not None:
+                query = query.where(trade_intents.c[column] == value)
         async with self._scope.begin() as conn:
             return [_intent(r) for r in await conn.execute(query)]
 
     async def in_flight(self, chain_id: int | None = None) -> list[TradeIntent]:
-        """Approved or submitted intents: after a restart, reconcile these with the chain."""
+        """Intents not yet in a terminal status: after a restart, resume or reconcile these."""
         return await self.search(status=IN_FLIGHT_INTENTS, chain_id=chain_id)
+
+    async def events(self, intent_id: int) -> list[IntentEvent]:
+        """The intent's status changes, oldest first."""
+        query = (
+            select(intent_events)
+            .where(intent_events.c.intent_id == intent_id)
+            .order_by(intent_events.c.id)
+        )
+        async with self._scope.begin() as conn:
+            return [_event(r) for r in await conn.execute(query)]
 
     async def transition(
         self,
         intent_id: int,
         status: IntentStatus,
         *,
-        reason: str | None = None,
+        cause: str | None = None,
         amount_in: int | None = None,
         min_amount_out: int | None = None,
+        expect: IntentStatus | None = None,
     ) -> TradeIntent:
-        """Move to ``status`` if the current status allows it (InvalidTransitionError if not);
-        risk may resize (``amount_in``, ``min_amount_out``) when approving."""
-        values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
-        if reason is not None:
-            values["reason"] = reason
+        """Move to ``status`` if the current status allows it (InvalidTransitionError if not,
+        or if it is not ``expect`` when given), recording the change and its cause. A move to
+        ``resized`` (risk) or ``routed`` (the route's exact quote) may set the amounts."""
+        now = utcnow()
+        values: dict[str, Any] = {"status": status, "status_cause": cause, "updated_at": now}
         if amount_in is not None or min_amount_out is not None:
-            if status != "approved":
-                raise InvalidInputError("only an approval may resize an intent")
+            if status not in _AMOUNT_SETTERS:
+                raise InvalidInputError("only a resize or a route may set an intent's amounts")
             if amount_in is not None:
                 values["amount_in"] = check_u256(amount_in, "amount_in")
             if min_amount_out is not None:
@@ -151,6 +200,10 @@ class IntentRepository(Repository):
             ).scalar()
             if current is None:
                 raise NotFoundError(f"no trade intent with id {intent_id}")
+            if expect is not None and current != expect:
+                raise InvalidTransitionError(
+                    f"trade intent {intent_id}: expected {expect!r}, found {current!r}"
+                )
             check_transition(f"trade intent {intent_id}", current, status, INTENT_TRANSITIONS)
             row = (
                 await conn.execute(
@@ -160,6 +213,9 @@ class IntentRepository(Repository):
                     .returning(*trade_intents.c)
                 )
             ).first()
-        if row is None:  # another writer moved it between our read and write
-            raise InvalidTransitionError(f"trade intent {intent_id} changed status concurrently")
+            if row is None:  # another writer moved it between our read and write
+                raise InvalidTransitionError(
+                    f"trade intent {intent_id} changed status concurrently"
+                )
+            await self._log(conn, intent_id, current, status, cause, now)
         return _intent(row)
