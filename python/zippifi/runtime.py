@@ -73,6 +73,7 @@ class Runtime:
         self._infra: Infra | None = None
         self._graph: PoolGraph | None = None
         self._pool_sync: PoolSync | None = None
+        self._followed: dict[str, Factory] = {}
         self._signers: dict[str, Signer] = {}
         self._submitters: dict[tuple[int, str], Submitter] = {}
         self.recoveries: dict[tuple[int, str], Recovery] = {}
@@ -125,11 +126,11 @@ class Runtime:
                 self._graph = PoolGraph()
             else:
                 config = self.chains.config()
-                adapter = await self.chains.adapter()
+                await self.chains.adapter()  # connected now: a bad chain fails at start
                 self._graph = PoolGraph(wrapped_native=config.wrapped_native)
                 if config.factories:
-                    self._pool_sync = _pool_sync(config, adapter, self._store, self._graph)
-                    await self.sync_pools()
+                    await self.follow(*(Factory(f.kind, f.address, f.fee_bps)
+                                        for f in config.factories))  # fmt: skip
         except BaseException:
             await self.stop()
             raise
@@ -192,6 +193,22 @@ class Runtime:
         """The sync of the default chain's pools into :attr:`graph`; None when no factories
         are configured (or in backtest mode, where the replay feeds the graph)."""
         return self._pool_sync
+
+    async def follow(self, *factories: Factory) -> int:
+        """Follow more pool factories into the graph (ones deployed after start, such as the
+        sandbox's): the pool sync is rebuilt over every factory followed so far and caught up.
+        The number of batches applied."""
+        if self.mode == "backtest":
+            raise ZippiRuntimeError("a backtest runtime's graph is fed by its replay, not a sync")
+        config = self.chains.config()
+        known = {} if self._pool_sync is None else dict(self._followed)
+        known.update((f.address.lower(), f) for f in factories)
+        self._followed = known
+        adapter = await self.adapter()
+        self._pool_sync = PoolSync(adapter, self.store.cursors, self.graph, list(known.values()),
+                                   start_block=config.pools_start_block,
+                                   snapshots=self.store.market)  # fmt: skip
+        return await self.sync_pools()
 
     async def sync_pools(self) -> int:
         """Bring the pool graph up to the chain's head (start() does it once); the number of
@@ -308,11 +325,3 @@ def _for_mode(settings: Settings, mode: Mode) -> Settings:
     store = settings.store.model_copy(update={"database_url": None, "redis_url": None})
     chains = settings.chains.model_copy(update={"default": "embedded"})
     return settings.model_copy(update={"store": store, "chains": chains})
-
-
-def _pool_sync(
-    config: ChainConfig, adapter: EvmAdapter, store: Store, graph: PoolGraph
-) -> PoolSync:
-    factories = [Factory(f.kind, f.address, f.fee_bps) for f in config.factories]
-    return PoolSync(adapter, store.cursors, graph, factories, start_block=config.pools_start_block,
-                    snapshots=store.market)  # fmt: skip

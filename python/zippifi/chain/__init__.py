@@ -16,8 +16,18 @@ qualified.
 
 from __future__ import annotations
 
+from zippifi.chain.abi import (
+    DecodedEvent,
+    call_view,
+    decode_event,
+    decode_output,
+    deploy_data,
+    encode_call,
+    event_topic,
+)
 from zippifi.chain.adapter import BlockId, ChainAdapter, Endpoint, EvmAdapter, rpc_tx
 from zippifi.chain.backoff import Backoff, retry
+from zippifi.chain.deploy import deploy, transact, transact_many
 from zippifi.chain.gas import (
     REPLACEMENT_BUMP_PERCENT,
     URGENCY_PERCENTILE,
@@ -44,7 +54,7 @@ from zippifi.chain.nonces import NonceManager
 from zippifi.chain.receipts import ReceiptTracker, TxStatus, TxStatusEvent
 from zippifi.chain.registry import EMBEDDED_CHAIN_ID, ChainConfig, ChainRegistry
 from zippifi.chain.rpc_errors import SendOutcome, classify, decode_revert, send_outcome
-from zippifi.chain.submit import Recovery, SentTx, Submitter, TxRequest
+from zippifi.chain.submit import LostPolicy, Recovery, SentTx, Submitter, TxRequest
 from zippifi.chain.types import Block, FeeHistory, LogRecord, Receipt, TxInfo
 from zippifi.chain.vault import (
     PARAM_TYPES,
@@ -71,6 +81,7 @@ __all__ = [
     "ChainAdapter",
     "ChainConfig",
     "ChainRegistry",
+    "DecodedEvent",
     "Eip1559Fees",
     "Endpoint",
     "EvmAdapter",
@@ -84,6 +95,7 @@ __all__ = [
     "LogBatch",
     "LogFollower",
     "LogRecord",
+    "LostPolicy",
     "NonceManager",
     "Receipt",
     "ReceiptTracker",
@@ -100,9 +112,16 @@ __all__ = [
     "action",
     "apply_ceiling",
     "bump",
+    "call_view",
     "ceil_percent",
     "classify",
+    "decode_event",
+    "decode_output",
     "decode_revert",
+    "deploy",
+    "deploy_data",
+    "encode_call",
+    "event_topic",
     "fees_of",
     "is_valid_replacement",
     "next_base_fee",
@@ -113,6 +132,8 @@ __all__ = [
     "sign_action",
     "suggest_eip1559",
     "suggest_legacy",
+    "transact",
+    "transact_many",
     "typed_data",
     "v2_swap_calldata",
     "v3_swap_calldata",

@@ -359,7 +359,8 @@ class PoolSync:
         for p in pools:
             if isinstance(p, V2PoolState):
                 data = next(answers)
-                _need(data, 96, "getReserves()", p.address)
+                # reserve0, reserve1 (Uniswap's pairs add the last block's time, which is unused)
+                _need(data, 64, "getReserves()", p.address)
                 out.append(replace(p, reserve0=_word(data, 0), reserve1=_word(data, 1)))
                 continue
             slot0, liq = next(answers), next(answers)
