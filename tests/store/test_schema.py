@@ -14,7 +14,7 @@ from zippifi.store import Store, Tick, current_revision, downgrade, migrate, ope
 from zippifi.store.migrations import include_object
 from zippifi.store.schema import TIME_SERIES_TABLES, metadata
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 def _diff(conn: Connection) -> list[object]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
+from fractions import Fraction
 
 import pytest
 
+from zippifi.domain import FillReport
 from zippifi.errors import InvalidInputError
 from zippifi.store import (
     ConflictError,
@@ -267,3 +270,41 @@ async def test_recovery_after_a_crash_finds_in_flight_work(store: Store, db_url:
         assert (await restarted.transactions.by_hash(1, tx_hash(5))) == flying
     finally:
         await restarted.close()
+
+
+async def test_fills_of_every_venue_are_idempotent_final_or_reversed(store: Store) -> None:
+    s = await seed(store)
+    it = await intent(store, s)
+    live = FillReport(venue="live", intent_id=it.id, token_in=WETH, token_out=USDC,
+                      amount_in=BIG, amount_out=MAX, log_index=3, chain_id=1, tx_hash=tx_hash(7),
+                      block_number=11, block_hash=tx_hash(8), gas_used=90_000,
+                      gas_cost_native=90_000 * 10**9)  # fmt: skip
+    fill, created = await store.fills.add(live)
+    assert created
+    assert (fill.status, fill.venue, fill.amount_out, fill.reverses_id) == ("mined", "live", MAX,
+                                                                            None)  # fmt: skip
+    assert fill.price == Fraction(MAX, BIG)  # exact
+    again, created_again = await store.fills.add(live)
+    assert (again, created_again) == (fill, False)
+    with pytest.raises(ConflictError, match="amount_out"):
+        await store.fills.add(replace(live, amount_out=1))
+    with pytest.raises(InvalidInputError, match="chain_id and tx_hash"):
+        await store.fills.add(replace(live, tx_hash=None))
+    with pytest.raises(InvalidTransitionError):
+        await store.fills.reverse(fill.id)  # only a final fill is reversed
+    final = await store.fills.set_status(fill.id, "final")
+    assert final.status == "final"
+    with pytest.raises(InvalidTransitionError, match="'final' to 'reorged'"):
+        await store.fills.set_status(fill.id, "reorged")
+    reversal, created = await store.fills.reverse(fill.id)
+    assert created
+    assert (reversal.reverses_id, reversal.amount_in) == (fill.id, BIG)
+    assert reversal.tx_hash == fill.tx_hash
+    assert (await store.fills.reverse(fill.id)) == (reversal, False)
+    paper = FillReport(venue="paper", intent_id=it.id, token_in=WETH, token_out=USDC,
+                       amount_in=5, amount_out=6)  # fmt: skip
+    simulated, _ = await store.fills.add(paper, status="final")
+    assert simulated.transaction_id is None
+    assert [f.id for f in await store.fills.for_intent(it.id)] == [fill.id, reversal.id,
+                                                                    simulated.id]  # fmt: skip
+    assert [f.id for f in await store.fills.by_status("final")] == [fill.id, simulated.id]

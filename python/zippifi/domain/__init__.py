@@ -16,7 +16,15 @@ from zippifi.domain.accounts import (
     Strategy,
     StrategyStatus,
 )
-from zippifi.domain.fills import Fill
+from zippifi.domain.fills import (
+    FILL_STATUSES,
+    FILL_TRANSITIONS,
+    VENUES,
+    Fill,
+    FillReport,
+    FillStatus,
+    Venue,
+)
 from zippifi.domain.intents import (
     IN_FLIGHT_INTENTS,
     INTENT_KINDS,
@@ -58,6 +66,8 @@ from zippifi.domain.transitions import can_transition, check_transition, termina
 
 __all__ = [
     "ACCOUNT_KINDS",
+    "FILL_STATUSES",
+    "FILL_TRANSITIONS",
     "INTENT_KINDS",
     "INTENT_STATUSES",
     "INTENT_TRANSITIONS",
@@ -72,11 +82,14 @@ __all__ = [
     "TX_STATUSES",
     "TX_TRANSITIONS",
     "URGENCIES",
+    "VENUES",
     "Account",
     "AccountKind",
     "ChainTransaction",
     "Fill",
+    "FillReport",
     "FillSink",
+    "FillStatus",
     "IntentEvent",
     "IntentKind",
     "IntentProposal",
@@ -95,6 +108,7 @@ __all__ = [
     "TxStatus",
     "UnsignedTx",
     "Urgency",
+    "Venue",
     "Verdict",
     "can_transition",
     "check_transition",

@@ -29,12 +29,14 @@ from sqlalchemy import (
 )
 
 from zippifi.domain import (
+    FILL_STATUSES,
     INTENT_KINDS,
     INTENT_STATUSES,
     ORDER_STATUSES,
     STRATEGY_STATUSES,
     TX_STATUSES,
     URGENCIES,
+    VENUES,
 )
 from zippifi.store.types import (
     U256,
@@ -202,8 +204,15 @@ fills = Table(
     "fills",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("transaction_id", Integer, ForeignKey("transactions.id"), nullable=False),
+    # the stored transaction of a live fill; None for paper and backtest fills
+    Column("transaction_id", Integer, ForeignKey("transactions.id"), nullable=True),
     Column("order_id", Integer, ForeignKey("orders.id"), nullable=True),
+    Column("intent_id", Integer, ForeignKey("trade_intents.id"), nullable=True),
+    Column("venue", String(16), nullable=False),
+    Column("chain_id", BigInteger, nullable=True),
+    Column("tx_hash", Hash32, nullable=True),
+    Column("block_number", BigInteger, nullable=True),
+    Column("block_hash", Hash32, nullable=True),
     Column("log_index", Integer, nullable=False),
     Column("pool", Address, nullable=True),
     Column("token_in", Address, nullable=False),
@@ -211,8 +220,27 @@ fills = Table(
     Column("amount_in", U256, nullable=False),
     Column("amount_out", U256, nullable=False),
     Column("fee", U256, nullable=False),
+    Column("gas_used", BigInteger, nullable=True),
+    Column("gas_cost_native", U256, nullable=True),
+    Column("gas_cost_quote", U256, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("reverses_id", Integer, ForeignKey("fills.id"), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("transaction_id", "log_index"),
+    # one fill per log, and at most one reversal of it
+    Index(
+        "uq_fills_chain_tx_log",
+        "chain_id",
+        "tx_hash",
+        "log_index",
+        unique=True,
+        postgresql_where=text("reverses_id IS NULL"),
+        sqlite_where=text("reverses_id IS NULL"),
+    ),
+    UniqueConstraint("reverses_id"),
+    CheckConstraint(_in("status", FILL_STATUSES), name="status"),
+    CheckConstraint(_in("venue", VENUES), name="venue"),
+    Index(None, "intent_id"),
 )
 
 ledger_entries = Table(
