@@ -167,6 +167,26 @@ class LockLostError(StoreError):
     """A lease expired or was taken over before its holder renewed or released it."""
 
 
+class ExecutionError(ZippiRuntimeError):
+    """The execution layer could not carry an intent further (no route, a revert found by
+    simulation, a venue that refused); the intent is failed with this message as its cause."""
+
+
+class InvalidIntentError(InvalidInputError):
+    """A proposed intent that can never be executed as given (an unknown token, a zero or
+    out-of-range amount, an expired deadline, the same token in and out, slippage over 100%);
+    the message names the field. Nothing is stored."""
+
+
+class SimulationRevertedError(ExecutionError):
+    """eth_call of the transaction an intent would send reverts; ``error`` is the decoded
+    custom error (e.g. ``TradeCapExceeded(...)``) when the contract's ABI knows it."""
+
+    def __init__(self, message: str, *, error: str = "") -> None:
+        super().__init__(message)
+        self.error = error
+
+
 if TYPE_CHECKING:  # the names below resolve through __getattr__ at run time
     from zippifi._core import (
         AmmRevertError,
@@ -220,11 +240,13 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "CorruptGraphError",
+    "ExecutionError",
     "FeeCeilingError",
     "IncompleteRoundError",
     "InsufficientFundsError",
     "InvalidAmmInputError",
     "InvalidInputError",
+    "InvalidIntentError",
     "InvalidKeyError",
     "InvalidOracleAnswerError",
     "InvalidOrderBookError",
@@ -249,6 +271,7 @@ __all__ = [
     "ReorgDetectedError",
     "RouteNotFound",
     "RpcError",
+    "SimulationRevertedError",
     "StaleFencingTokenError",
     "StaleOracleError",
     "StoreError",

@@ -35,8 +35,17 @@ from types import TracebackType
 from typing import Any, Literal
 
 from zippifi.chain import ChainRegistry, EvmAdapter, NonceManager, Recovery, Submitter
-from zippifi.domain import PreSignCheck
+from zippifi.domain import Account, FillSink, PreSignCheck, RiskGate
 from zippifi.errors import ConfigError, KeystoreError, ZippiRuntimeError
+from zippifi.execution import (
+    ExecutionEngine,
+    LiveVenue,
+    PaperVenue,
+    Router,
+    V2RouterEncoder,
+    VaultRules,
+    VaultRulesGate,
+)
 from zippifi.log import get_logger
 from zippifi.market import Factory, PoolSync
 from zippifi.route import PoolGraph
@@ -300,6 +309,46 @@ class Runtime:
         self.recoveries[key] = recovery
         self._submitters[key] = submitter
         return submitter
+
+    # --- execution ----------------------------------------------------------------------------
+
+    async def execution(
+        self,
+        vault: Account,
+        agent: Signer | str,
+        *,
+        router: str,
+        factory: str | None = None,
+        venue: Literal["live", "paper"] = "live",
+        gate: RiskGate | None = None,
+        fill_sink: FillSink | None = None,
+        max_hops: int = 3,
+    ) -> ExecutionEngine:
+        """The execution engine of ``vault`` (a stored account of kind ``vault``), trading as
+        ``agent`` through ``router`` (an allowlisted V2 router over ``factory``'s pairs; the
+        router itself when it is its own factory, as ZippiRouter is), on the live chain or in
+        paper mode. Until the risk engine lands, ``gate`` defaults to the vault's own rules
+        checked off-chain."""
+        if vault.kind != "vault":
+            raise ConfigError(f"account {vault.id} is a {vault.kind}, not a vault")
+        submitter = await self.submitter(agent, vault.chain_id)
+        adapter = submitter.adapter
+        rules = VaultRules(adapter, to_checksum_address(vault.address), submitter.account)
+
+        def factory_of(pool: str) -> str | None:  # the sync of now: follow() may replace it
+            sync = self._pool_sync
+            state = None if sync is None else sync.pools.get(to_checksum_address(pool))
+            return None if state is None else state.factory
+
+        encoder = V2RouterEncoder(router, factory or router, factory_of)
+        planner = Router(self.graph, rules, encoder, chain_id=adapter.chain_id, max_hops=max_hops)
+        chosen = LiveVenue(submitter) if venue == "live" else PaperVenue(submitter)
+        return ExecutionEngine(
+            store=self.store, venue=chosen, router=planner, gate=gate or VaultRulesGate(rules),
+            vault=vault, adapter=adapter, fill_sink=fill_sink,
+            confirmations=self.chains.config(vault.chain_id).confirmations,
+            refresh=self.sync_pools,
+        )  # fmt: skip
 
     # --- embedded chain helpers ----------------------------------------------------------------
 

@@ -52,7 +52,7 @@ class TokenSpec:
 
 
 TOKENS = (
-    TokenSpec("WETH", 18, 3000, 20, 100, 50),
+    TokenSpec("WETH", 18, 3000, 4, 40, 50),
     TokenSpec("USDC", 6, 1, 60_000, 300_000, 150_000),
     TokenSpec("DAI", 18, 1, 60_000, 300_000, 150_000),
 )

@@ -19,9 +19,17 @@ async def _receipt_of(submitter: Submitter, sent: SentTx, timeout_s: float = 120
     it reverted or never made it."""
     tracker = ReceiptTracker(submitter.adapter, confirmations=0)
     event = await tracker.wait(sent.tx_hash, timeout_s=timeout_s)
-    if event.status is not TxStatus.CONFIRMED or event.receipt is None:
+    receipt = event.receipt
+    if receipt is not None:  # the record of what was signed learns its fate
+        await submitter.nonces.journal.mark_mined(
+            submitter.adapter.chain_id, "0x" + sent.tx_hash.hex(), success=receipt.status == 1,
+            block_number=receipt.block_number, block_hash="0x" + receipt.block_hash.hex(),
+            gas_used=receipt.gas_used, effective_gas_price=receipt.effective_gas_price or 0,
+        )  # fmt: skip
+    if event.status is not TxStatus.CONFIRMED or receipt is None:
         raise TxRevertedError(f"transaction 0x{sent.tx_hash.hex()} ended {event.status.value}")
-    return event.receipt
+    return receipt
+
 
 
 async def deploy(submitter: Submitter, contract: str | Artifact, *args: Any) -> str:

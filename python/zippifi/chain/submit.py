@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
@@ -225,10 +225,17 @@ class Submitter:
             raise sent.error
         return sent
 
-    async def submit_many(self, requests: Sequence[TxRequest]) -> list[SentTx]:
+    async def submit_many(
+        self,
+        requests: Sequence[TxRequest],
+        *,
+        on_signed: Callable[[Sequence[SignedTx]], Awaitable[None]] | None = None,
+    ) -> list[SentTx]:
         """Simulate, sign and send a batch, in nonce order. A revert or a bad request raises
         before any nonce is taken (nothing is sent). Send failures come back as ``error`` on
-        the SentTx; the nonce they held is filled with a no-op."""
+        the SentTx; the nonce they held is filled with a no-op. ``on_signed`` runs once the
+        batch is signed and recorded, before anything is broadcast (the layer above marks its
+        own records there; the signed record stands even if it fails)."""
         if not requests:
             return []
         urgencies = sorted({r.urgency for r in requests})
@@ -237,6 +244,9 @@ class Submitter:
         drafts = await self._all_or_nothing([self._prepare(r, fees) for r in requests])
         async with self._assign:
             batch = await self._assign_and_sign(drafts)
+        if on_signed is not None:
+            await on_signed([s.signed for s in batch])
+            crash_point("submit.marked")
         return await self._deliver_batch(batch)
 
     async def _all_or_nothing(self, calls: list[Coroutine[Any, Any, T]]) -> list[T]:

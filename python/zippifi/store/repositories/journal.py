@@ -69,6 +69,21 @@ class SignedTxJournal(Repository):
             return current
         return await txs.mark_submitted(chain_id, tx_hash)
 
+    async def mark_mined(
+        self, chain_id: int, tx_hash: str, *, success: bool, block_number: int, block_hash: str,
+        gas_used: int, effective_gas_price: int,
+    ) -> ChainTransaction | None:  # fmt: skip
+        """The receipt is in: ``mined`` (or ``reverted``); idempotent, None if never recorded."""
+        txs = TransactionRepository(self._scope)
+        current = await txs.by_hash(chain_id, tx_hash)
+        if current is None or current.status in ("mined", "reverted"):
+            return current
+        if current.status == "signed":
+            await txs.mark_submitted(chain_id, tx_hash)
+        return await txs.mark_mined(chain_id, tx_hash, success=success, block_number=block_number,
+                                    block_hash=block_hash, gas_used=gas_used,
+                                    effective_gas_price=effective_gas_price)  # fmt: skip
+
     async def get(self, chain_id: int, tx_hash: str) -> ChainTransaction | None:
         return await TransactionRepository(self._scope).by_hash(chain_id, tx_hash)
 

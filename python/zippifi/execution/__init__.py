@@ -1,0 +1,36 @@
+"""Execution: from a trade intent to a settled fill, exactly once.
+
+An :class:`ExecutionEngine` takes one vault's intents through risk (the injected
+:class:`~zippifi.domain.RiskGate`), a :class:`Router` plan on the synced pool graph, and a venue
+(:class:`LiveVenue`, :class:`PaperVenue`, :class:`BacktestVenue`), to fills handed to the
+injected :class:`~zippifi.domain.FillSink`. The runtime builds it (``Runtime.execution``).
+"""
+
+from __future__ import annotations
+
+from zippifi.execution.engine import ExecutionEngine, StepReport
+from zippifi.execution.fills import fills_from_receipt
+from zippifi.execution.plans import SwapPlan
+from zippifi.execution.proposals import check_proposal
+from zippifi.execution.routing import RouteEncoder, Router, V2RouterEncoder, pool_factories
+from zippifi.execution.vault_rules import TokenRule, VaultRules, VaultRulesGate
+from zippifi.execution.venues import ExecutionVenue, LiveVenue, Outcome, PaperVenue
+
+__all__ = [
+    "ExecutionEngine",
+    "ExecutionVenue",
+    "LiveVenue",
+    "Outcome",
+    "PaperVenue",
+    "RouteEncoder",
+    "Router",
+    "StepReport",
+    "SwapPlan",
+    "TokenRule",
+    "V2RouterEncoder",
+    "VaultRules",
+    "VaultRulesGate",
+    "check_proposal",
+    "fills_from_receipt",
+    "pool_factories",
+]

@@ -1,0 +1,399 @@
+"""The execution engine: from a proposed intent to a settled fill, exactly once.
+
+Each :meth:`ExecutionEngine.step` moves every intent of its vault one stage on, in order:
+
+1. proposed -> approved / resized / rejected by the injected :class:`~zippifi.domain.RiskGate`
+   (or expired, past its deadline);
+2. approved / resized -> routed: a :class:`~zippifi.execution.routing.Router` plan on the synced
+   pool graph, asked of the gate again before signing, and simulated by the venue (a revert
+   fails the intent with the decoded custom error, nothing is sent). One batch takes each pool
+   once, so every plan's quote holds for the state it will run on;
+3. routed -> signed -> submitted: the venue executes the batch (live: one batch-signed,
+   recorded submission in nonce order); paper and backtest fill at once;
+4. submitted -> confirmed: the receipt's ``Swapped`` events become fills, stored once;
+5. confirmed -> settled: at the chain's confirmation depth each fill is handed to the
+   :class:`~zippifi.domain.FillSink` and made final; a reorg before the depth takes the fills
+   back (reorged) and the intent back to submitted.
+
+Everything is stored before the next stage starts, and every stage reads its work from the
+store, so a restart (:meth:`resume`, then steps) carries on from whatever was stored, and the
+chain layer's record of what was signed makes sure nothing is signed twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from zippifi.chain import ChainAdapter
+from zippifi.crashpoints import crash_point
+from zippifi.domain import (
+    Account,
+    ChainTransaction,
+    FillSink,
+    IntentProposal,
+    RiskGate,
+    SignedTx,
+    TradeIntent,
+    Urgency,
+)
+from zippifi.errors import ExecutionError, InvalidIntentError, SimulationRevertedError
+from zippifi.execution.fills import fills_from_receipt
+from zippifi.execution.plans import SwapPlan
+from zippifi.execution.proposals import check_proposal
+from zippifi.execution.routing import Router
+from zippifi.execution.venues import ExecutionVenue, Outcome
+from zippifi.log import get_logger
+from zippifi.store import Store
+from zippifi.store.types import utcnow
+
+log = get_logger(__name__)
+URGENCY_ORDER: dict[str, int] = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+
+
+@dataclass
+class StepReport:
+    """What one step moved, by intent id."""
+
+    approved: list[int] = field(default_factory=list)
+    resized: list[int] = field(default_factory=list)
+    rejected: list[int] = field(default_factory=list)
+    expired: list[int] = field(default_factory=list)
+    routed: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    submitted: list[int] = field(default_factory=list)
+    confirmed: list[int] = field(default_factory=list)
+    settled: list[int] = field(default_factory=list)
+    reorged: list[int] = field(default_factory=list)
+
+    @property
+    def moved(self) -> int:
+        return sum(len(v) for v in vars(self).values())
+
+
+class ExecutionEngine:
+    """Carries one vault's intents through a venue; it is an :class:`~zippifi.domain.IntentSink`
+    for proposers."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        venue: ExecutionVenue,
+        router: Router,
+        gate: RiskGate,
+        vault: Account,
+        adapter: ChainAdapter | None = None,
+        fill_sink: FillSink | None = None,
+        confirmations: int = 0,
+        tokens: Collection[str] | None = None,
+        refresh: Callable[[], Awaitable[object]] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        max_batch: int = 32,
+    ) -> None:
+        if venue.kind == "live" and adapter is None:
+            raise ExecutionError("a live venue needs the chain adapter to follow receipts")
+        self.store = store
+        self.venue = venue
+        self.router = router
+        self.gate = gate
+        self.vault = vault
+        self.adapter = adapter
+        self.fill_sink = fill_sink
+        self.confirmations = confirmations
+        self.tokens = tokens
+        self._refresh = refresh
+        self._clock = clock
+        self.max_batch = max_batch
+
+    # --- proposals ---------------------------------------------------------------------------
+
+    async def propose(self, proposal: IntentProposal) -> TradeIntent:
+        """Check and store an intent (the same idempotency key again returns the first one);
+        an intent that can never run raises InvalidIntentError and stores nothing."""
+        if proposal.account_id != self.vault.id:
+            raise InvalidIntentError(
+                f"account_id {proposal.account_id} is not this engine's vault ({self.vault.id})"
+            )
+        if proposal.chain_id != self.vault.chain_id:
+            raise InvalidIntentError(f"chain_id {proposal.chain_id} is not the vault's chain")
+        check_proposal(proposal, now=self._clock(), tokens=self.tokens)
+        intent, created = await self.store.intents.create(proposal)
+        if created:
+            log.info("intent proposed", intent=intent.id, proposer=intent.proposer,
+                     amount=intent.amount, kind=intent.kind)  # fmt: skip
+        return intent
+
+    async def _mine(self, status: str | Sequence[str]) -> list[TradeIntent]:
+        intents = await self.store.intents.search(status=status, account_id=self.vault.id)  # type: ignore[arg-type]
+        return sorted(intents, key=lambda i: (URGENCY_ORDER[i.urgency], i.id))
+
+    # --- one step ----------------------------------------------------------------------------
+
+    async def step(self) -> StepReport:
+        report = StepReport()
+        await self._review(report)
+        if self._refresh is not None:
+            await self._refresh()
+        await self._route_and_execute(report)
+        await self._follow(report)
+        await self._settle(report)
+        return report
+
+    async def run_until_idle(self, max_steps: int = 100) -> StepReport:
+        """Step until nothing moves (or ``max_steps``); the steps' reports merged."""
+        total = StepReport()
+        for _ in range(max_steps):
+            report = await self.step()
+            for name, ids in vars(report).items():
+                getattr(total, name).extend(ids)
+            if not report.moved and not await self._mine(("signed", "submitted", "confirmed")):
+                break
+        return total
+
+    def _expired(self, intent: TradeIntent) -> bool:
+        return intent.deadline is not None and intent.deadline <= self._clock()
+
+    async def _review(self, report: StepReport) -> None:
+        for intent in await self._mine("proposed"):
+            if self._expired(intent):
+                await self.store.intents.transition(intent.id, "expired", cause="deadline passed")
+                report.expired.append(intent.id)
+                continue
+            decision = await self.gate.review(intent)
+            cause = "; ".join(decision.reasons) or None
+            if decision.verdict == "reject":
+                await self.store.intents.transition(intent.id, "rejected", cause=cause)
+                report.rejected.append(intent.id)
+            elif decision.verdict == "resize":
+                await self.store.intents.transition(
+                    intent.id, "resized", cause=cause, amount_in=decision.amount_in,
+                    min_amount_out=decision.min_amount_out,
+                )  # fmt: skip
+                report.resized.append(intent.id)
+            else:
+                await self.store.intents.transition(intent.id, "approved", cause=cause)
+                report.approved.append(intent.id)
+
+    async def _fail(self, intent_id: int, cause: str, report: StepReport) -> None:
+        await self.store.intents.transition(intent_id, "failed", cause=cause)
+        report.failed.append(intent_id)
+
+    async def _plan(self, intent: TradeIntent, report: StepReport) -> SwapPlan | None:
+        """A checked, simulated plan; the intent failed or rejected (and None) if there is
+        none."""
+        if self._expired(intent):
+            await self.store.intents.transition(intent.id, "expired", cause="deadline passed")
+            report.expired.append(intent.id)
+            return None
+        try:
+            plan = await self.router.plan(intent, now=self._clock())
+        except ExecutionError as exc:
+            await self._fail(intent.id, str(exc), report)
+            return None
+        if intent.status != "routed":
+            intent = await self.store.intents.transition(
+                intent.id, "routed", cause=f"via {', '.join(plan.pools)}",
+                amount_in=plan.amount_in, min_amount_out=plan.min_out,
+            )  # fmt: skip
+            report.routed.append(intent.id)
+        decision = await self.gate.review(intent)  # again, just before signing
+        if not decision.allowed:
+            cause = "; ".join(decision.reasons)
+            await self.store.intents.transition(intent.id, "rejected", cause=cause)
+            report.rejected.append(intent.id)
+            return None
+        try:
+            await self.venue.simulate(plan)
+        except SimulationRevertedError as exc:
+            await self._fail(intent.id, str(exc), report)
+            return None
+        return plan
+
+    async def _route_and_execute(self, report: StepReport) -> None:
+        ready = await self._mine(("approved", "resized", "routed"))
+        plans: list[SwapPlan] = []
+        used: set[str] = set()
+        urgency: Urgency | None = None
+        for intent in ready:
+            if intent.status == "routed" and await self.store.transactions.for_intent(intent.id):
+                continue  # signed before a restart: resume() takes it on from its record
+            if len(plans) == self.max_batch:
+                break
+            if urgency is not None and intent.urgency != urgency:
+                continue  # one fee level per batch; the next step takes the others
+            plan = await self._plan(intent, report)
+            if plan is None:
+                continue
+            if used & set(plan.pools):
+                continue  # its pools already move in this batch: planned again next step
+            used |= set(plan.pools)
+            plans.append(plan)
+            urgency = intent.urgency
+        if plans:
+            outcomes = await self.venue.execute(plans, urgency=urgency or "normal",
+                                                on_signed=self._mark_signed)  # fmt: skip
+            for outcome in outcomes:
+                await self._record(outcome, report)
+
+    async def _mark_signed(self, batch: Sequence[SignedTx]) -> None:
+        """Signed and recorded, not yet broadcast: the intents move to signed together."""
+        async with self.store.transaction() as tx:
+            for signed in batch:
+                if signed.intent_id is not None:
+                    await tx.intents.transition(signed.intent_id, "signed", expect="routed",
+                                                cause=f"tx {signed.hash_hex}")  # fmt: skip
+
+    async def _record(self, outcome: Outcome, report: StepReport) -> None:
+        intent_id = outcome.plan.intent_id
+        if outcome.fill is not None:  # paper, backtest: filled by exact simulation
+            async with self.store.transaction() as tx:
+                await tx.intents.transition(intent_id, "signed", cause=f"{self.venue.kind} fill")
+                await tx.intents.transition(intent_id, "submitted", cause=self.venue.kind)
+                await tx.fills.add(outcome.fill, status="mined")
+                await tx.intents.transition(intent_id, "confirmed", cause=self.venue.kind)
+            report.confirmed.append(intent_id)
+            return
+        if outcome.sent is None:
+            await self._fail(intent_id, f"not sent: {outcome.error}", report)
+            return
+        if outcome.error is not None:  # its nonce was filled with a no-op: the swap is gone
+            await self._fail(intent_id, f"send failed: {outcome.error}", report)
+            return
+        crash_point("execution.sent")
+        await self.store.intents.transition(intent_id, "submitted", expect="signed",
+                                            cause=f"tx {outcome.sent.signed.hash_hex}")  # fmt: skip
+        report.submitted.append(intent_id)
+
+    # --- receipts and finality ---------------------------------------------------------------
+
+    async def _follow(self, report: StepReport) -> None:
+        """Submitted intents whose transaction is mined: fills stored, intent confirmed (or
+        failed, if it reverted on chain)."""
+        if self.adapter is None:
+            return
+        for intent in await self._mine("submitted"):
+            live = [t for t in await self.store.transactions.for_intent(intent.id)
+                    if t.status in ("signed", "submitted", "mined", "reverted")]  # fmt: skip
+            for tx in live:
+                if await self._follow_one(intent, tx, report):
+                    break
+
+    async def _follow_one(
+        self, intent: TradeIntent, tx: ChainTransaction, report: StepReport
+    ) -> bool:
+        """True once ``tx`` (one of the intent's) settled the intent's fate."""
+        assert self.adapter is not None
+        tx_hash = bytes.fromhex(tx.tx_hash[2:])
+        receipt = await self.adapter.get_receipt(tx_hash)
+        if receipt is None:
+            gone = await self.adapter.get_transaction(tx_hash) is None
+            if self._expired(intent) and gone:  # no longer wanted, and the node dropped it
+                await self.store.intents.transition(intent.id, "expired", cause="never mined")
+                report.expired.append(intent.id)
+                return True
+            return False
+        fills = fills_from_receipt(receipt, vault=self.vault.address,
+                                   chain_id=self.vault.chain_id, intent_id=intent.id,
+                                   transaction_id=tx.id)  # fmt: skip
+        ok = receipt.status == 1 and bool(fills)
+        async with self.store.transaction() as uow:
+            if tx.status in ("signed", "submitted"):
+                await uow.transactions.mark_mined(
+                    tx.chain_id, tx.tx_hash, success=receipt.status == 1,
+                    block_number=receipt.block_number, block_hash="0x" + receipt.block_hash.hex(),
+                    gas_used=receipt.gas_used,
+                    effective_gas_price=receipt.effective_gas_price or 0,
+                )  # fmt: skip
+            if not ok:
+                cause = "the transaction reverted on chain"
+                await uow.intents.transition(intent.id, "failed", cause=cause)
+            else:
+                for fill in fills:
+                    await uow.fills.add(fill, status="mined")
+                crash_point("execution.fills")
+                cause = f"block {receipt.block_number}"
+                await uow.intents.transition(intent.id, "confirmed", cause=cause)
+        (report.confirmed if ok else report.failed).append(intent.id)
+        return True
+
+    async def _canonical(self, block_number: int | None, block_hash: str | None) -> bool:
+        if self.adapter is None or block_number is None or block_hash is None:
+            return True
+        block = await self.adapter.get_block(block_number)
+        return block is not None and "0x" + block.hash.hex() == block_hash
+
+    async def _settle(self, report: StepReport) -> None:
+        """Confirmed intents whose fills reached the confirmation depth: each fill handed to
+        the fill sink, then made final, and the intent settled. A fill whose block left the
+        chain first is reorged, and its intent goes back to submitted."""
+        head = None if self.adapter is None else await self.adapter.block_number()
+        for intent in await self._mine("confirmed"):
+            fills = [f for f in await self.store.fills.for_intent(intent.id)
+                     if f.status == "mined" and f.reverses_id is None]  # fmt: skip
+            if not fills:
+                continue
+            if not all([await self._canonical(f.block_number, f.block_hash) for f in fills]):
+                async with self.store.transaction() as uow:
+                    for f in fills:
+                        await uow.fills.set_status(f.id, "reorged")
+                    for tx in await uow.transactions.for_intent(intent.id):
+                        if tx.status == "mined":
+                            await uow.transactions.mark_submitted(tx.chain_id, tx.tx_hash)
+                    await uow.intents.transition(intent.id, "submitted", cause="reorged")
+                report.reorged.append(intent.id)
+                continue
+            deep = head is None or all(
+                f.block_number is None or head - f.block_number + 1 >= self.confirmations
+                for f in fills
+            )
+            if not deep:
+                continue
+            if self.fill_sink is not None:  # at least once: the sink keys by fill id
+                for f in fills:
+                    await self.fill_sink.on_fill(f)
+            crash_point("execution.settling")
+            async with self.store.transaction() as uow:
+                for f in fills:
+                    await uow.fills.set_status(f.id, "final")
+                await uow.intents.transition(intent.id, "settled", cause="confirmation depth")
+            report.settled.append(intent.id)
+
+    async def reverse_deep_reorgs(self, lookback_blocks: int = 64) -> list[int]:
+        """Final fills from the last ``lookback_blocks`` whose block left the chain: each gets a
+        reversing fill (handed to the sink), never an edit. The reversed fills' ids."""
+        if self.adapter is None:
+            return []
+        head = await self.adapter.block_number()
+        reversed_ids = []
+        for f in await self.store.fills.by_status("final", chain_id=self.vault.chain_id):
+            if f.block_number is None or head - f.block_number > lookback_blocks:
+                continue
+            if await self._canonical(f.block_number, f.block_hash):
+                continue
+            reversal, created = await self.store.fills.reverse(f.id)
+            if created and self.fill_sink is not None:
+                await self.fill_sink.on_fill(reversal)
+            reversed_ids.append(f.id)
+        return reversed_ids
+
+    # --- restart -----------------------------------------------------------------------------
+
+    async def resume(self) -> list[int]:
+        """After a restart: intents whose transaction was recorded but that were not yet marked
+        move on from that record (routed -> signed -> submitted); the chain layer's recovery
+        has already rebroadcast what the node lacked. The ids it moved."""
+        moved = []
+        for intent in await self._mine(("routed", "signed")):
+            txs = [t for t in await self.store.transactions.for_intent(intent.id)
+                   if t.status not in ("replaced", "dropped")]  # fmt: skip
+            if not txs:
+                continue
+            cause = f"tx {txs[-1].tx_hash}"
+            if intent.status == "routed":
+                intent = await self.store.intents.transition(intent.id, "signed", cause=cause)
+            if any(t.status in ("submitted", "mined", "reverted") for t in txs):
+                await self.store.intents.transition(intent.id, "submitted", cause=cause)
+            moved.append(intent.id)
+        return moved

@@ -1,0 +1,143 @@
+"""Intents from proposal to settled fill through the runtime on the embedded chain, against the
+sandbox market (real ZippiVault, ZippiRouter pairs, price feeds): every fill equals the kernel's
+exact quote for the state it ran on, each intent ends in exactly one terminal status, every
+status change is on record, and what the vault or the market would refuse never reaches the
+chain."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from zippifi.domain import Fill, IntentProposal
+from zippifi.errors import InvalidIntentError
+from zippifi.execution import ExecutionEngine
+from zippifi.runtime import Runtime
+from zippifi.sandbox import Sandbox
+from zippifi.store.types import utcnow
+
+WETH, USDC, DAI = "WETH", "USDC", "DAI"
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.fills: list[Fill] = []
+
+    async def on_fill(self, fill: Fill) -> None:
+        self.fills.append(fill)
+
+
+@asynccontextmanager
+async def market(
+    venue: str = "live",
+) -> AsyncIterator[tuple[Runtime, Sandbox, ExecutionEngine, Sink]]:
+    async with Runtime.embedded() as rt:
+        box = await Sandbox.deploy(rt)
+        assert box.vault_account is not None
+        sink = Sink()
+        engine = await rt.execution(box.vault_account, box.agent, router=box.router,
+                                    venue=venue, fill_sink=sink)  # type: ignore[arg-type]  # fmt: skip
+        yield rt, box, engine, sink
+
+
+def proposal(box: Sandbox, key: str, sym_in: str, sym_out: str, size: int,
+             **fields: Any) -> IntentProposal:  # fmt: skip
+    assert box.vault_account is not None
+    values: dict[str, Any] = {
+        "idempotency_key": key, "proposer": "test:e2e", "account_id": box.vault_account.id,
+        "chain_id": box.chain_id, "token_in": box.token(sym_in),
+        "token_out": box.token(sym_out), "amount": size, "slippage_bps": 50,
+        "deadline": utcnow() + timedelta(minutes=10), "reason": "e2e",
+    }  # fmt: skip
+    values.update(fields)
+    return IntentProposal(**values)
+
+
+async def test_intents_settle_at_the_kernels_exact_quote() -> None:
+    async with market() as (rt, box, engine, sink):
+        spec = box.specs
+        # disjoint pools, so one batch: each quote holds for the state its swap runs on
+        first = proposal(box, "a", WETH, USDC, spec[WETH].units(2))
+        a = await engine.propose(first)
+        b = await engine.propose(proposal(box, "b", USDC, DAI, spec[USDC].units(5_000)))
+        assert (await engine.propose(first)) == a  # a retry stores nothing new
+        quotes = {
+            a.id: rt.graph.best_route(a.token_in, a.token_out, a.amount_in).amount_out,
+            b.id: rt.graph.best_route(b.token_in, b.token_out, b.amount_in).amount_out,
+        }
+        report = await engine.run_until_idle()
+        assert sorted(report.settled) == sorted(quotes)
+        adapter = await rt.adapter()
+        for intent_id, quote in quotes.items():
+            intent = await rt.store.intents.get(intent_id)
+            assert intent.status == "settled"
+            (fill,) = await rt.store.fills.for_intent(intent_id)
+            assert (fill.amount_in, fill.amount_out, fill.status) == (intent.amount_in, quote,
+                                                                      "final")  # fmt: skip
+            assert fill.amount_out >= intent.min_amount_out
+            assert fill.gas_used
+            assert fill.gas_cost_native
+            statuses = [e.to_status for e in await rt.store.intents.events(intent_id)]
+            assert statuses == ["proposed", "approved", "routed", "signed", "submitted",
+                                "confirmed", "settled"]  # fmt: skip
+            (tx,) = await rt.store.transactions.for_intent(intent_id)
+            assert tx.status == "mined"
+            assert (await adapter.get_receipt(bytes.fromhex(tx.tx_hash[2:]))) is not None
+        assert sorted(f.intent_id for f in sink.fills) == sorted(quotes)  # type: ignore[type-var]
+        # both swaps went out in one batch: consecutive nonces of the agent
+        nonces = sorted([(await rt.store.transactions.for_intent(i))[0].nonce for i in quotes])
+        assert nonces[1] == nonces[0] + 1
+
+
+async def test_the_vaults_rules_resize_and_reject_before_anything_is_sent() -> None:
+    async with market() as (rt, box, engine, _):
+        spec = box.specs
+        big = await engine.propose(proposal(box, "big", WETH, USDC, spec[WETH].units(6)))
+        report = await engine.run_until_idle()
+        assert big.id in report.resized
+        resized = await rt.store.intents.get(big.id)
+        assert resized.status == "settled"
+        assert resized.amount_in == spec[WETH].units(spec[WETH].max_trade)  # the per-trade cap
+        # a slippage bound the vault's oracle bound does not allow: fails with the reason
+        tight = await engine.propose(proposal(box, "ex", USDC, WETH, spec[WETH].units(1),
+                                              kind="exact_out", slippage_bps=30))  # fmt: skip
+        await engine.run_until_idle()
+        done = await rt.store.intents.get(tight.id)
+        assert done.status == "settled"
+        (fill,) = await rt.store.fills.for_intent(tight.id)
+        assert fill.amount_out >= spec[WETH].units(1)  # exact output: at least what was asked
+
+
+HOSTILE: list[tuple[dict[str, Any], str]] = [
+    ({"token_in": "0x" + "12" * 20}, "not a token"),
+    ({"token_in": "WETH"}, "not an address"),
+    ({"token_out": 7}, "token_out must be a 0x address"),
+    ({"amount": 0}, "amount must be > 0"),
+    ({"amount": -5}, "amount must be > 0"),
+    ({"amount": 2**256}, "256 bits"),
+    ({"amount": 1.5}, "amount must be an int"),
+    ({"slippage_bps": 10_001}, "slippage_bps"),
+    ({"slippage_bps": -1}, "slippage_bps"),
+    ({"deadline": utcnow() - timedelta(seconds=1)}, "has passed"),
+    ({"deadline": utcnow().replace(tzinfo=None)}, "timezone-aware"),
+    ({"kind": "exact"}, "kind"),
+    ({"urgency": "asap"}, "urgency"),
+    ({"account_id": 999}, "not this engine's vault"),
+    ({"chain_id": 1}, "not the vault's chain"),
+]
+
+
+async def test_hostile_intents_are_refused_and_change_nothing() -> None:
+    async with market() as (rt, box, engine, _):
+        engine.tokens = list(box.tokens.values())
+        cases = [*HOSTILE, ({"token_out": box.token(WETH)}, "same token")]
+        for fields, message in cases:
+            with pytest.raises(InvalidIntentError, match=message):
+                await engine.propose(proposal(box, "x", WETH, USDC, 10**18, **fields))
+        assert await rt.store.intents.search() == []
+        assert await rt.store.transactions.in_flight(box.chain_id) == []  # deployment: mined
+        assert (await engine.run_until_idle()).moved == 0
