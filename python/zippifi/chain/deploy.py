@@ -31,7 +31,6 @@ async def _receipt_of(submitter: Submitter, sent: SentTx, timeout_s: float = 120
     return receipt
 
 
-
 async def deploy(submitter: Submitter, contract: str | Artifact, *args: Any) -> str:
     """Deploy ``contract`` (an artifact or its name) with constructor ``args``; its address."""
     artifact = load(contract) if isinstance(contract, str) else contract
