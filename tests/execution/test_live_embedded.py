@@ -141,3 +141,27 @@ async def test_hostile_intents_are_refused_and_change_nothing() -> None:
         assert await rt.store.intents.search() == []
         assert await rt.store.transactions.in_flight(box.chain_id) == []  # deployment: mined
         assert (await engine.run_until_idle()).moved == 0
+
+
+async def test_paper_and_live_fill_identically() -> None:
+    """Paper is shadow mode: the real calldata run by eth_call, nothing sent. The same intent
+    through paper and then live, from the same state, fills to the wei."""
+    async with market() as (rt, box, live, _):
+        assert box.vault_account is not None
+        paper = await rt.execution(box.vault_account, box.agent, router=box.router, venue="paper")
+        spec = box.specs
+        cases = [(WETH, USDC, spec[WETH].units(3)), (DAI, WETH, spec[DAI].units(7_000)),
+                 (USDC, DAI, spec[USDC].units(123) + 456)]  # fmt: skip
+        adapter = await rt.adapter()
+        for n, (a, b, size) in enumerate(cases):
+            head = await adapter.block_number()
+            shadow = await paper.propose(proposal(box, f"p{n}", a, b, size))
+            await paper.run_until_idle()
+            assert await adapter.block_number() == head  # paper sent nothing
+            real = await live.propose(proposal(box, f"l{n}", a, b, size))
+            await live.run_until_idle()
+            (p_fill,) = await rt.store.fills.for_intent(shadow.id)
+            (l_fill,) = await rt.store.fills.for_intent(real.id)
+            assert (p_fill.venue, l_fill.venue) == ("paper", "live")
+            assert (p_fill.amount_in, p_fill.amount_out) == (l_fill.amount_in, l_fill.amount_out)
+            assert (await rt.store.intents.get(shadow.id)).status == "settled"
