@@ -38,8 +38,11 @@ from zippifi.chain import ChainRegistry, EvmAdapter, NonceManager, Recovery, Sub
 from zippifi.domain import Account, FillSink, PreSignCheck, RiskGate
 from zippifi.errors import ConfigError, KeystoreError, ZippiRuntimeError
 from zippifi.execution import (
+    BacktestRules,
+    BacktestVenue,
     ExecutionEngine,
     LiveVenue,
+    NoCalldata,
     PaperVenue,
     Router,
     V2RouterEncoder,
@@ -349,6 +352,29 @@ class Runtime:
             confirmations=self.chains.config(vault.chain_id).confirmations,
             refresh=self.sync_pools,
         )  # fmt: skip
+
+    async def backtest_execution(
+        self,
+        rules: BacktestRules,
+        venue: BacktestVenue,
+        *,
+        chain_id: int = 0,
+        gate: RiskGate | None = None,
+        fill_sink: FillSink | None = None,
+        max_hops: int = 3,
+    ) -> ExecutionEngine:
+        """The execution engine of a backtest: the same engine, gate and router as live, on the
+        venue's graph, with the vault's rules in memory. The vault is stored as an account of
+        ``chain_id`` (0: no chain) the first time."""
+        vault = await self.store.accounts.find(chain_id, rules.vault)
+        if vault is None:
+            vault = await self.store.accounts.add(chain_id, rules.vault.lower(), kind="vault",
+                                                  label="backtest vault")  # fmt: skip
+        planner = Router(venue.graph, rules, NoCalldata(), chain_id=chain_id, max_hops=max_hops,
+                         gas_price_wei=venue.gas_price_wei)  # fmt: skip
+        return ExecutionEngine(store=self.store, venue=venue, router=planner,
+                               gate=gate or VaultRulesGate(rules), vault=vault,
+                               fill_sink=fill_sink, clock=rules.clock)  # fmt: skip
 
     # --- embedded chain helpers ----------------------------------------------------------------
 

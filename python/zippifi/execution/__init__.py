@@ -8,22 +8,38 @@ injected :class:`~zippifi.domain.FillSink`. The runtime builds it (``Runtime.exe
 
 from __future__ import annotations
 
+from zippifi.execution.backtest import BacktestRules, BacktestToken, BacktestVenue
 from zippifi.execution.engine import ExecutionEngine, StepReport
 from zippifi.execution.fills import fills_from_receipt
-from zippifi.execution.plans import SwapPlan
+from zippifi.execution.plans import Hop, SwapPlan
 from zippifi.execution.proposals import check_proposal
-from zippifi.execution.routing import RouteEncoder, Router, V2RouterEncoder, pool_factories
-from zippifi.execution.vault_rules import TokenRule, VaultRules, VaultRulesGate
+from zippifi.execution.routing import (
+    NoCalldata,
+    OracleBounds,
+    RouteEncoder,
+    Router,
+    V2RouterEncoder,
+    hops_of,
+    pool_factories,
+)
+from zippifi.execution.vault_rules import RuleSource, TokenRule, VaultRules, VaultRulesGate
 from zippifi.execution.venues import ExecutionVenue, LiveVenue, Outcome, PaperVenue
 
 __all__ = [
+    "BacktestRules",
+    "BacktestToken",
+    "BacktestVenue",
     "ExecutionEngine",
     "ExecutionVenue",
+    "Hop",
     "LiveVenue",
+    "NoCalldata",
+    "OracleBounds",
     "Outcome",
     "PaperVenue",
     "RouteEncoder",
     "Router",
+    "RuleSource",
     "StepReport",
     "SwapPlan",
     "TokenRule",
@@ -32,5 +48,6 @@ __all__ = [
     "VaultRulesGate",
     "check_proposal",
     "fills_from_receipt",
+    "hops_of",
     "pool_factories",
 ]

@@ -6,6 +6,17 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
+class Hop:
+    """One pool of a route with the exact amounts the kernel quoted through it."""
+
+    pool: str
+    token_in: str
+    token_out: str
+    amount_in: int
+    amount_out: int
+
+
+@dataclass(frozen=True, slots=True)
 class SwapPlan:
     """One swap through the vault: the target it calls and the calldata for it, the exact
     quote of the route on the pool graph, and the minimum output the vault will enforce
@@ -26,6 +37,7 @@ class SwapPlan:
     vault_calldata: bytes  # what the agent sends the vault
     pools: tuple[str, ...]
     gas_estimate: int
+    hops: tuple[Hop, ...] = ()
 
     @property
     def slippage_room(self) -> int:

@@ -18,8 +18,7 @@ from zippifi.chain import encode_call, v2_swap_calldata
 from zippifi.chain.artifacts import load
 from zippifi.domain import TradeIntent
 from zippifi.errors import ExecutionError, RouteNotFound
-from zippifi.execution.plans import SwapPlan
-from zippifi.execution.vault_rules import VaultRules
+from zippifi.execution.plans import Hop, SwapPlan
 from zippifi.route import PoolGraph, Route
 from zippifi.sign import to_checksum_address
 
@@ -59,6 +58,30 @@ class V2RouterEncoder:
         return self.router, data
 
 
+def hops_of(route: Route) -> tuple[Hop, ...]:
+    tokens, amounts = route.tokens, route.amounts
+    return tuple(Hop(pool, tokens[i], tokens[i + 1], amounts[i], amounts[i + 1])
+                 for i, pool in enumerate(route.pools))  # fmt: skip
+
+
+class OracleBounds(Protocol):
+    """Where the vault's oracle bound on minOut comes from (the vault on chain, or a backtest's
+    prices)."""
+
+    vault: str
+
+    async def oracle_min_out(self, token_in: str, token_out: str, amount_in: int) -> int: ...
+
+
+class NoCalldata:
+    """A route encoder for venues that never call a target (the backtest)."""
+
+    def encode(
+        self, route: Route, *, recipient: str, min_out: int, deadline: int
+    ) -> tuple[str, bytes]:
+        return recipient, b""
+
+
 def pool_factories(pools: Mapping[str, object]) -> Callable[[str], str | None]:
     """``factory_of`` over a pool sync's pools (address -> state with a ``factory``)."""
     by_address = {a.lower(): getattr(s, "factory", None) for a, s in pools.items()}
@@ -71,7 +94,7 @@ class Router:
     def __init__(
         self,
         graph: PoolGraph,
-        rules: VaultRules,
+        rules: OracleBounds,
         encoder: RouteEncoder,
         *,
         chain_id: int,
@@ -132,5 +155,5 @@ class Router:
             token_in=intent.token_in, token_out=intent.token_out, amount_in=route.amount_in,
             quoted_out=quoted, min_out=min_out, oracle_bound=bound, deadline=deadline,
             target_calldata=data, vault_calldata=vault_call, pools=tuple(route.pools),
-            gas_estimate=route.gas_estimate + VAULT_GAS_OVERHEAD,
+            gas_estimate=route.gas_estimate + VAULT_GAS_OVERHEAD, hops=hops_of(route),
         )  # fmt: skip

@@ -8,7 +8,7 @@ allowed, or an amount over the per-trade cap or what is left of the rolling dail
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from zippifi.chain import ChainAdapter, call_view
 from zippifi.chain.artifacts import load
@@ -59,11 +59,26 @@ class VaultRules:
         return int(bound)
 
 
+class RuleSource(Protocol):
+    """A vault's rules for one agent: the chain's (:class:`VaultRules`) or a backtest's."""
+
+    vault: str
+    agent: str
+
+    async def paused(self) -> bool: ...
+
+    async def agent_allowed(self) -> bool: ...
+
+    async def token(self, token: str) -> TokenRule: ...
+
+    async def oracle_min_out(self, token_in: str, token_out: str, amount_in: int) -> int: ...
+
+
 class VaultRulesGate:
     """A :class:`~zippifi.domain.RiskGate`: approve what the vault would accept, resize an
     exact-input intent down to the per-trade and daily caps, reject the rest with the reason."""
 
-    def __init__(self, rules: VaultRules) -> None:
+    def __init__(self, rules: RuleSource) -> None:
         self.rules = rules
 
     async def review(self, intent: TradeIntent) -> RiskDecision:
