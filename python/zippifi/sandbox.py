@@ -76,6 +76,28 @@ class Sandbox:
     specs: dict[str, TokenSpec] = field(default_factory=dict)
     vault_account: Account | None = None
 
+    def addresses(self) -> dict[str, Any]:
+        """The deployment by address, as JSON can hold it (no keys): :meth:`attach` takes it."""
+        return {"chain_id": self.chain_id, "agent": self.agent.address, "router": self.router,
+                "vault": self.vault, "tokens": self.tokens, "feeds": self.feeds,
+                "pairs": {f"{a}/{b}": p for (a, b), p in self.pairs.items()}}  # fmt: skip
+
+    @classmethod
+    async def attach(cls, rt: Runtime, addresses: dict[str, Any], agent: Signer) -> Sandbox:
+        """A sandbox deployed earlier (another process), by :meth:`addresses`: the runtime
+        follows its pools again, and its vault account is found in the store."""
+        if agent.address != addresses["agent"]:
+            raise InvalidInputError(
+                f"the sandbox's agent is {addresses['agent']}, not {agent.address}"
+            )
+        pairs = {tuple(k.split("/")): v for k, v in addresses["pairs"].items()}
+        market = cls(addresses["chain_id"], agent, agent, [], addresses["router"],
+                     addresses["vault"], dict(addresses["tokens"]), dict(addresses["feeds"]),
+                     pairs, {s.symbol: s for s in TOKENS})  # fmt: skip
+        await rt.follow(Factory("v2", market.router, 30))
+        market.vault_account = await _vault_account(rt, market)
+        return market
+
     def token(self, symbol: str) -> str:
         if symbol not in self.tokens:
             raise InvalidInputError(f"the sandbox has no token {symbol!r}: {sorted(self.tokens)}")

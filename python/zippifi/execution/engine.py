@@ -120,6 +120,7 @@ class ExecutionEngine:
             raise InvalidIntentError(f"chain_id {proposal.chain_id} is not the vault's chain")
         check_proposal(proposal, now=self._clock(), tokens=self.tokens)
         intent, created = await self.store.intents.create(proposal)
+        crash_point("execution.proposed")
         if created:
             log.info("intent proposed", intent=intent.id, proposer=intent.proposer,
                      amount=intent.amount, kind=intent.kind)  # fmt: skip
