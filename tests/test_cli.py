@@ -30,6 +30,10 @@ def test_demo_runs_the_real_thing(capsys: pytest.CaptureFixture[str]) -> None:
     assert "All 40 transactions byte-identical" in out
     assert "all 5 mined with status 1" in out
     assert "5 records" in out
+    # the trading loop: intents through risk, routing, the vault and settlement
+    assert "5 intents carried" in out
+    assert "4 fills settled" in out
+    assert "filled the first intent identically to the wei" in out
 
 
 def test_keystore_new_and_address(
