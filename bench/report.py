@@ -17,12 +17,14 @@ from typing import Any
 
 try:  # run as a script, python bench/report.py, as the Makefile does
     from report_amm import amm_section, v3_rust_section
+    from report_execution import execution_section
     from report_gas import gas_section
     from report_market import market_section
     from report_route import route_section
     from report_store import store_section
 except ImportError:  # imported as bench.report
     from bench.report_amm import amm_section, v3_rust_section
+    from bench.report_execution import execution_section
     from bench.report_gas import gas_section
     from bench.report_market import market_section
     from bench.report_route import route_section
@@ -145,6 +147,7 @@ def main() -> None:
         store_section(data),
         market_section(data),
         route_section(data),
+        execution_section(data),
         gas_section(data),
     ):
         if section:

@@ -19,7 +19,7 @@ from zippifi.chain.artifacts import load
 from zippifi.domain import TradeIntent
 from zippifi.errors import ExecutionError, RouteNotFound
 from zippifi.execution.plans import Hop, SwapPlan
-from zippifi.route import PoolGraph, Route
+from zippifi.route import PoolGraph, Route, SplitRoute
 from zippifi.sign import to_checksum_address
 
 _VAULT = load("ZippiVault")
@@ -28,11 +28,14 @@ BPS = 10_000
 VAULT_GAS_OVERHEAD = 160_000
 
 
+AnyRoute = Route | SplitRoute
+
+
 class RouteEncoder(Protocol):
     """Turns a route into (target, calldata) for the vault to call, output paid to ``recipient``."""
 
     def encode(
-        self, route: Route, *, recipient: str, min_out: int, deadline: int
+        self, route: AnyRoute, *, recipient: str, min_out: int, deadline: int
     ) -> tuple[str, bytes]: ...
 
 
@@ -46,8 +49,14 @@ class V2RouterEncoder:
         self._factory_of = factory_of
 
     def encode(
-        self, route: Route, *, recipient: str, min_out: int, deadline: int
+        self, route: AnyRoute, *, recipient: str, min_out: int, deadline: int
     ) -> tuple[str, bytes]:
+        if isinstance(route, SplitRoute):
+            if len(route.routes) != 1:
+                raise ExecutionError(
+                    f"{self.router} cannot run a route split {len(route.routes)} ways"
+                )
+            route = route.routes[0]
         for pool in route.pools:
             made_by = self._factory_of(pool)
             if made_by is None or made_by.lower() != self.factory:
@@ -58,7 +67,9 @@ class V2RouterEncoder:
         return self.router, data
 
 
-def hops_of(route: Route) -> tuple[Hop, ...]:
+def hops_of(route: AnyRoute) -> tuple[Hop, ...]:
+    if isinstance(route, SplitRoute):
+        return tuple(h for part in route.routes for h in hops_of(part))
     tokens, amounts = route.tokens, route.amounts
     return tuple(Hop(pool, tokens[i], tokens[i + 1], amounts[i], amounts[i + 1])
                  for i, pool in enumerate(route.pools))  # fmt: skip
@@ -77,7 +88,7 @@ class NoCalldata:
     """A route encoder for venues that never call a target (the backtest)."""
 
     def encode(
-        self, route: Route, *, recipient: str, min_out: int, deadline: int
+        self, route: AnyRoute, *, recipient: str, min_out: int, deadline: int
     ) -> tuple[str, bytes]:
         return recipient, b""
 
@@ -99,30 +110,36 @@ class Router:
         *,
         chain_id: int,
         max_hops: int = 3,
+        max_splits: int = 1,
         gas_price_wei: int = 0,
     ) -> None:
         self.graph = graph
+        self.max_splits = max_splits
         self.rules = rules
         self.encoder = encoder
         self.chain_id = chain_id
         self.max_hops = max_hops
         self.gas_price_wei = gas_price_wei
 
-    def _route(self, intent: TradeIntent) -> Route:
+    def _best(self, token_in: str, token_out: str, amount_in: int) -> AnyRoute:
+        if self.max_splits > 1:
+            return self.graph.split_route(token_in, token_out, amount_in, max_hops=self.max_hops,
+                                          max_splits=self.max_splits,
+                                          gas_price_wei=self.gas_price_wei)  # fmt: skip
+        return self.graph.best_route(token_in, token_out, amount_in, max_hops=self.max_hops,
+                                     gas_price_wei=self.gas_price_wei)  # fmt: skip
+
+    def _route(self, intent: TradeIntent) -> AnyRoute:
         try:
             if intent.kind == "exact_in":
-                return self.graph.best_route(intent.token_in, intent.token_out, intent.amount_in,
-                                             max_hops=self.max_hops,
-                                             gas_price_wei=self.gas_price_wei)  # fmt: skip
+                return self._best(intent.token_in, intent.token_out, intent.amount_in)
             # exact output: the input the route needs, plus the slippage room, swapped exactly
             needed = self.graph.best_route_exact_out(
                 intent.token_in, intent.token_out, intent.amount, max_hops=self.max_hops,
                 gas_price_wei=self.gas_price_wei,
             )  # fmt: skip
             amount_in = -((-needed.amount_in * (BPS + intent.slippage_bps)) // BPS)
-            return self.graph.best_route(intent.token_in, intent.token_out, amount_in,
-                                         max_hops=self.max_hops,
-                                         gas_price_wei=self.gas_price_wei)  # fmt: skip
+            return self._best(intent.token_in, intent.token_out, amount_in)
         except RouteNotFound as exc:
             raise ExecutionError(f"no route: {exc}") from exc
 
@@ -146,6 +163,7 @@ class Router:
             raise ExecutionError(f"the route's exact quote {quoted} is below the minimum {min_out}")
         min_out = max(min_out, bound, 1)
         deadline = int((intent.deadline or now).timestamp())
+        hops = hops_of(route)
         target, data = self.encoder.encode(route, recipient=self.rules.vault, min_out=min_out,
                                            deadline=deadline)  # fmt: skip
         vault_call = encode_call(_VAULT, "swapExactIn", target, intent.token_in, intent.token_out,
@@ -154,6 +172,6 @@ class Router:
             intent_id=intent.id, chain_id=self.chain_id, vault=self.rules.vault, target=target,
             token_in=intent.token_in, token_out=intent.token_out, amount_in=route.amount_in,
             quoted_out=quoted, min_out=min_out, oracle_bound=bound, deadline=deadline,
-            target_calldata=data, vault_calldata=vault_call, pools=tuple(route.pools),
-            gas_estimate=route.gas_estimate + VAULT_GAS_OVERHEAD, hops=hops_of(route),
+            target_calldata=data, vault_calldata=vault_call, pools=tuple(h.pool for h in hops),
+            gas_estimate=route.gas_estimate + VAULT_GAS_OVERHEAD, hops=hops,
         )  # fmt: skip

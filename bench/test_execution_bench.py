@@ -1,0 +1,184 @@
+"""The execution pipeline's own cost per intent, excluding the node: store the intent, the risk
+gate (the vault's rules in memory), route on the benchmark graph (bench/graphs.py, 5,000 pools),
+the minimum output and the vault calldata, the gate again, sign, and record the signed
+transaction with its nonce; every step as the engine runs it, on a SQLite store. Side by side,
+what a Python user would otherwise write for the calldata-and-sign part: web3.py's ABI encoding
+and eth-account's signing of the same vault call.
+
+Rows (suite "execution" in extra_info, read by bench/report_execution.py): per-intent latencies
+(p50/p99) with ``best_route`` and with ``split_route`` (up to 4 paths), the share of each
+stage, and the peer's calldata+sign beside ours. Scaled by ZIPPIFI_BENCH_SCALE.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import random
+import time
+from datetime import timedelta
+from fractions import Fraction
+from pathlib import Path
+from statistics import quantiles
+from typing import Any
+
+import pytest
+from eth_account import Account
+from web3 import Web3
+
+from bench.conftest import scaled
+from bench.graphs import BenchGraph, make_graph
+from zippifi.chain import encode_call
+from zippifi.chain.artifacts import load
+from zippifi.domain import IntentProposal, SignedTx, UnsignedTx
+from zippifi.execution import BacktestRules, BacktestToken, NoCalldata, Router, VaultRulesGate
+from zippifi.route import PoolGraph
+from zippifi.sign import Signer
+from zippifi.store import Store, open_store
+from zippifi.store.types import utcnow
+
+N_INTENTS = scaled(2_000)
+KEY = bytes.fromhex("4c" * 32)
+VAULT = "0x" + "5a" * 20
+STAGES = ("store", "gate", "route", "gate again", "sign", "record")
+
+
+def _info(benchmark: Any, row: str, **extra: Any) -> None:
+    benchmark.extra_info.update({"suite": "execution", "row": row, **extra})
+
+
+@pytest.fixture(scope="module")
+def bench_graph() -> BenchGraph:
+    return make_graph()
+
+
+@pytest.fixture(scope="module")
+def graph(bench_graph: BenchGraph) -> PoolGraph:
+    return bench_graph.build()
+
+
+class Pipeline:
+    def __init__(self, store: Store, graph: PoolGraph, queries: list[tuple[str, str, int]],
+                 max_splits: int) -> None:  # fmt: skip
+        tokens = {t.lower(): BacktestToken(18, Fraction(1), 2**200, 2**200)
+                  for q in queries for t in q[:2]}  # fmt: skip
+        # an oracle bound of 0 (prices are not the point here; the rule still runs)
+        self.rules = BacktestRules(VAULT, Signer(KEY).address, tokens, clock=utcnow,
+                                   max_slippage_bps=10_000)  # fmt: skip
+        self.gate = VaultRulesGate(self.rules)
+        self.router = Router(graph, self.rules, NoCalldata(), chain_id=1, max_splits=max_splits)
+        self.store, self.queries = store, queries
+        self.signer = Signer(KEY)
+        self.times: dict[str, list[float]] = {s: [] for s in STAGES}
+        self.totals: list[float] = []
+
+    async def one(self, n: int, account_id: int, fence: int) -> None:
+        a, b, amount = self.queries[n % len(self.queries)]
+        t = [time.perf_counter()]
+        intent, _ = await self.store.intents.create(IntentProposal(
+            idempotency_key=f"bench-{n}-{random.random()}", proposer="bench",
+            account_id=account_id, chain_id=1, token_in=a, token_out=b, amount=amount,
+            slippage_bps=50, deadline=utcnow() + timedelta(hours=1)))  # fmt: skip
+        t.append(time.perf_counter())
+        await self.gate.review(intent)
+        intent = await self.store.intents.transition(intent.id, "approved")
+        t.append(time.perf_counter())
+        plan = await self.router.plan(intent, now=utcnow())
+        intent = await self.store.intents.transition(
+            intent.id, "routed", min_amount_out=plan.min_out
+        )
+        t.append(time.perf_counter())
+        await self.gate.review(intent)
+        t.append(time.perf_counter())
+        nonce = await self.store.nonces.reserve(1, self.signer.address, fence=fence)
+        tx = UnsignedTx(chain_id=1, nonce=nonce, to=VAULT, value=0, data=plan.vault_calldata,
+                        gas=plan.gas_estimate, max_fee_per_gas=2 * 10**9,
+                        max_priority_fee_per_gas=10**9)  # fmt: skip
+        (signed,) = self.signer.sign_transactions([tx.signable()])
+        t.append(time.perf_counter())
+        record = SignedTx(tx, self.signer.address, signed.hash, signed.raw_transaction,
+                          intent_id=intent.id)  # fmt: skip
+        await self.store.journal.record([record], fence=fence)
+        await self.store.intents.transition(intent.id, "signed")
+        t.append(time.perf_counter())
+        for stage, (start, end) in zip(STAGES, itertools.pairwise(t), strict=True):
+            self.times[stage].append(end - start)
+        self.totals.append(t[-1] - t[0])
+
+
+def _run(store_url: str, graph: PoolGraph, bench_graph: BenchGraph, max_splits: int) -> Pipeline:
+    async def go() -> Pipeline:
+        store = await open_store(store_url)
+        try:
+            strategy = await store.strategies.create("bench", "bench", {})
+            account = await store.accounts.add(1, VAULT, kind="vault", strategy_id=strategy.id)
+            fence = 1
+            pipe = Pipeline(store, graph, bench_graph.queries(512, seed=7), max_splits)
+            for n in range(N_INTENTS):
+                await pipe.one(n, account.id, fence)
+            return pipe
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def _report(benchmark: Any, row: str, pipe: Pipeline) -> None:
+    totals = sorted(pipe.totals)
+    cuts = quantiles(totals, n=100) if len(totals) > 1 else [totals[0]] * 99
+    shares = {s: sum(v) / sum(totals) for s, v in pipe.times.items()}
+    _info(benchmark, row, n_intents=len(totals), p50_s=cuts[49], p99_s=cuts[98],
+          mean_s=sum(totals) / len(totals), shares=shares)  # fmt: skip
+
+
+@pytest.mark.parametrize(("row", "splits"), [("pipeline_best_route", 1),
+                                             ("pipeline_split_route", 4)])  # fmt: skip
+def test_pipeline_per_intent(benchmark: Any, tmp_path: Path, graph: PoolGraph,
+                             bench_graph: BenchGraph, row: str, splits: int) -> None:  # fmt: skip
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    pipe = benchmark.pedantic(_run, args=(url, graph, bench_graph, splits), rounds=1,
+                              iterations=1)  # fmt: skip
+    assert len(pipe.totals) == N_INTENTS
+    _report(benchmark, row, pipe)
+
+
+def _call_args() -> list[Any]:
+    return [VAULT, "0x" + "11" * 20, "0x" + "22" * 20, 10**18, 10**6, 2**40, b"\x01" * 196]
+
+
+def _zippifi_once() -> bytes:
+    vault, signer, args = load("ZippiVault"), Signer(KEY), _call_args()
+    data = encode_call(vault, "swapExactIn", *args)
+    tx = UnsignedTx(chain_id=1, nonce=7, to=VAULT, value=0, data=data, gas=300_000,
+                    max_fee_per_gas=2 * 10**9, max_priority_fee_per_gas=10**9)  # fmt: skip
+    return signer.sign_transactions([tx.signable()])[0].raw_transaction
+
+
+def test_calldata_and_sign_zippifi(benchmark: Any) -> None:
+    vault, signer, args = load("ZippiVault"), Signer(KEY), _call_args()
+
+    def once() -> bytes:
+        data = encode_call(vault, "swapExactIn", *args)
+        tx = UnsignedTx(chain_id=1, nonce=7, to=VAULT, value=0, data=data, gas=300_000,
+                        max_fee_per_gas=2 * 10**9, max_priority_fee_per_gas=10**9)  # fmt: skip
+        return signer.sign_transactions([tx.signable()])[0].raw_transaction
+
+    raw = benchmark(once)
+    _info(benchmark, "calldata_sign_zippifi", raw=raw.hex())
+
+
+def test_calldata_and_sign_web3_peer(benchmark: Any) -> None:
+    contract = Web3().eth.contract(abi=load("ZippiVault").abi)
+    args = [Web3.to_checksum_address(a) if isinstance(a, str) else a for a in _call_args()]
+
+    def once() -> bytes:
+        data = contract.encode_abi("swapExactIn", args=args)
+        tx = {"type": 2, "chainId": 1, "nonce": 7, "to": Web3.to_checksum_address(VAULT),
+              "value": 0, "data": data, "gas": 300_000, "maxFeePerGas": 2 * 10**9,
+              "maxPriorityFeePerGas": 10**9}  # fmt: skip
+        return bytes(Account.sign_transaction(tx, KEY).raw_transaction)
+
+    raw = benchmark(once)
+    assert raw == _zippifi_once()  # the same transaction, byte for byte
+    _info(benchmark, "calldata_sign_peer", raw=raw.hex(), cpu_count=os.cpu_count())
