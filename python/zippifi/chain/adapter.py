@@ -117,6 +117,16 @@ def _make_web3(url: str, timeout_s: float) -> AsyncWeb3[Any]:
     raise ConfigError(f"unsupported RPC URL {url!r}")
 
 
+def _is_envelope(value: Any) -> bool:
+    """A JSON-RPC response message itself, which no RPC method returns as its result."""
+    return (
+        isinstance(value, dict)
+        and "jsonrpc" in value
+        and "id" in value
+        and ("result" in value or "error" in value)
+    )
+
+
 class Endpoint:
     def __init__(self, url: str, w3: AsyncWeb3[Any]) -> None:
         self.url = url
@@ -162,12 +172,23 @@ class Endpoint:
                 # answer goes to its caller; unregistered, web3's listener takes the error for
                 # a stray one and dies raising it into every later call on the socket
                 call = self.w3.manager.socket_request(cast(Any, method), list(params))
-            return await asyncio.wait_for(call, timeout_s)
+            result = await asyncio.wait_for(call, timeout_s)
         except Exception as exc:
             # a dead socket is replaced by the next call (above), not here: dropping it from
             # every failed call would also kill a fresh one another call just opened, and a
             # mere timeout must not cut the answers still coming for the other callers
             raise classify(exc, method=method, url=self.url) from exc
+        if provider is not None and _is_envelope(result):
+            # web3 handed back a whole JSON-RPC message instead of its result: after a cut
+            # socket its request bookkeeping can pair answers wrongly, so this one may not even
+            # be ours. Start the socket afresh and let the caller's retry ask again.
+            async with self._connecting:
+                await self._drop(provider)
+            raise TransientRpcError(
+                f"{method}: the WebSocket answered with a raw message (id {result.get('id')}); "
+                f"reconnecting ({self.url})", method=method, url=self.url,
+            )  # fmt: skip
+        return result
 
     async def close(self) -> None:
         provider = self.w3.provider

@@ -154,7 +154,14 @@ class NonceManager:
                 raise self._fenced(exc) from exc
 
     async def reserve_many(self, count: int) -> list[int]:
-        return [await self.reserve() for _ in range(count)]
+        """``count`` nonces, lowest released ones first, in one store transaction."""
+        async with self._mutex:
+            try:
+                return await self.repository.reserve_many(
+                    self.chain_id, self.account, count, fence=self.fence, chain_nonce=self._floor
+                )
+            except StaleFencingTokenError as exc:
+                raise self._fenced(exc) from exc
 
     async def mark_submitted(self, nonce: int, tx_hash: bytes) -> NonceRecord:
         """Record the hash of the signed transaction carrying ``nonce`` (before sending it,

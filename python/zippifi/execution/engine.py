@@ -23,7 +23,7 @@ chain layer's record of what was signed makes sure nothing is signed twice.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from zippifi.chain import ChainAdapter
@@ -33,6 +33,7 @@ from zippifi.domain import (
     ChainTransaction,
     FillSink,
     IntentProposal,
+    IntentStatus,
     RiskGate,
     SignedTx,
     TradeIntent,
@@ -49,6 +50,19 @@ from zippifi.store import Store
 from zippifi.store.types import utcnow
 
 log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Move:
+    """A status change a stage decided, written with the stage's others in one transaction."""
+
+    intent_id: int
+    status: IntentStatus
+    cause: str | None
+    amount_in: int | None = None
+    min_amount_out: int | None = None
+
+
 URGENCY_ORDER: dict[str, int] = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 
 
@@ -156,65 +170,66 @@ class ExecutionEngine:
     def _expired(self, intent: TradeIntent) -> bool:
         return intent.deadline is not None and intent.deadline <= self._clock()
 
+    async def _apply(self, moves: Sequence[_Move], report: StepReport) -> None:
+        """One stage's status changes, written in one store transaction."""
+        if not moves:
+            return
+        async with self.store.transaction() as tx:
+            for m in moves:
+                await tx.intents.transition(m.intent_id, m.status, cause=m.cause,
+                                            amount_in=m.amount_in,
+                                            min_amount_out=m.min_amount_out)  # fmt: skip
+        for m in moves:
+            getattr(report, m.status).append(m.intent_id)
+
     async def _review(self, report: StepReport) -> None:
+        moves: list[_Move] = []
         for intent in await self._mine("proposed"):
             if self._expired(intent):
-                await self.store.intents.transition(intent.id, "expired", cause="deadline passed")
-                report.expired.append(intent.id)
+                moves.append(_Move(intent.id, "expired", "deadline passed"))
                 continue
             decision = await self.gate.review(intent)
             cause = "; ".join(decision.reasons) or None
             if decision.verdict == "reject":
-                await self.store.intents.transition(intent.id, "rejected", cause=cause)
-                report.rejected.append(intent.id)
+                moves.append(_Move(intent.id, "rejected", cause))
             elif decision.verdict == "resize":
-                await self.store.intents.transition(
-                    intent.id, "resized", cause=cause, amount_in=decision.amount_in,
-                    min_amount_out=decision.min_amount_out,
-                )  # fmt: skip
-                report.resized.append(intent.id)
+                moves.append(_Move(intent.id, "resized", cause, decision.amount_in,
+                                   decision.min_amount_out))  # fmt: skip
             else:
-                await self.store.intents.transition(intent.id, "approved", cause=cause)
-                report.approved.append(intent.id)
+                moves.append(_Move(intent.id, "approved", cause))
+        await self._apply(moves, report)
 
-    async def _fail(self, intent_id: int, cause: str, report: StepReport) -> None:
-        await self.store.intents.transition(intent_id, "failed", cause=cause)
-        report.failed.append(intent_id)
-
-    async def _plan(self, intent: TradeIntent, report: StepReport) -> SwapPlan | None:
-        """A checked, simulated plan; the intent failed or rejected (and None) if there is
-        none."""
+    async def _plan(self, intent: TradeIntent, moves: list[_Move]) -> SwapPlan | None:
+        """A checked, simulated plan, its move to routed added to ``moves``; or None, with the
+        move that says why (expired, failed, rejected)."""
         if self._expired(intent):
-            await self.store.intents.transition(intent.id, "expired", cause="deadline passed")
-            report.expired.append(intent.id)
+            moves.append(_Move(intent.id, "expired", "deadline passed"))
             return None
         try:
             plan = await self.router.plan(intent, now=self._clock())
         except ExecutionError as exc:
-            await self._fail(intent.id, str(exc), report)
+            moves.append(_Move(intent.id, "failed", str(exc)))
             return None
-        if intent.status != "routed":
-            intent = await self.store.intents.transition(
-                intent.id, "routed", cause=f"via {', '.join(plan.pools)}",
-                amount_in=plan.amount_in, min_amount_out=plan.min_out,
-            )  # fmt: skip
-            report.routed.append(intent.id)
-        decision = await self.gate.review(intent)  # again, just before signing
+        routed = replace(intent, status="routed", amount_in=plan.amount_in,
+                         min_amount_out=plan.min_out)  # fmt: skip
+        decision = await self.gate.review(routed)  # again, just before signing
         if not decision.allowed:
-            cause = "; ".join(decision.reasons)
-            await self.store.intents.transition(intent.id, "rejected", cause=cause)
-            report.rejected.append(intent.id)
+            moves.append(_Move(intent.id, "rejected", "; ".join(decision.reasons)))
             return None
         try:
             await self.venue.simulate(plan)
         except SimulationRevertedError as exc:
-            await self._fail(intent.id, str(exc), report)
+            moves.append(_Move(intent.id, "failed", str(exc)))
             return None
+        if intent.status != "routed":
+            moves.append(_Move(intent.id, "routed", f"via {', '.join(plan.pools)}",
+                               plan.amount_in, plan.min_out))  # fmt: skip
         return plan
 
     async def _route_and_execute(self, report: StepReport) -> None:
         ready = await self._mine(("approved", "resized", "routed"))
         plans: list[SwapPlan] = []
+        moves: list[_Move] = []
         used: set[str] = set()
         urgency: Urgency | None = None
         for intent in ready:
@@ -224,7 +239,7 @@ class ExecutionEngine:
                 break
             if urgency is not None and intent.urgency != urgency:
                 continue  # one fee level per batch; the next step takes the others
-            plan = await self._plan(intent, report)
+            plan = await self._plan(intent, moves)
             if plan is None:
                 continue
             if used & set(plan.pools):
@@ -232,11 +247,11 @@ class ExecutionEngine:
             used |= set(plan.pools)
             plans.append(plan)
             urgency = intent.urgency
+        await self._apply(moves, report)  # routed (and refused) before anything is signed
         if plans:
             outcomes = await self.venue.execute(plans, urgency=urgency or "normal",
                                                 on_signed=self._mark_signed)  # fmt: skip
-            for outcome in outcomes:
-                await self._record(outcome, report)
+            await self._record(outcomes, report)
 
     async def _mark_signed(self, batch: Sequence[SignedTx]) -> None:
         """Signed and recorded, not yet broadcast: the intents move to signed together."""
@@ -246,26 +261,35 @@ class ExecutionEngine:
                     await tx.intents.transition(signed.intent_id, "signed", expect="routed",
                                                 cause=f"tx {signed.hash_hex}")  # fmt: skip
 
-    async def _record(self, outcome: Outcome, report: StepReport) -> None:
-        intent_id = outcome.plan.intent_id
-        if outcome.fill is not None:  # paper, backtest: filled by exact simulation
-            async with self.store.transaction() as tx:
-                await tx.intents.transition(intent_id, "signed", cause=f"{self.venue.kind} fill")
-                await tx.intents.transition(intent_id, "submitted", cause=self.venue.kind)
-                await tx.fills.add(outcome.fill, status="mined")
-                await tx.intents.transition(intent_id, "confirmed", cause=self.venue.kind)
-            report.confirmed.append(intent_id)
-            return
-        if outcome.sent is None:
-            await self._fail(intent_id, f"not sent: {outcome.error}", report)
-            return
-        if outcome.error is not None:  # its nonce was filled with a no-op: the swap is gone
-            await self._fail(intent_id, f"send failed: {outcome.error}", report)
-            return
-        crash_point("execution.sent")
-        await self.store.intents.transition(intent_id, "submitted", expect="signed",
-                                            cause=f"tx {outcome.sent.signed.hash_hex}")  # fmt: skip
-        report.submitted.append(intent_id)
+    async def _record(self, outcomes: Sequence[Outcome], report: StepReport) -> None:
+        """What the venue did with a batch, in one store transaction: paper and backtest fills
+        (the intent carried through to confirmed), live sends submitted, failures failed."""
+        moves: list[_Move] = []
+        filled = [o for o in outcomes if o.fill is not None]
+        for outcome in outcomes:
+            intent_id = outcome.plan.intent_id
+            if outcome.fill is not None:
+                continue
+            if outcome.sent is None:
+                moves.append(_Move(intent_id, "failed", f"not sent: {outcome.error}"))
+            elif outcome.error is not None:  # its nonce was filled with a no-op: the swap is gone
+                moves.append(_Move(intent_id, "failed", f"send failed: {outcome.error}"))
+            else:
+                moves.append(_Move(intent_id, "submitted", f"tx {outcome.sent.signed.hash_hex}"))
+        if any(m.status == "submitted" for m in moves):
+            crash_point("execution.sent")
+        async with self.store.transaction() as tx:
+            for o in filled:  # paper, backtest: filled by exact simulation
+                assert o.fill is not None
+                for status in ("signed", "submitted"):
+                    await tx.intents.transition(o.plan.intent_id, status, cause=self.venue.kind)
+                await tx.fills.add(o.fill, status="mined")
+                await tx.intents.transition(o.plan.intent_id, "confirmed", cause=self.venue.kind)
+            for m in moves:
+                await tx.intents.transition(m.intent_id, m.status, cause=m.cause)
+        report.confirmed.extend(o.plan.intent_id for o in filled)
+        for m in moves:
+            getattr(report, m.status).append(m.intent_id)
 
     # --- receipts and finality ---------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from zippifi.errors import InvalidInputError
 from zippifi.store.errors import InvalidTransitionError, NotFoundError, StaleFencingTokenError
-from zippifi.store.repositories._base import Repository, upsert_insert
+from zippifi.store.repositories._base import Repository, Scope, upsert_insert
 from zippifi.store.schema import nonce_heads, nonces
 from zippifi.store.types import normalize_hex, utcnow
 
@@ -144,6 +144,18 @@ class NonceRepository(Repository):
                 .values(next_nonce=nonce + 1)
             )
             return nonce
+
+    async def reserve_many(
+        self, chain_id: int, account: str, count: int, *, fence: int,
+        chain_nonce: int | None = None,
+    ) -> list[int]:  # fmt: skip
+        """``count`` nonces as :meth:`reserve` hands them out, in one database transaction."""
+        if count < 0:
+            raise InvalidInputError(f"count must be >= 0, got {count}")
+        async with self._scope.begin() as conn:
+            inner = NonceRepository(Scope(self._scope.engine, self._scope.partitions, conn))
+            return [await inner.reserve(chain_id, account, fence=fence, chain_nonce=chain_nonce)
+                    for _ in range(count)]  # fmt: skip
 
     async def _set(
         self,
