@@ -476,9 +476,10 @@ contract ZippiVault is Initializable, UUPSUpgradeable, EIP712, ReentrancyGuardTr
         return uint256(answer);
     }
 
-    /// Writes the rolling window's marker into the ring slots of `token` that were never
-    /// written, so that no later swap pays a fresh storage slot (~17,100 gas each, the first 64
-    /// times a token is spent). Anyone may pay for it; it changes no rule.
+    /// Writes the rolling window's marker into the slots of `token`'s window (its header and 64
+    /// ring entries) that were never written, so that no later swap pays for a fresh storage
+    /// slot (17,100 gas more each time, on a token's first spend and its first 64 seconds of
+    /// spends). Anyone may pay for it; it changes no rule.
     function primeWindow(address token) external returns (uint256 slots) {
         slots = _windows[token].prime();
         emit WindowPrimed(token, slots);

@@ -1,7 +1,8 @@
 """A ZippiVault deployment (an ERC-1967 proxy in front of the implementation, as
 zippifi.chain.vault.deploy_vault makes it) on the in-process EVM (py-evm), driven like a user
-would: owners sign EIP-712 actions (zippifi.chain.vault), agents and the guardian send transactions from
-eth-tester's unlocked accounts, and time is set exactly before every transaction.
+would: owners sign EIP-712 actions (zippifi.chain.vault), agents and the guardian send
+transactions from eth-tester's unlocked accounts, and time is set exactly before every
+transaction.
 
 Every contract is the committed artifact (zippifi.chain.artifacts), deployed unchanged. A
 revert raises :class:`VaultRevert` carrying the custom error decoded against all our ABIs, so

@@ -24,6 +24,7 @@ SHIPPED = {
     "ZippiTestToken",
     "ZippiV3SwapRouter",
     "ZippiVaultProxy",
+    "ZippiRouteExecutor",
 }
 
 

@@ -12,8 +12,8 @@ pragma solidity ^0.8.24;
 ///
 /// Gas: the header (sum, oldest and newest entry time, head, count) is one slot, so a swap whose
 /// oldest spend has not expired reads one slot and writes it back, plus the one entry it writes.
-/// An entry slot never returns to zero once written (each carries a `used` marker), so after its
-/// first use, or after `prime`, writing it costs a non-zero-to-non-zero SSTORE, not a fresh one.
+/// No slot returns to zero once written (each carries a `used` marker), so after its first use,
+/// or after `prime`, writing it costs a non-zero-to-non-zero SSTORE, not a fresh one.
 library RollingWindow {
     uint256 internal constant WINDOW = 24 hours;
     uint256 internal constant MAX_ENTRIES = 64;
@@ -34,6 +34,7 @@ library RollingWindow {
         uint40 newest; // time of the latest entry (when count > 0)
         uint8 head; // slot of the oldest entry
         uint8 count; // entries in the ring
+        bool used; // keeps the slot non-zero once written (as the entries' marker)
     }
 
     struct Window {
@@ -88,12 +89,18 @@ library RollingWindow {
             }
             h.sum += uint128(amount);
         }
+        h.used = true;
         w.header = h;
     }
 
-    /// Writes the `used` marker into every ring slot still zero, so that no swap pays for a
-    /// fresh slot later. Harmless to repeat: a slot already written is left as it is.
+    /// Writes the `used` marker into the header and every ring slot still zero, so that no
+    /// swap pays for a fresh slot later. Harmless to repeat: a slot already written is left as
+    /// it is.
     function prime(Window storage w) internal returns (uint256 primed) {
+        if (!w.header.used) {
+            w.header.used = true;
+            primed++;
+        }
         for (uint256 i = 0; i < MAX_ENTRIES; i++) {
             if (!w.ring[i].used) {
                 w.ring[i].used = true;
