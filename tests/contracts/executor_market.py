@@ -21,7 +21,6 @@ from web3.contract import Contract
 from tests.contracts.harness import Token, VaultEnv
 from tests.uniswap.artifacts import helper_artifact, uniswap_artifact
 from tests.uniswap.v3 import Position, nets_of
-from zippifi.chain.artifacts import load
 from zippifi.chain.executor import LegKind
 from zippifi.chain.vault import ActionKind
 from zippifi.route import PoolGraph
@@ -174,7 +173,3 @@ def build_market(env: VaultEnv) -> ExecutorMarket:
     # the feeds re-posted, so a test may run a day of trades without them going stale
     env.jump(env.next_time() + 10)
     return market
-
-
-def executor_abi() -> list[dict[str, Any]]:
-    return load("ZippiRouteExecutor").abi

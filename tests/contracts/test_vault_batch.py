@@ -12,7 +12,6 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from tests.contracts.harness import WETH_CAP, Token, VaultEnv, expect_revert, v2_out
-from zippifi.chain.artifacts import load
 from zippifi.chain.vault import VaultSwap, swap_batch_calldata, swap_exact_in_calldata
 
 ETH = 10**18
@@ -141,4 +140,3 @@ def test_single_swap_calldata_builder(env: VaultEnv) -> None:
     assert receipt["status"] == 1
     assert len(env.vault.events.Swapped().process_receipt(receipt, errors=DISCARD)) == 1
     assert Web3.is_checksum_address(s.target)
-    assert load("ZippiVault").decode_error(b"") is None
