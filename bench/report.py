@@ -1,8 +1,11 @@
 """Write bench/RESULTS.md from pytest-benchmark JSON (and criterion's estimates, if present).
 
     python bench/report.py bench/.results/sign.json [--criterion DIR] [-o bench/RESULTS.md]
+    python bench/report.py bench/.results/gas.json --only gas   # just the vault gas section
 
-RESULTS.md is only ever produced by this script: never edit it by hand.
+RESULTS.md is only ever produced by this script: never edit it by hand. ``--only gas`` replaces
+the "ZippiVault gas" section of the existing file (from ``pytest bench/test_vault_gas.py
+--benchmark-json=...``) and leaves every other section as it was.
 """
 
 from __future__ import annotations
@@ -18,14 +21,14 @@ from typing import Any
 try:  # run as a script, python bench/report.py, as the Makefile does
     from report_amm import amm_section, v3_rust_section
     from report_execution import execution_section
-    from report_gas import gas_section
+    from report_gas import SECTION_TITLE, gas_section
     from report_market import market_section
     from report_route import route_section
     from report_store import store_section
 except ImportError:  # imported as bench.report
     from bench.report_amm import amm_section, v3_rust_section
     from bench.report_execution import execution_section
-    from bench.report_gas import gas_section
+    from bench.report_gas import SECTION_TITLE, gas_section
     from bench.report_market import market_section
     from bench.report_route import route_section
     from bench.report_store import store_section
@@ -118,13 +121,37 @@ def _criterion_section(root: Path) -> list[str]:
     return lines
 
 
+def replace_section(text: str, title: str, section: list[str]) -> str:
+    """``text`` with its ``title`` section (up to the next "## " heading) replaced by
+    ``section``; appended at the end when it has none."""
+    lines = text.splitlines()
+    tail = "\n" if text.endswith("\n") else ""
+    try:
+        start = lines.index(title)
+    except ValueError:
+        return "\n".join([*lines, "", *section]) + "\n"
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    rest = [*section, "", *lines[end:]] if end < len(lines) else section
+    return "\n".join([*lines[:start], *rest]) + tail
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("json", type=Path, help="pytest-benchmark --benchmark-json output")
     parser.add_argument("--criterion", type=Path, default=Path("target/criterion"))
     parser.add_argument("-o", "--output", type=Path, default=Path("bench/RESULTS.md"))
+    parser.add_argument(
+        "--only", choices=["gas"], help="replace only this section of the existing output file"
+    )
     args = parser.parse_args()
     data = json.loads(args.json.read_text())
+    if args.only == "gas":
+        section = gas_section(data)
+        if not section:
+            raise SystemExit(f"{args.json} has no vault gas rows (bench/test_vault_gas.py)")
+        args.output.write_text(replace_section(args.output.read_text(), SECTION_TITLE, section))
+        print(f"wrote the vault gas section of {args.output}")
+        return
     machine = data.get("machine_info", {})
     lines = [
         "# Benchmark results",

@@ -10,6 +10,11 @@
 // and compares with the committed files: it exits 1 naming every file that is missing, extra or
 // different (and which fields differ), so CI fails when the sources and the artifacts disagree.
 //
+// Upgradeable contracts (UPGRADEABLE) also have their storage layout committed in
+// contracts/layout/<Name>.json (scripts/storage-layout.js): a build whose layout moves, retypes
+// or drops a committed variable fails; one that only appends updates the file (and `--check`
+// fails until that update is committed).
+//
 // Usage: node scripts/compile.js [--check] [--out DIR]
 "use strict";
 
@@ -20,12 +25,14 @@ const ROOT = path.resolve(__dirname, "..");
 const SRC_DIR = path.join(ROOT, "src");
 const NODE_MODULES = path.join(ROOT, "node_modules");
 const DEFAULT_OUT = path.resolve(ROOT, "..", "python", "zippifi", "chain", "artifacts");
+// contracts deployed behind a proxy: their storage layout is checked across versions
+const UPGRADEABLE = ["ZippiVault"];
 const SETTINGS = {
   evmVersion: "cancun",
   optimizer: { enabled: true, runs: 200 },
   // the metadata hash covers source texts, so any edit (even a comment) changes the bytecode and
   // `--check` catches artifacts that were not rebuilt
-  outputSelection: { "*": { "": ["ast"], "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
+  outputSelection: { "*": { "": ["ast"], "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "storageLayout"] } },
 };
 
 function parseArgs(argv) {
@@ -85,6 +92,7 @@ function compile() {
   if (problems.some((e) => e.severity === "error")) process.exit(1);
 
   const artifacts = {};
+  const layouts = {};
   for (const source of Object.keys(output.contracts).sort()) {
     if (!source.startsWith("src/")) continue; // OpenZeppelin's own contracts are not ours to ship
     const kinds = contractKinds(output.sources[source].ast);
@@ -93,6 +101,7 @@ function compile() {
       // functions) or deployed with the contracts that use them, and their errors are in their ABIs
       if (!c.evm.bytecode.object || kinds[name] !== "contract") continue;
       if (artifacts[name]) throw new Error(`contract name ${name} is defined twice (${artifacts[name].sourceName}, ${source})`);
+      if (UPGRADEABLE.includes(name)) layouts[name] = c.storageLayout;
       artifacts[name] = {
         contractName: name,
         sourceName: source,
@@ -105,7 +114,40 @@ function compile() {
   }
   const files = {};
   for (const name of Object.keys(artifacts).sort()) files[`${name}.json`] = `${JSON.stringify(artifacts[name], null, 1)}\n`;
-  return files;
+  return { files, layouts };
+}
+
+// Each upgradeable contract's layout against the committed one: fails on a break; in check
+// mode also on a missing or stale file; otherwise writes the (compatible) new layout.
+function checkLayouts(layouts, checkOnly) {
+  const storage = require("./storage-layout.js");
+  const lines = [];
+  for (const name of UPGRADEABLE) {
+    if (!layouts[name]) throw new Error(`${name} is listed as upgradeable but was not compiled`);
+    const file = path.join(storage.LAYOUT_DIR, `${name}.json`);
+    const result = storage.checkAgainstCommitted(name, layouts[name], file);
+    const rel = path.relative(process.cwd(), file);
+    if (result === null) {
+      if (checkOnly) lines.push(`missing   ${rel} (the committed storage layout of ${name})`);
+      else {
+        fs.mkdirSync(storage.LAYOUT_DIR, { recursive: true });
+        fs.writeFileSync(file, storage.layoutText(storage.canonicalLayout(name, layouts[name])));
+        process.stdout.write(`wrote the storage layout of ${name} -> ${rel}\n`);
+      }
+    } else if (result.problems.length) {
+      lines.push(`breaks    ${rel}: a later version must not move, retype or remove earlier state:\n    ${result.problems.join("\n    ")}`);
+    } else if (result.stale) {
+      if (checkOnly) lines.push(`stale     ${rel} (${name} appended state: rebuild with \`make contracts\` and commit it)`);
+      else {
+        fs.writeFileSync(file, result.text);
+        process.stdout.write(`appended to the storage layout of ${name} -> ${rel}\n`);
+      }
+    }
+  }
+  if (lines.length) {
+    process.stderr.write(`storage layouts do not match contracts/src:\n  ${lines.join("\n  ")}\n`);
+    process.exit(1);
+  }
 }
 
 function committedArtifacts(dir) {
@@ -159,9 +201,12 @@ function write(dir, built) {
 
 function main() {
   const args = parseArgs(process.argv.slice(2));
-  const built = compile();
-  if (args.check) check(args.out, built);
-  else write(args.out, built);
+  const { files, layouts } = compile();
+  checkLayouts(layouts, args.check);
+  if (args.check) check(args.out, files);
+  else write(args.out, files);
 }
 
-main();
+module.exports = { SETTINGS };
+
+if (require.main === module) main();

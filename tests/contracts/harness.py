@@ -1,6 +1,8 @@
-"""A ZippiVault deployment on the in-process EVM (py-evm), driven like a user would: owners sign
-EIP-712 actions (zippifi.chain.vault), agents and the guardian send transactions from
-eth-tester's unlocked accounts, and time is set exactly before every transaction.
+"""A ZippiVault deployment (an ERC-1967 proxy in front of the implementation, as
+zippifi.chain.vault.deploy_vault makes it) on the in-process EVM (py-evm), driven like a user
+would: owners sign EIP-712 actions (zippifi.chain.vault), agents and the guardian send
+transactions from eth-tester's unlocked accounts, and time is set exactly before every
+transaction.
 
 Every contract is the committed artifact (zippifi.chain.artifacts), deployed unchanged. A
 revert raises :class:`VaultRevert` carrying the custom error decoded against all our ABIs, so
@@ -26,7 +28,14 @@ from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
 from tests.uniswap.chain import Chain
-from zippifi.chain import ActionKind, VaultAction, action, sign_action, v2_swap_calldata
+from zippifi.chain import (
+    ActionKind,
+    VaultAction,
+    action,
+    deploy_vault,
+    sign_action,
+    v2_swap_calldata,
+)
 from zippifi.chain.artifacts import Artifact, DecodedError, load, names
 from zippifi.sign import Signer
 
@@ -39,6 +48,7 @@ USDC_USD = 10**8  # $1 (8-decimal feed)
 DAI_USD = 10**18  # $1 (18-decimal feed: the vault must scale feeds of different decimals)
 MAX_SLIPPAGE_BPS = 100
 FEED_MAX_AGE = 3600
+UPGRADE_DELAY = 2 * DAY
 WETH_CAP = (10 * 10**18, 25 * 10**18)  # per trade, per rolling 24 h
 USDC_CAP = (30_000 * 10**6, 75_000 * 10**6)
 DAI_CAP = (30_000 * 10**18, 75_000 * 10**18)
@@ -151,7 +161,17 @@ class VaultEnv:
         self.add_pair(self.dai, self.usdc, 20_000_000 * 10**18, 20_000_000 * 10**6)
 
         owner_addresses = [s.address for s in self.owners]
-        self.vault = self.deploy("ZippiVault", owner_addresses, 2, self.guardian, MAX_SLIPPAGE_BPS)
+        deployment = deploy_vault(
+            self.w3,
+            sender=self.deployer,
+            owners=owner_addresses,
+            threshold=2,
+            guardian=self.guardian,
+            max_slippage_bps=MAX_SLIPPAGE_BPS,
+            upgrade_delay=UPGRADE_DELAY,
+        )
+        self.implementation = deployment.implementation
+        self.vault = self.w3.eth.contract(address=deployment.address, abi=load("ZippiVault").abi)
         self.admin(ActionKind.SET_AGENT, self.agent, True)
         self.admin(ActionKind.SET_TARGET, self.router.address, True)
         for token, (per_trade, daily) in (
