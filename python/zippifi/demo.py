@@ -165,9 +165,9 @@ async def _trading_loop() -> dict[str, Any]:
         box = await Sandbox.deploy(rt)
         deployed = time.perf_counter() - start
         assert box.vault_account is not None
-        live = await rt.execution(box.vault_account, box.agent, router=box.router,
+        live = await rt.execution(box.vault_account, box.agent, **box.target(),
                                   fill_sink=Ledger())  # fmt: skip
-        paper = await rt.execution(box.vault_account, box.agent, router=box.router, venue="paper")
+        paper = await rt.execution(box.vault_account, box.agent, **box.target(), venue="paper")
         deadline = utcnow() + timedelta(minutes=10)
         proposals = []
         for n, (who, a, b, whole, kind, bps) in enumerate(DEMO_INTENTS):

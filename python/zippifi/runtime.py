@@ -29,28 +29,38 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from zippifi.chain import ChainRegistry, EvmAdapter, NonceManager, Recovery, Submitter
+from zippifi.chain import (
+    ChainRegistry,
+    EvmAdapter,
+    LegKind,
+    NonceManager,
+    PoolRef,
+    Recovery,
+    Submitter,
+)
 from zippifi.domain import Account, FillSink, PreSignCheck, RiskGate
 from zippifi.errors import ConfigError, KeystoreError, ZippiRuntimeError
 from zippifi.execution import (
     BacktestRules,
     BacktestVenue,
     ExecutionEngine,
+    ExecutorEncoder,
     LiveVenue,
     NoCalldata,
     PaperVenue,
+    RouteEncoder,
     Router,
     V2RouterEncoder,
     VaultRules,
     VaultRulesGate,
 )
 from zippifi.log import get_logger
-from zippifi.market import Factory, PoolSync
+from zippifi.market import Factory, PoolState, PoolSync
 from zippifi.route import PoolGraph
 from zippifi.settings import ChainConfig, Settings, load_settings
 from zippifi.sign import Signer, to_checksum_address
@@ -320,31 +330,64 @@ class Runtime:
         vault: Account,
         agent: Signer | str,
         *,
-        router: str,
+        router: str | None = None,
         factory: str | None = None,
+        executor: str | None = None,
+        pair_kinds: Mapping[str, LegKind] | None = None,
         venue: Literal["live", "paper"] = "live",
         gate: RiskGate | None = None,
         fill_sink: FillSink | None = None,
         max_hops: int = 3,
+        max_splits: int = 1,
     ) -> ExecutionEngine:
         """The execution engine of ``vault`` (a stored account of kind ``vault``), trading as
-        ``agent`` through ``router`` (an allowlisted V2 router over ``factory``'s pairs; the
-        router itself when it is its own factory, as ZippiRouter is), on the live chain or in
-        paper mode. Until the risk engine lands, ``gate`` defaults to the vault's own rules
-        checked off-chain."""
+        ``agent`` on the live chain or in paper mode, through one vault target:
+
+        * ``executor``: the vault's ZippiRouteExecutor, which runs any route (multi-hop, split
+          up to ``max_splits`` ways) over the synced pools: V3 pools, and V2 pairs called as
+          ``pair_kinds`` says per factory (Uniswap V2 unless given, e.g. ZippiPair);
+        * ``router``: an allowlisted V2 router over ``factory``'s pairs (the router itself when
+          it is its own factory, as ZippiRouter is), for single-path routes.
+
+        Until the risk engine lands, ``gate`` defaults to the vault's own rules checked
+        off-chain."""
         if vault.kind != "vault":
             raise ConfigError(f"account {vault.id} is a {vault.kind}, not a vault")
+        if (router is None) == (executor is None):
+            raise ConfigError("give the engine one vault target: a router or an executor")
         submitter = await self.submitter(agent, vault.chain_id)
         adapter = submitter.adapter
         rules = VaultRules(adapter, to_checksum_address(vault.address), submitter.account)
 
-        def factory_of(pool: str) -> str | None:  # the sync of now: follow() may replace it
+        def state_of(pool: str) -> PoolState | None:  # the sync of now: follow() may replace it
             sync = self._pool_sync
-            state = None if sync is None else sync.pools.get(to_checksum_address(pool))
-            return None if state is None else state.factory
+            return None if sync is None else sync.pools.get(to_checksum_address(pool))
 
-        encoder = V2RouterEncoder(router, factory or router, factory_of)
-        planner = Router(self.graph, rules, encoder, chain_id=adapter.chain_id, max_hops=max_hops)
+        encoder: RouteEncoder
+        if executor is not None:
+            kinds = {f.lower(): k for f, k in (pair_kinds or {}).items()}
+
+            def kind_of(pool: str) -> PoolRef | None:
+                state = state_of(pool)
+                if state is None:
+                    return None
+                if state.kind == "v3":
+                    return PoolRef(LegKind.UNISWAP_V3)
+                return PoolRef(kinds.get(state.factory.lower(), LegKind.UNISWAP_V2),
+                               getattr(state, "fee_bps", 30))  # fmt: skip
+
+            encoder = ExecutorEncoder(executor, kind_of)
+        else:
+            assert router is not None
+
+            def factory_of(pool: str) -> str | None:
+                state = state_of(pool)
+                return None if state is None else state.factory
+
+            encoder = V2RouterEncoder(router, factory or router, factory_of)
+            max_splits = 1
+        planner = Router(self.graph, rules, encoder, chain_id=adapter.chain_id,
+                         max_hops=max_hops, max_splits=max_splits)  # fmt: skip
         chosen = LiveVenue(submitter) if venue == "live" else PaperVenue(submitter)
         return ExecutionEngine(
             store=self.store, venue=chosen, router=planner, gate=gate or VaultRulesGate(rules),

@@ -17,11 +17,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zippifi.chain import (
+    EXECUTOR,
     ActionKind,
+    LegKind,
     Submitter,
     action,
     call_view,
     deploy,
+    deploy_code,
+    implementation_initcode,
+    initialize_calldata,
+    proxy_initcode,
     sign_action,
     transact,
     transact_many,
@@ -36,6 +42,7 @@ from zippifi.sign import Signer
 USD_DECIMALS = 8
 FEED_MAX_AGE_S = 86_400
 MAX_SLIPPAGE_BPS = 100
+UPGRADE_DELAY_S = 3600  # the vault's least upgrade timelock
 
 
 @dataclass(frozen=True)
@@ -75,11 +82,13 @@ class Sandbox:
     pairs: dict[tuple[str, str], str]
     specs: dict[str, TokenSpec] = field(default_factory=dict)
     vault_account: Account | None = None
+    executor: str | None = None  # ZippiRouteExecutor, allowlisted as the vault's executor
 
     def addresses(self) -> dict[str, Any]:
         """The deployment by address, as JSON can hold it (no keys): :meth:`attach` takes it."""
         return {"chain_id": self.chain_id, "agent": self.agent.address, "router": self.router,
                 "vault": self.vault, "tokens": self.tokens, "feeds": self.feeds,
+                "executor": self.executor,
                 "pairs": {f"{a}/{b}": p for (a, b), p in self.pairs.items()}}  # fmt: skip
 
     @classmethod
@@ -93,10 +102,18 @@ class Sandbox:
         pairs = {tuple(k.split("/")): v for k, v in addresses["pairs"].items()}
         market = cls(addresses["chain_id"], agent, agent, [], addresses["router"],
                      addresses["vault"], dict(addresses["tokens"]), dict(addresses["feeds"]),
-                     pairs, {s.symbol: s for s in TOKENS})  # fmt: skip
+                     pairs, {s.symbol: s for s in TOKENS},
+                     executor=addresses.get("executor"))  # fmt: skip
         await rt.follow(Factory("v2", market.router, 30))
         market.vault_account = await _vault_account(rt, market)
         return market
+
+    def target(self) -> dict[str, Any]:
+        """The vault target arguments of ``Runtime.execution`` for this market: its executor,
+        which calls the ZippiPairs as ZippiPairs (or the router, if no executor was deployed)."""
+        if self.executor is None:
+            return {"router": self.router}
+        return {"executor": self.executor, "pair_kinds": {self.router: LegKind.ZIPPI_PAIR}}
 
     def token(self, symbol: str) -> str:
         if symbol not in self.tokens:
@@ -140,10 +157,13 @@ class Sandbox:
             ]  # fmt: skip
             calls.append((pair, "ZippiPair", "mint", (deployer.address,)))
             await transact_many(sub, calls)
-        vault = await deploy(sub, "ZippiVault", [o.address for o in owners], 2,
-                             deployer.address, MAX_SLIPPAGE_BPS)  # fmt: skip
+        implementation = await deploy_code(sub, implementation_initcode())
+        setup = initialize_calldata([o.address for o in owners], 2, deployer.address,
+                                    MAX_SLIPPAGE_BPS, UPGRADE_DELAY_S)  # fmt: skip
+        vault = await deploy_code(sub, proxy_initcode(implementation, setup))
+        executor = await deploy(sub, EXECUTOR)
         market = cls(adapter.chain_id, deployer, agent, owners, router, vault, tokens, feeds,
-                     pairs, specs)  # fmt: skip
+                     pairs, specs, executor=executor)  # fmt: skip
         await market._configure_vault(sub)
         mints = [(tokens[s.symbol], "ZippiTestToken", "mint", (vault, s.units(s.vault_balance)))
                  for s in TOKENS]  # fmt: skip
@@ -164,6 +184,8 @@ class Sandbox:
             (ActionKind.SET_AGENT, (self.agent.address, True)),
             (ActionKind.SET_TARGET, (self.router, True)),
         ]
+        if self.executor is not None:  # input pushed to it, no approval
+            steps.append((ActionKind.SET_EXECUTOR, (self.executor, True)))
         for spec in TOKENS:
             token = self.tokens[spec.symbol]
             steps.append((ActionKind.SET_TOKEN, (token, True, spec.units(spec.max_trade),

@@ -28,7 +28,7 @@ async def main(settings_path: str, sandbox_path: str, keystore: str, intents_pat
         agent = rt.signer(keystore)
         box = await Sandbox.attach(rt, json.loads(Path(sandbox_path).read_text()), agent)
         assert box.vault_account is not None
-        engine = await rt.execution(box.vault_account, agent, router=box.router)
+        engine = await rt.execution(box.vault_account, agent, **box.target())
         await engine.resume()
         for spec in json.loads(Path(intents_path).read_text()):
             await engine.propose(IntentProposal(

@@ -39,7 +39,7 @@ async def market(
         box = await Sandbox.deploy(rt)
         assert box.vault_account is not None
         sink = Sink()
-        engine = await rt.execution(box.vault_account, box.agent, router=box.router,
+        engine = await rt.execution(box.vault_account, box.agent, **box.target(),
                                     venue=venue, fill_sink=sink)  # type: ignore[arg-type]  # fmt: skip
         yield rt, box, engine, sink
 
@@ -148,7 +148,7 @@ async def test_paper_and_live_fill_identically() -> None:
     through paper and then live, from the same state, fills to the wei."""
     async with market() as (rt, box, live, _):
         assert box.vault_account is not None
-        paper = await rt.execution(box.vault_account, box.agent, router=box.router, venue="paper")
+        paper = await rt.execution(box.vault_account, box.agent, **box.target(), venue="paper")
         spec = box.specs
         cases = [(WETH, USDC, spec[WETH].units(3)), (DAI, WETH, spec[DAI].units(7_000)),
                  (USDC, DAI, spec[USDC].units(123) + 456)]  # fmt: skip
@@ -165,3 +165,36 @@ async def test_paper_and_live_fill_identically() -> None:
             assert (p_fill.venue, l_fill.venue) == ("paper", "live")
             assert (p_fill.amount_in, p_fill.amount_out) == (l_fill.amount_in, l_fill.amount_out)
             assert (await rt.store.intents.get(shadow.id)).status == "settled"
+
+
+async def test_split_routes_through_the_executor_fill_at_the_split_quote() -> None:
+    """With the executor as the vault's target the router may split: a trade large enough that
+    the direct pool and the path through DAI share it fills at the split's exact quote."""
+    async with market() as (rt, box, _, _):
+        assert box.vault_account is not None
+        engine = await rt.execution(box.vault_account, box.agent, **box.target(), max_splits=4)
+        size = box.specs[WETH].units(4)
+        intent = await engine.propose(proposal(box, "split", WETH, USDC, size, slippage_bps=100))
+        split = rt.graph.split_route(intent.token_in, intent.token_out, size, max_hops=3,
+                                     max_splits=4)  # fmt: skip
+        assert len(split.routes) > 1  # the market makes this trade worth splitting
+        best = rt.graph.best_route(intent.token_in, intent.token_out, size)
+        assert split.amount_out > best.amount_out  # what splitting buys, to the wei
+        await engine.run_until_idle()
+        done = await rt.store.intents.get(intent.id)
+        assert done.status == "settled", done.status_cause
+        (fill,) = await rt.store.fills.for_intent(intent.id)
+        assert (fill.amount_in, fill.amount_out) == (size, split.amount_out)
+
+
+async def test_a_v2_router_target_runs_single_paths() -> None:
+    async with market() as (rt, box, _, _):
+        assert box.vault_account is not None
+        engine = await rt.execution(box.vault_account, box.agent, router=box.router)
+        intent = await engine.propose(proposal(box, "r", USDC, WETH, box.specs[USDC].units(900)))
+        quote = rt.graph.best_route(intent.token_in, intent.token_out, intent.amount).amount_out
+        await engine.run_until_idle()
+        (fill,) = await rt.store.fills.for_intent(intent.id)
+        assert fill.amount_out == quote
+        assert fill.pool is not None
+        assert fill.pool.lower() == box.router.lower()  # the target the vault called

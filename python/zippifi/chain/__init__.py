@@ -27,7 +27,7 @@ from zippifi.chain.abi import (
 )
 from zippifi.chain.adapter import BlockId, ChainAdapter, Endpoint, EvmAdapter, rpc_tx
 from zippifi.chain.backoff import Backoff, retry
-from zippifi.chain.deploy import deploy, transact, transact_many
+from zippifi.chain.deploy import deploy, deploy_code, transact, transact_many
 from zippifi.chain.executor import (
     EXECUTOR,
     MAX_AMOUNT,
@@ -154,6 +154,7 @@ __all__ = [
     "decode_revert",
     "decode_route",
     "deploy",
+    "deploy_code",
     "deploy_data",
     "deploy_vault",
     "encode_call",

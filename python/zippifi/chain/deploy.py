@@ -41,6 +41,15 @@ async def deploy(submitter: Submitter, contract: str | Artifact, *args: Any) -> 
     return receipt.contract_address
 
 
+async def deploy_code(submitter: Submitter, initcode: bytes) -> str:
+    """Deploy raw creation code (e.g. :func:`~zippifi.chain.vault.proxy_initcode`); its address."""
+    sent = await submitter.submit(TxRequest(to=None, data=initcode))
+    receipt = await _receipt_of(submitter, sent)
+    if receipt.contract_address is None:
+        raise TxRevertedError("the deployment created no contract")
+    return receipt.contract_address
+
+
 async def transact(
     submitter: Submitter, address: str, contract: str | Artifact, function: str, *args: Any
 ) -> SentTx:

@@ -14,6 +14,7 @@ from zippifi.execution.fills import fills_from_receipt
 from zippifi.execution.plans import Hop, SwapPlan
 from zippifi.execution.proposals import check_proposal
 from zippifi.execution.routing import (
+    ExecutorEncoder,
     NoCalldata,
     OracleBounds,
     RouteEncoder,
@@ -31,6 +32,7 @@ __all__ = [
     "BacktestVenue",
     "ExecutionEngine",
     "ExecutionVenue",
+    "ExecutorEncoder",
     "Hop",
     "LiveVenue",
     "NoCalldata",

@@ -14,10 +14,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Protocol
 
-from zippifi.chain import encode_call, v2_swap_calldata
+from zippifi.chain import PoolRef, encode_call, plan_route, v2_swap_calldata
 from zippifi.chain.artifacts import load
 from zippifi.domain import TradeIntent
-from zippifi.errors import ExecutionError, RouteNotFound
+from zippifi.errors import ExecutionError, InvalidInputError, RouteNotFound
 from zippifi.execution.plans import Hop, SwapPlan
 from zippifi.route import PoolGraph, Route, SplitRoute
 from zippifi.sign import to_checksum_address
@@ -65,6 +65,30 @@ class V2RouterEncoder:
                 )
         data = v2_swap_calldata(route.amount_in, min_out, route.tokens, recipient, deadline)
         return self.router, data
+
+
+class ExecutorEncoder:
+    """Routes of any shape the executor runs (multi-hop, split across pools of every kind it
+    knows), as ``ZippiRouteExecutor.execute`` calldata; the vault pushes the input to it.
+    ``kind_of`` says how the executor calls a pool (None: it cannot)."""
+
+    def __init__(self, executor: str, kind_of: Callable[[str], PoolRef | None]) -> None:
+        self.executor = to_checksum_address(executor)
+        self._kind_of = kind_of
+
+    def encode(
+        self, route: AnyRoute, *, recipient: str, min_out: int, deadline: int
+    ) -> tuple[str, bytes]:
+        kinds: dict[str, PoolRef] = {}
+        for hop in hops_of(route):
+            kind = self._kind_of(hop.pool)
+            if kind is None:
+                raise ExecutionError(f"the executor cannot swap through pool {hop.pool}")
+            kinds[hop.pool] = kind
+        try:
+            return self.executor, plan_route(route, kinds).calldata()
+        except InvalidInputError as exc:
+            raise ExecutionError(f"the route cannot be encoded for the executor: {exc}") from exc
 
 
 def hops_of(route: AnyRoute) -> tuple[Hop, ...]:
