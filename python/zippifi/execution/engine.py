@@ -22,6 +22,7 @@ chain layer's record of what was signed makes sure nothing is signed twice.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -39,7 +40,12 @@ from zippifi.domain import (
     TradeIntent,
     Urgency,
 )
-from zippifi.errors import ExecutionError, InvalidIntentError, SimulationRevertedError
+from zippifi.errors import (
+    ChainError,
+    ExecutionError,
+    InvalidIntentError,
+    SimulationRevertedError,
+)
 from zippifi.execution.fills import fills_from_receipt
 from zippifi.execution.plans import SwapPlan
 from zippifi.execution.proposals import check_proposal
@@ -318,6 +324,10 @@ class ExecutionEngine:
                 await self.store.intents.transition(intent.id, "expired", cause="never mined")
                 report.expired.append(intent.id)
                 return True
+            if gone and tx.raw_bytes is not None:
+                # dropped (a reorg took its block, a node restarted): the same bytes again
+                with contextlib.suppress(ChainError):  # known, or its nonce taken: next step
+                    await self.adapter.send_raw_transaction(tx.raw_bytes)
             return False
         fills = fills_from_receipt(receipt, vault=self.vault.address,
                                    chain_id=self.vault.chain_id, intent_id=intent.id,
@@ -398,7 +408,9 @@ class ExecutionEngine:
             if await self._canonical(f.block_number, f.block_hash):
                 continue
             reversal, created = await self.store.fills.reverse(f.id)
-            if created and self.fill_sink is not None:
+            if not created:
+                continue  # reversed by an earlier call
+            if self.fill_sink is not None:
                 await self.fill_sink.on_fill(reversal)
             reversed_ids.append(f.id)
         return reversed_ids

@@ -200,6 +200,8 @@ transactions = Table(
     Index(None, "status", "chain_id"),
 )
 
+LIVE_FILL = "reverses_id IS NULL AND status <> 'reorged'"
+
 fills = Table(
     "fills",
     metadata,
@@ -226,16 +228,24 @@ fills = Table(
     Column("status", String(16), nullable=False),
     Column("reverses_id", Integer, ForeignKey("fills.id"), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
-    UniqueConstraint("transaction_id", "log_index"),
-    # one fill per log, and at most one reversal of it
+    Index(
+        "uq_fills_transaction_log",
+        "transaction_id",
+        "log_index",
+        unique=True,
+        postgresql_where=text(LIVE_FILL),
+        sqlite_where=text(LIVE_FILL),
+    ),
+    # one live fill per log (a reorged one is history: the same log mined again is a new fill),
+    # and at most one reversal of each
     Index(
         "uq_fills_chain_tx_log",
         "chain_id",
         "tx_hash",
         "log_index",
         unique=True,
-        postgresql_where=text("reverses_id IS NULL"),
-        sqlite_where=text("reverses_id IS NULL"),
+        postgresql_where=text(LIVE_FILL),
+        sqlite_where=text(LIVE_FILL),
     ),
     UniqueConstraint("reverses_id"),
     CheckConstraint(_in("status", FILL_STATUSES), name="status"),

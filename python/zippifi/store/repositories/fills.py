@@ -21,6 +21,10 @@ _IDENTITY = ("intent_id", "venue", "token_in", "token_out", "amount_in", "amount
              "block_hash")  # fmt: skip
 
 
+# the fills the unique keys cover: neither a reversal nor reorged history
+_LIVE = fills.c.reverses_id.is_(None) & (fills.c.status != "reorged")
+
+
 def _fill(row: Row[Any]) -> Fill:
     return Fill(**row._mapping)
 
@@ -67,7 +71,7 @@ class FillRepository(Repository):
         if values["tx_hash"] is not None:
             insert = insert.on_conflict_do_nothing(
                 index_elements=["chain_id", "tx_hash", "log_index"],
-                index_where=fills.c.reverses_id.is_(None),
+                index_where=_LIVE,
             )
         async with self._scope.begin() as conn:
             row = (await conn.execute(insert.returning(*fills.c))).first()
@@ -87,6 +91,7 @@ class FillRepository(Repository):
         return select(fills).where(
             fills.c.chain_id == values["chain_id"], fills.c.tx_hash == values["tx_hash"],
             fills.c.log_index == values["log_index"], fills.c.reverses_id.is_(None),
+            fills.c.status != "reorged",
         )  # fmt: skip
 
     async def record(
@@ -118,7 +123,9 @@ class FillRepository(Repository):
         insert = (
             upsert_insert(self._scope, fills)
             .values(**values, venue="live", status="final", created_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["transaction_id", "log_index"])
+            .on_conflict_do_nothing(
+                index_elements=["transaction_id", "log_index"], index_where=_LIVE
+            )
             .returning(*fills.c)
         )
         async with self._scope.begin() as conn:
@@ -131,6 +138,7 @@ class FillRepository(Repository):
                         select(fills).where(
                             fills.c.transaction_id == transaction_id,
                             fills.c.log_index == log_index,
+                            _LIVE,
                         )
                     )
                 ).one()

@@ -2,8 +2,9 @@
 backtest), where it happened on chain (chain, tx hash, block, log index), gas used and its cost
 in native and quote units, a status (mined -> final, or reorged) and, for a reversal booked
 after a deep reorg, the fill it reverses. Paper and backtest fills have no stored transaction,
-so ``transaction_id`` becomes nullable. One fill per (chain, tx hash, log index), at most one
-reversal of each.
+so ``transaction_id`` becomes nullable. One live fill per (chain, tx hash, log index) and per
+(transaction, log index) - a reorged fill is history, and the same log mined again in another
+block is a new fill - and at most one reversal of each.
 
 Existing fills are live and final; their chain and hash come from their transaction. On SQLite
 the table is rebuilt (a column's nullability cannot change in place), with foreign-key checks
@@ -30,7 +31,7 @@ depends_on = None
 
 NEW = ("intent_id", "venue", "chain_id", "tx_hash", "block_number", "block_hash", "gas_used",
        "gas_cost_native", "gas_cost_quote", "status", "reverses_id")  # fmt: skip
-FIRST_FILL = "reverses_id IS NULL"
+FIRST_FILL = "reverses_id IS NULL AND status <> 'reorged'"
 
 
 def _fk(column: str, target: str) -> sa.ForeignKeyConstraint:
@@ -75,9 +76,10 @@ def _table(new: bool) -> list[Any]:
         _fk("order_id", "orders"),
         _fk("transaction_id", "transactions"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_fills")),
-        sa.UniqueConstraint("transaction_id", "log_index",
-                            name=op.f("uq_fills_transaction_id_log_index")),
     ]  # fmt: skip
+    if not new:
+        name = op.f("uq_fills_transaction_id_log_index")
+        cols.append(sa.UniqueConstraint("transaction_id", "log_index", name=name))
     if new:
         cols += [
             _fk("intent_id", "trade_intents"),
@@ -93,6 +95,9 @@ def _table(new: bool) -> list[Any]:
 
 def _indexes() -> None:
     op.create_index(op.f("ix_fills_intent_id"), "fills", ["intent_id"])
+    op.create_index("uq_fills_transaction_log", "fills", ["transaction_id", "log_index"],
+                    unique=True, postgresql_where=sa.text(FIRST_FILL),
+                    sqlite_where=sa.text(FIRST_FILL))  # fmt: skip
     op.create_index("uq_fills_chain_tx_log", "fills", ["chain_id", "tx_hash", "log_index"],
                     unique=True, postgresql_where=sa.text(FIRST_FILL),
                     sqlite_where=sa.text(FIRST_FILL))  # fmt: skip
@@ -104,6 +109,7 @@ def _rebuild_sqlite(new: bool, select: str) -> None:
     op.execute("PRAGMA defer_foreign_keys = ON")
     op.execute("CREATE TABLE fills_rows AS SELECT * FROM fills")
     if not new:
+        op.drop_index("uq_fills_transaction_log", table_name="fills")
         op.drop_index("uq_fills_chain_tx_log", table_name="fills")
         op.drop_index(op.f("ix_fills_intent_id"), table_name="fills")
     op.drop_table("fills")
@@ -146,6 +152,7 @@ def upgrade() -> None:
             elif isinstance(c, sa.CheckConstraint):
                 op.create_check_constraint(c.name, "fills", c.sqltext)  # type: ignore[arg-type]
         op.create_unique_constraint(op.f("uq_fills_reverses_id"), "fills", ["reverses_id"])
+        op.drop_constraint(op.f("uq_fills_transaction_id_log_index"), "fills", type_="unique")
     _indexes()
 
 
@@ -161,9 +168,12 @@ def downgrade() -> None:
             "amount_in, amount_out, fee, created_at FROM fills_rows",
         )
         return
+    op.drop_index("uq_fills_transaction_log", table_name="fills")
     op.drop_index("uq_fills_chain_tx_log", table_name="fills")
     op.drop_index(op.f("ix_fills_intent_id"), table_name="fills")
     op.drop_constraint(op.f("uq_fills_reverses_id"), "fills", type_="unique")
+    op.create_unique_constraint(op.f("uq_fills_transaction_id_log_index"), "fills",
+                                ["transaction_id", "log_index"])  # fmt: skip
     for name in ("ck_fills_status", "ck_fills_venue"):
         op.drop_constraint(op.f(name), "fills", type_="check")
     for name in ("fk_fills_intent_id_trade_intents", "fk_fills_reverses_id_fills"):
