@@ -198,3 +198,33 @@ async def test_a_v2_router_target_runs_single_paths() -> None:
         assert fill.amount_out == quote
         assert fill.pool is not None
         assert fill.pool.lower() == box.router.lower()  # the target the vault called
+
+
+async def test_twap_slices_a_large_order_within_its_impact_cap() -> None:
+    """5 WETH at once would move the WETH/USDC pool ~25 bps; as a TWAP capped at 10 bps of
+    impact per slice it goes through in slices, each sized on the pool as the previous one left
+    it, all settled, exactly 5 WETH sold."""
+    from zippifi.execution import Twap, price_impact_bps
+
+    async with market() as (rt, box, engine, _):
+        total = box.specs[WETH].units(5)
+        parent = proposal(box, "twap", WETH, USDC, total, slippage_bps=100)
+        assert price_impact_bps(rt.graph, parent.token_in, parent.token_out, total) > 10
+        twap = Twap(parent, max_impact_bps=10, sink=engine, store=rt.store, graph=rt.graph)
+        impacts = []
+        for _ in range(40):
+            child = await twap.tick()
+            if child is not None:
+                impacts.append(price_impact_bps(rt.graph, child.token_in, child.token_out,
+                                                child.amount))  # fmt: skip
+            await engine.run_until_idle()
+            if (await twap.progress()).done:
+                break
+        state = await twap.progress()
+        assert state.done
+        assert state.sold == total
+        assert len(state.slices) > 2
+        assert all(s.status == "settled" for s in state.slices)
+        assert all(i <= 10 for i in impacts)
+        fills = [f for s in state.slices for f in await rt.store.fills.for_intent(s.id)]
+        assert sum(f.amount_in for f in fills) == total

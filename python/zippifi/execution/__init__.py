@@ -23,6 +23,7 @@ from zippifi.execution.routing import (
     hops_of,
     pool_factories,
 )
+from zippifi.execution.twap import Twap, TwapProgress, largest_slice, price_impact_bps
 from zippifi.execution.vault_rules import RuleSource, TokenRule, VaultRules, VaultRulesGate
 from zippifi.execution.venues import ExecutionVenue, LiveVenue, Outcome, PaperVenue
 
@@ -45,11 +46,15 @@ __all__ = [
     "StepReport",
     "SwapPlan",
     "TokenRule",
+    "Twap",
+    "TwapProgress",
     "V2RouterEncoder",
     "VaultRules",
     "VaultRulesGate",
     "check_proposal",
     "fills_from_receipt",
     "hops_of",
+    "largest_slice",
     "pool_factories",
+    "price_impact_bps",
 ]
