@@ -2,10 +2,12 @@
 
     python bench/report.py bench/.results/sign.json [--criterion DIR] [-o bench/RESULTS.md]
     python bench/report.py bench/.results/gas.json --only gas   # just the vault gas section
+    python bench/report.py bench/.results/exec.json --only execution
 
 RESULTS.md is only ever produced by this script: never edit it by hand. ``--only gas`` replaces
 the "ZippiVault gas" section of the existing file (from ``pytest bench/test_vault_gas.py
---benchmark-json=...``) and leaves every other section as it was.
+--benchmark-json=...``), ``--only execution`` the execution pipeline's (from
+``bench/test_execution_bench.py``), and every other section stays as it was.
 """
 
 from __future__ import annotations
@@ -20,14 +22,14 @@ from typing import Any
 
 try:  # run as a script, python bench/report.py, as the Makefile does
     from report_amm import amm_section, v3_rust_section
-    from report_execution import execution_section
+    from report_execution import EXECUTION_TITLE, execution_section
     from report_gas import SECTION_TITLE, gas_section
     from report_market import market_section
     from report_route import route_section
     from report_store import store_section
 except ImportError:  # imported as bench.report
     from bench.report_amm import amm_section, v3_rust_section
-    from bench.report_execution import execution_section
+    from bench.report_execution import EXECUTION_TITLE, execution_section
     from bench.report_gas import SECTION_TITLE, gas_section
     from bench.report_market import market_section
     from bench.report_route import route_section
@@ -135,22 +137,30 @@ def replace_section(text: str, title: str, section: list[str]) -> str:
     return "\n".join([*lines[:start], *rest]) + tail
 
 
+# --only NAME: (section builder, its heading, the benchmark file that feeds it)
+ONLY = {
+    "gas": (gas_section, SECTION_TITLE, "bench/test_vault_gas.py"),
+    "execution": (execution_section, EXECUTION_TITLE, "bench/test_execution_bench.py"),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("json", type=Path, help="pytest-benchmark --benchmark-json output")
     parser.add_argument("--criterion", type=Path, default=Path("target/criterion"))
     parser.add_argument("-o", "--output", type=Path, default=Path("bench/RESULTS.md"))
     parser.add_argument(
-        "--only", choices=["gas"], help="replace only this section of the existing output file"
+        "--only", choices=sorted(ONLY), help="replace only this section of the existing output file"
     )
     args = parser.parse_args()
     data = json.loads(args.json.read_text())
-    if args.only == "gas":
-        section = gas_section(data)
+    if args.only is not None:
+        make, title, source = ONLY[args.only]
+        section = make(data)
         if not section:
-            raise SystemExit(f"{args.json} has no vault gas rows (bench/test_vault_gas.py)")
-        args.output.write_text(replace_section(args.output.read_text(), SECTION_TITLE, section))
-        print(f"wrote the vault gas section of {args.output}")
+            raise SystemExit(f"{args.json} has no {args.only} rows ({source})")
+        args.output.write_text(replace_section(args.output.read_text(), title, section))
+        print(f"wrote the {args.only} section of {args.output}")
         return
     machine = data.get("machine_info", {})
     lines = [

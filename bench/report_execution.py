@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 GOAL_P50_MS = 2.0
+EXECUTION_TITLE = "## Execution pipeline per intent (`bench/test_execution_bench.py`)"
 
 
 def execution_section(data: dict[str, Any]) -> list[str]:
@@ -13,7 +14,7 @@ def execution_section(data: dict[str, Any]) -> list[str]:
     if not rows:
         return []
     lines = [
-        "## Execution pipeline per intent (`bench/test_execution_bench.py`)",
+        EXECUTION_TITLE,
         "",
         "Store the intent, the risk gate (the vault's rules in memory), route on the benchmark "
         "graph, minimum output and vault calldata, the gate again, sign, record the signed "
