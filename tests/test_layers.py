@@ -57,8 +57,8 @@ def test_wrong_imports_break_the_contracts(tmp_path: Path) -> None:
     pkg = project / "python" / "zippifi"
     # a lower layer importing a higher one
     (pkg / "store" / "wrong.py").write_text("from zippifi.chain import EvmAdapter\n")
-    # a package still to be written, importing its independent sibling
-    for name, body in {"risk": "import zippifi.execution\n", "execution": ""}.items():
+    # a package still to be written, importing one above it
+    for name, body in {"risk": "import zippifi.settlement\n", "settlement": ""}.items():
         (pkg / name).mkdir()
         (pkg / name / "__init__.py").write_text(body)
     # the domain package reaching past errors
@@ -74,7 +74,7 @@ def test_wrong_imports_break_the_contracts(tmp_path: Path) -> None:
     for message in [
         "zippifi.store is not allowed to import zippifi.chain",
         "zippifi.store.wrong -> zippifi.chain (l.1)",
-        "zippifi.risk is not allowed to import zippifi.execution",
+        "zippifi.risk is not allowed to import zippifi.settlement",
         "zippifi.domain is not allowed to import zippifi.settings",
         "zippifi.errors is not allowed to import zippifi.log",
         "- zippifi.unplaced",
