@@ -17,7 +17,7 @@ use crate::amm::v3::V3Pool;
 use crate::py::amm_v3::ticks_arg;
 use crate::py::errors::{no_panic, route_err};
 use crate::route::graph::Addr;
-use crate::route::{arb, persist, search, split, PoolGraph, Route};
+use crate::route::{arb, best_route_in, persist, split, PoolGraph, Route};
 
 /// The pool graph, living in Rust across calls.
 #[pyclass(module = "zippifi._core", name = "PoolGraph", subclass)]
@@ -511,11 +511,7 @@ impl PyPoolGraph {
             Ok(py.detach(|| {
                 parsed
                     .par_iter()
-                    .map(|q| {
-                        q.and_then(|(a, b, x)| {
-                            search::best_route_in(g, g, a, b, x, &opts, true).ok()
-                        })
-                    })
+                    .map(|q| q.and_then(|(a, b, x)| best_route_in(g, g, a, b, x, &opts, true).ok()))
                     .collect()
             }))
         })?;

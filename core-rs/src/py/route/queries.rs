@@ -9,7 +9,7 @@ use super::args::{addr_arg, amount_arg, amount_or_zero, bad, count_arg, flag_arg
 use super::graph::PyPoolGraph;
 use super::results::{checksum, PyRoute};
 use crate::py::errors::{no_panic, route_err};
-use crate::route::{search, RouteOptions};
+use crate::route::{self as kernel, RouteOptions};
 
 /// Which search a single-path query runs.
 #[derive(Clone, Copy)]
@@ -45,7 +45,7 @@ impl PyPoolGraph {
             "max_hops",
             max_hops.1,
             1,
-            search::MAX_HOPS_LIMIT,
+            kernel::MAX_HOPS_LIMIT,
         )?;
         let allow_fee_on_transfer = flag_arg(allow_fee_on_transfer, "allow_fee_on_transfer")?;
         Ok(RouteOptions {
@@ -127,9 +127,9 @@ impl PyPoolGraph {
         let g = &self.graph;
         let r = no_panic(|| {
             py.detach(|| match mode {
-                Mode::ExactIn => search::best_route_in(g, g, src, dst, x, &opts, true),
-                Mode::Exhaustive => search::best_route_in(g, g, src, dst, x, &opts, false),
-                Mode::ExactOut => search::best_route_out(g, g, src, dst, x, &opts, true),
+                Mode::ExactIn => kernel::best_route_in(g, g, src, dst, x, &opts, true),
+                Mode::Exhaustive => kernel::best_route_in(g, g, src, dst, x, &opts, false),
+                Mode::ExactOut => kernel::best_route_out(g, g, src, dst, x, &opts, true),
             })
             .map_err(route_err)
         })?;
