@@ -5,13 +5,15 @@
 //! keys and values). A converter cannot know which argument it reads (pyo3 does not tell
 //! `FromPyObject`), so it answers with a [`Refused`]: why the value is wrong and where inside
 //! it (`[3]`, `[60]`, `.token_in`). A binding function takes its arguments as
-//! `&Bound<PyAny>` and converts each through its area's [`Area::arg`], which names the
-//! argument and raises the area's exception (`InvalidAmmInputError`, `InvalidRouteInputError`,
-//! ...). A typed parameter would not do: pyo3 converts it before the function runs and
-//! reports a failure as a bare `TypeError("argument 'x': ...")`, outside the zippifi family.
+//! `&Bound<PyAny>` and converts them with [`read_args!`] through its area's [`Area`], which
+//! names the argument and raises the area's exception (`InvalidAmmInputError`,
+//! `InvalidRouteInputError`, ...). A typed parameter would not do: pyo3 converts it before the
+//! function runs and reports a failure as a bare `TypeError("argument 'x': ...")`, outside the
+//! zippifi family.
 //!
-//! - `ints`: Python ints (U256 on the hot path, signed amounts, primitive ints);
-//! - `values`: flags, floats, strings, addresses, order-book sides, route queries;
+//! - `ints`: Python ints (U256 on the hot path, signed amounts, primitive ints, V2 fees, coin
+//!   indices);
+//! - `values`: flags, floats, addresses, order-book sides, route queries, gas-model overrides;
 //! - `collections`: sequences, dicts, optional values, the AMM's int-or-sequence column;
 //! - `buffers`: float64 buffers (order-book levels, quantities);
 //! - `bytes`: byte strings, keys and messages of the signing kernel;
@@ -43,7 +45,7 @@ pub use ints::{CoinIndex, FeeBps};
 pub use values::{GasOverrides, TokenQuery};
 
 /// A kernel input read from Python: `FromPyObject` is implemented for `Wrap<T>` for each `T`
-/// the binding accepts, with [`Refused`] as its error. Read arguments through [`Area::arg`].
+/// the binding accepts, with [`Refused`] as its error. Read arguments with [`read_args!`].
 pub struct Wrap<T>(pub T);
 
 /// Why a converter refused a value. The argument's name is not known here; [`Area::arg`]
