@@ -1,16 +1,35 @@
-"""Hypothesis generators for transaction dicts in every form eth-account accepts."""
+"""Hypothesis generators: transaction dicts in every form eth-account accepts, and hostile
+values for the kernel bindings' arguments."""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 from hypothesis import strategies as st
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 UINT256_MAX = 2**256 - 1
 DATA_SIZES = (0, 1, 55, 56, 1024, 50_000)
+
+
+# A value of any type for an argument of a kernel binding: None, bools, ints far outside every
+# range (10**5000 is beyond Python's int-to-str digit limit), floats with NaN and infinities,
+# text, bytes, lists, tuples and dicts of ints, and a list of 10 000 ints.
+hostile: st.SearchStrategy[Any] = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**300), max_value=2**300),
+    st.sampled_from([-1, 0, 2**63, 2**64, 2**128, 2**255, 2**256, -(2**256), 10**5000]),
+    st.floats(),
+    st.text(max_size=10),
+    st.binary(max_size=10),
+    st.lists(st.integers(min_value=-(2**260), max_value=2**260), max_size=5),
+    st.tuples(st.integers(), st.text(max_size=3)),
+    st.dictionaries(st.integers(-(2**40), 2**40), st.integers(-(2**130), 2**130), max_size=3),
+    st.just(list(range(10_000))),
+)
 
 
 def uints(bits: int = 256) -> st.SearchStrategy[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -12,32 +13,151 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.generators import hostile
 from tests.reference import Revert
 from tests.reference import uniswap_v2 as ref_v2
-from zippifi import amm, errors
+from zippifi import _core, amm, errors
 
-anything = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**300), max_value=2**300),
-    st.floats(),
-    st.text(max_size=10),
-    st.binary(max_size=10),
-    st.lists(st.integers(min_value=-(2**260), max_value=2**260), max_size=5),
-)
+POOL: dict[str, Any] = {
+    "sqrt_price_x96": 2**96,
+    "tick": 0,
+    "liquidity": 10**18,
+    "fee": 3000,
+    "tick_spacing": 60,
+    "ticks": {-60: 10**18, 60: -(10**18)},
+}
+BIDS = np.array([[99.0, 1.0], [98.0, 2.0]])
+ASKS = np.array([[101.0, 1.0], [102.0, 2.0]])
 
 
-@given(a=anything, b=anything, c=anything, fee=anything)
+def _refused_by_name(call: Callable[[], object], names: tuple[str, ...]) -> None:
+    """Runs ``call``. What it may raise is a zippifi bad-input error, and nothing else (a
+    TypeError, OverflowError, PanicException or KernelPanicError fails the test); one that
+    refuses an argument names it. A revert names no argument: it gives the contract's reason."""
+    try:
+        call()
+    except errors.AmmRevertError:
+        pass
+    except errors.InvalidInputError as exc:
+        message = str(exc)
+        assert any(name in message for name in names), f"{message!r} names none of {names}"
+
+
+@given(a=hostile, b=hostile, c=hostile, fee=hostile)
 def test_v2_hostile(a: Any, b: Any, c: Any, fee: Any) -> None:
     for fn in (amm.v2_amount_out, amm.v2_amount_in, amm.v2_amount_out_many):
         with contextlib.suppress(errors.InvalidInputError):
             fn(a, b, c, fee)
 
 
-@given(i=anything, j=anything, dx=anything, balances=anything, amp=anything, fee=anything)
+@given(i=hostile, j=hostile, dx=hostile, balances=hostile, amp=hostile, fee=hostile)
 def test_stableswap_hostile(i: Any, j: Any, dx: Any, balances: Any, amp: Any, fee: Any) -> None:
     with contextlib.suppress(errors.InvalidInputError):
         amm.stable_get_dy(i, j, dx, balances, amp, fee)
+
+
+@given(name=st.sampled_from(sorted(POOL)), bad=hostile)
+def test_v3_pool_hostile_construction(name: str, bad: Any) -> None:
+    _refused_by_name(lambda: amm.V3Pool(**{**POOL, name: bad}), (name,))
+
+
+@given(tick=hostile, sqrt_price=hostile)
+def test_v3_tick_math_hostile(tick: Any, sqrt_price: Any) -> None:
+    _refused_by_name(lambda: amm.get_sqrt_ratio_at_tick(tick), ("tick",))
+    _refused_by_name(lambda: amm.get_tick_at_sqrt_ratio(sqrt_price), ("sqrt_price_x96",))
+
+
+@given(
+    zero_for_one=st.one_of(st.booleans(), hostile),
+    amount=st.one_of(st.integers(-(10**18), 10**18), hostile),
+    limit=st.one_of(st.none(), hostile),
+)
+def test_v3_pool_hostile_swaps(zero_for_one: Any, amount: Any, limit: Any) -> None:
+    pool = amm.V3Pool(**POOL)
+    swap_args = ("zero_for_one", "amount_specified", "sqrt_price_limit_x96")
+    _refused_by_name(lambda: pool.swap(zero_for_one, amount, limit), swap_args)
+    _refused_by_name(lambda: pool.quote_many(zero_for_one, amount), ("zero_for_one", "amounts_in"))
+    _refused_by_name(lambda: pool.apply(amount), ("result",))
+
+
+@given(name=st.sampled_from(["bids", "asks"]), bad=hostile)
+def test_order_book_hostile_construction(name: str, bad: Any) -> None:
+    """Through zippifi.amm's numpy conversion, and straight into the binding."""
+    sides = {"bids": BIDS, "asks": ASKS, name: bad}
+    for make in (amm.OrderBook, _core.OrderBook):
+        _refused_by_name(partial(make, **sides), (name,))
+
+
+@given(
+    side=st.one_of(st.sampled_from(["buy", "sell"]), hostile),
+    quantity=st.one_of(st.floats(0, 10), hostile),
+)
+def test_order_book_hostile_queries(side: Any, quantity: Any) -> None:
+    book = amm.OrderBook(BIDS, ASKS)
+    _refused_by_name(lambda: book.fill(side, quantity), ("side", "quantity"))
+    _refused_by_name(lambda: book.depth(side, quantity), ("side", "bps"))
+    _refused_by_name(lambda: book.fill_many(side, quantity), ("side", "quantities"))
+    _refused_by_name(lambda: book._fill_many_raw(side, quantity), ("side", "quantities"))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: amm.V3Pool(**POOL).swap(None, 10),  # type: ignore[arg-type]
+            "zero_for_one: expected True or False, got NoneType",
+        ),
+        (
+            lambda: amm.V3Pool(**POOL).quote_many(True, None),  # type: ignore[arg-type]
+            "amounts_in: expected a sequence, got NoneType",
+        ),
+        (
+            lambda: amm.V3Pool(**POOL).swap(True, 10, "0"),  # type: ignore[arg-type]
+            "sqrt_price_limit_x96: expected an int, got str",
+        ),
+        (
+            lambda: amm.V3Pool(**POOL).apply(None),  # type: ignore[arg-type]
+            "result: expected a V3SwapResult, got NoneType",
+        ),
+        (
+            lambda: amm.V3Pool(**{**POOL, "ticks": {60: 1.5}}),
+            "ticks[60]: expected an int, got float",
+        ),
+        (
+            lambda: amm.get_sqrt_ratio_at_tick(2**40),
+            "tick: 1099511627776 is out of range (int32)",
+        ),
+        (
+            lambda: amm.OrderBook(BIDS, ASKS).fill(None, 1.0),  # type: ignore[arg-type]
+            'side: expected "buy" or "sell", got NoneType',
+        ),
+        (
+            lambda: amm.OrderBook(BIDS, ASKS).fill("buy", "1"),  # type: ignore[arg-type]
+            "quantity: expected a number, got str",
+        ),
+        (
+            lambda: amm.OrderBook(BIDS, ASKS).depth("sell", None),  # type: ignore[arg-type]
+            "bps: expected a number, got NoneType",
+        ),
+        (
+            lambda: amm.OrderBook(BIDS, ASKS).fill_many("buy", {"a": 1}),  # type: ignore[arg-type]
+            "quantities: not an array of numbers: ",
+        ),
+        (
+            lambda: amm.stable_get_dy(0, 1.0, 10, [10, 10], 100, 0),  # type: ignore[arg-type]
+            "j: expected an int, got float",
+        ),
+    ],
+)
+def test_wrongly_typed_plain_arguments_raise_the_family(
+    call: Callable[[], object], message: str
+) -> None:
+    """Plain arguments of the wrong type (a bool, a str side, a float quantity, an iterable) once
+    reached pyo3's own conversion and raised a bare TypeError; now the AMM area's error, naming
+    the argument."""
+    with pytest.raises(errors.InvalidAmmInputError) as info:
+        call()
+    assert str(info.value).startswith(message), str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -71,13 +191,14 @@ def test_v2_reverts_and_batches() -> None:
 
 def test_order_book_rejects_bad_shapes() -> None:
     asks = np.array([[101.0, 1.0]])
-    for bad in (
+    bad_sides: list[Any] = [
         [[1.0, 2.0, 3.0]],
         [1.0, 2.0],
         [["x", 1]],
         [[np.nan, 1.0]],
         [[99.0, 1.0], [100.0, 1.0]],
-    ):
+    ]
+    for bad in bad_sides:
         with pytest.raises(errors.InvalidOrderBookError):
             amm.OrderBook(bad, asks)
     with pytest.raises(errors.InvalidOrderBookError, match="crossed"):
@@ -86,7 +207,7 @@ def test_order_book_rejects_bad_shapes() -> None:
     assert book.mid is None
     assert book.fill("buy", 5.0).filled == 1.0
     with pytest.raises(errors.InvalidAmmInputError, match="side"):
-        book.fill("long", 1.0)  # type: ignore[arg-type]
+        book.fill("long", 1.0)
     with pytest.raises(errors.InvalidAmmInputError, match=r"quantities\[1\]"):
         book.fill_many("buy", [1.0, -1.0])
 

@@ -34,7 +34,7 @@ from zippifi._core import (
     v2_amount_out,
     v2_amount_out_many,
 )
-from zippifi.errors import InvalidOrderBookError
+from zippifi.errors import InvalidAmmInputError, InvalidInputError, InvalidOrderBookError
 
 __all__ = [
     "MAX_SQRT_RATIO",
@@ -58,13 +58,19 @@ Side = Literal["buy", "sell"]
 FloatArray = npt.NDArray[np.float64]
 
 
-def _levels(levels: npt.ArrayLike, name: str) -> FloatArray:
+def _floats(
+    values: npt.ArrayLike, name: str, what: str, error: type[InvalidInputError]
+) -> FloatArray:
+    """``values`` as a contiguous float64 array, or ``error`` naming ``name``: never numpy's own
+    TypeError, ValueError or OverflowError (an int beyond float range)."""
     try:
-        arr = np.ascontiguousarray(levels, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InvalidOrderBookError(
-            f"{name}: not an array of (price, size) numbers: {exc}"
-        ) from None
+        return np.ascontiguousarray(values, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise error(f"{name}: not an array of {what}: {exc}") from None
+
+
+def _levels(levels: npt.ArrayLike, name: str) -> FloatArray:
+    arr = _floats(levels, name, "(price, size) numbers", InvalidOrderBookError)
     if arr.size == 0:
         return arr.reshape(0, 2)
     if arr.ndim != 2 or arr.shape[1] != 2:
@@ -95,7 +101,7 @@ class OrderBook(_core.OrderBook):
 
     def fill_many(self, side: Side, quantities: npt.ArrayLike) -> FillArrays:
         """fill() for every quantity, computed in one GIL-free call."""
-        qs = np.ascontiguousarray(quantities, dtype=np.float64).reshape(-1)
+        qs = _floats(quantities, "quantities", "numbers", InvalidAmmInputError).reshape(-1)
         parts = self._fill_many_raw(side, qs)
         f64 = [np.frombuffer(p, dtype="<f8") for p in parts]
         return FillArrays(

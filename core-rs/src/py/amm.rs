@@ -1,49 +1,22 @@
 //! Python face of the V2, StableSwap and order-book kernels. Ints are converted with the GIL
 //! held; the math runs with it released.
 
-use pyo3::buffer::PyBuffer;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyInt, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyTuple};
 use ruint::aliases::U256;
 
-use super::errors::{
-    amm_err, amm_err_with_prefix, no_panic, InvalidAmmInputError, InvalidOrderBookError,
-};
-use super::num::{u256_from_py, u256_to_py};
+use super::args::{read_args, CoinIndex, Column, FeeBps, Floats, Levels, AMM, ORDER_BOOK};
+use super::errors::{amm_err, amm_err_with_prefix, no_panic};
+use super::num::u256_to_py;
 use crate::amm::clob::{self, Side};
 use crate::amm::{stable, v2, AmmResult};
 
-/// A non-negative int below 2**256, or InvalidAmmInputError naming `name`.
-pub fn arg_u256(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<U256> {
-    u256_from_py(obj)?.map_err(|e| InvalidAmmInputError::new_err(e.describe(name)))
-}
-
-fn fee_bps_arg(fee_bps: &Bound<'_, PyAny>) -> PyResult<u32> {
-    let fee = arg_u256(fee_bps, "fee_bps")?;
-    u32::try_from(fee)
-        .ok()
-        .filter(|f| *f < 10_000)
-        .ok_or_else(|| {
-            InvalidAmmInputError::new_err(format!("fee_bps: must be below 10000, got {fee}"))
-        })
-}
-
-type V2Quote = fn(U256, U256, U256, u32) -> AmmResult<U256>;
-
-/// Convert the three amounts (named for errors) and the fee, then run one V2 formula.
+/// Run one V2 formula with the GIL held (it takes nanoseconds), its answer as a Python int.
 fn v2_quote<'py>(
     py: Python<'py>,
-    args: [(&Bound<'py, PyAny>, &str); 3],
-    fee_bps: Option<&Bound<'py, PyAny>>,
-    quote: V2Quote,
+    quote: impl FnOnce() -> AmmResult<U256>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let fee = fee_bps.map(fee_bps_arg).transpose()?.unwrap_or(30);
-    let [a, rin, rout] = [
-        arg_u256(args[0].0, args[0].1)?,
-        arg_u256(args[1].0, args[1].1)?,
-        arg_u256(args[2].0, args[2].1)?,
-    ];
-    let out = no_panic(|| quote(a, rin, rout, fee).map_err(amm_err))?;
+    let out = no_panic(|| quote().map_err(amm_err))?;
     u256_to_py(py, &out)
 }
 
@@ -57,12 +30,12 @@ pub fn v2_amount_out<'py>(
     reserve_out: &Bound<'py, PyAny>,
     fee_bps: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let args = [
-        (amount_in, "amount_in"),
-        (reserve_in, "reserve_in"),
-        (reserve_out, "reserve_out"),
-    ];
-    v2_quote(py, args, fee_bps, v2::amount_out)
+    read_args!(AMM; amount_in: U256, reserve_in: U256, reserve_out: U256);
+    read_args!(AMM; fee_bps: Option<FeeBps>);
+    let fee = FeeBps::or_default(fee_bps);
+    v2_quote(py, || {
+        v2::amount_out(amount_in, reserve_in, reserve_out, fee)
+    })
 }
 
 /// UniswapV2Library.getAmountIn.
@@ -75,60 +48,12 @@ pub fn v2_amount_in<'py>(
     reserve_out: &Bound<'py, PyAny>,
     fee_bps: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let args = [
-        (amount_out, "amount_out"),
-        (reserve_in, "reserve_in"),
-        (reserve_out, "reserve_out"),
-    ];
-    v2_quote(py, args, fee_bps, v2::amount_in)
-}
-
-/// A sequence of ints, or one int broadcast over the others.
-enum Column {
-    Scalar(U256),
-    Many(Vec<U256>),
-}
-
-impl Column {
-    fn from_py(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Column> {
-        if obj.is_instance_of::<PyInt>() {
-            return Ok(Column::Scalar(arg_u256(obj, name)?));
-        }
-        let convert = |k: usize, item: &Bound<'_, PyAny>| -> PyResult<U256> {
-            u256_from_py(item)?
-                .map_err(|e| InvalidAmmInputError::new_err(e.describe(&format!("{name}[{k}]"))))
-        };
-        // Lists (the common case) are read by index, without an iterator object.
-        if let Ok(list) = obj.cast::<PyList>() {
-            let mut values = Vec::with_capacity(list.len());
-            for (k, item) in list.iter().enumerate() {
-                values.push(convert(k, &item)?);
-            }
-            return Ok(Column::Many(values));
-        }
-        let mut values = Vec::with_capacity(obj.len().unwrap_or(0));
-        let iter = obj.try_iter().map_err(|_| {
-            InvalidAmmInputError::new_err(format!("{name}: expected an int or a sequence of ints"))
-        })?;
-        for (k, item) in iter.enumerate() {
-            values.push(convert(k, &item?)?);
-        }
-        Ok(Column::Many(values))
-    }
-
-    fn len(&self) -> Option<usize> {
-        match self {
-            Column::Scalar(_) => None,
-            Column::Many(v) => Some(v.len()),
-        }
-    }
-
-    fn get(&self, k: usize) -> U256 {
-        match self {
-            Column::Scalar(v) => *v,
-            Column::Many(v) => v[k],
-        }
-    }
+    read_args!(AMM; amount_out: U256, reserve_in: U256, reserve_out: U256);
+    read_args!(AMM; fee_bps: Option<FeeBps>);
+    let fee = FeeBps::or_default(fee_bps);
+    v2_quote(py, || {
+        v2::amount_in(amount_out, reserve_in, reserve_out, fee)
+    })
 }
 
 /// getAmountOut over many inputs in one call; scalars broadcast. If any element would revert,
@@ -142,23 +67,21 @@ pub fn v2_amount_out_many<'py>(
     reserves_out: &Bound<'py, PyAny>,
     fee_bps: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let fee = fee_bps.map(fee_bps_arg).transpose()?.unwrap_or(30);
+    read_args!(AMM; amounts_in: Column, reserves_in: Column, reserves_out: Column);
+    read_args!(AMM; fee_bps: Option<FeeBps>);
+    let fee = FeeBps::or_default(fee_bps);
     let cols = [
-        ("amounts_in", Column::from_py(amounts_in, "amounts_in")?),
-        ("reserves_in", Column::from_py(reserves_in, "reserves_in")?),
-        (
-            "reserves_out",
-            Column::from_py(reserves_out, "reserves_out")?,
-        ),
+        ("amounts_in", amounts_in),
+        ("reserves_in", reserves_in),
+        ("reserves_out", reserves_out),
     ];
     let mut n = None;
     for (name, col) in &cols {
         match (n, col.len()) {
             (None, Some(len)) => n = Some((len, *name)),
             (Some((len, first)), Some(other)) if other != len => {
-                return Err(InvalidAmmInputError::new_err(format!(
-                    "{name}: has {other} elements but {first} has {len}"
-                )));
+                let why = format!("has {other} elements but {first} has {len}");
+                return Err(AMM.error(name, why));
             }
             _ => {}
         }
@@ -190,20 +113,6 @@ pub fn v2_amount_out_many<'py>(
     PyList::new(py, values)
 }
 
-fn u256_list(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<U256>> {
-    match Column::from_py(obj, name)? {
-        Column::Many(v) => Ok(v),
-        Column::Scalar(_) => Err(InvalidAmmInputError::new_err(format!(
-            "{name}: expected a sequence of ints"
-        ))),
-    }
-}
-
-fn index_arg(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<usize> {
-    usize::try_from(arg_u256(obj, name)?)
-        .map_err(|_| InvalidAmmInputError::new_err(format!("{name}: not a coin index")))
-}
-
 /// Curve StableSwap get_dy (template with A_PRECISION = 100): `amp` = A * 100, `fee` on 1e10.
 #[pyfunction]
 #[pyo3(signature = (i, j, dx, balances, amp, fee, rates = None))]
@@ -218,12 +127,9 @@ pub fn stable_get_dy<'py>(
     fee: &Bound<'py, PyAny>,
     rates: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let (i, j) = (index_arg(i, "i")?, index_arg(j, "j")?);
-    let dx = arg_u256(dx, "dx")?;
-    let balances = u256_list(balances, "balances")?;
-    let amp = arg_u256(amp, "amp")?;
-    let fee = arg_u256(fee, "fee")?;
-    let rates = rates.map(|r| u256_list(r, "rates")).transpose()?;
+    read_args!(AMM; i: CoinIndex, j: CoinIndex, dx: U256, balances: Vec<U256>);
+    read_args!(AMM; amp: U256, fee: U256, rates: Option<Vec<U256>>);
+    let (i, j) = (i.0, j.0);
     let dy = no_panic(|| {
         py.detach(|| stable::get_dy(i, j, dx, &balances, amp, fee, rates.as_deref()))
             .map_err(amm_err)
@@ -272,25 +178,6 @@ impl From<clob::Fill> for PyFill {
     }
 }
 
-fn levels_arg(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<(f64, f64)>> {
-    let buf = PyBuffer::<f64>::get(obj).map_err(|_| {
-        InvalidOrderBookError::new_err(format!("{name}: expected a float64 array of shape (n, 2)"))
-    })?;
-    let shape = buf.shape();
-    let ok_shape = (shape.len() == 2 && shape[1] == 2) || buf.item_count() == 0;
-    if !ok_shape {
-        return Err(InvalidOrderBookError::new_err(format!(
-            "{name}: expected shape (n, 2) of (price, size), got {shape:?}"
-        )));
-    }
-    let flat = buf.to_vec(obj.py())?;
-    Ok(flat.chunks_exact(2).map(|c| (c[0], c[1])).collect())
-}
-
-fn side_arg(side: &str) -> PyResult<Side> {
-    Side::parse(side).map_err(amm_err)
-}
-
 /// A central limit order book: (price, size) levels, bids descending and asks ascending.
 #[pyclass(module = "zippifi._core", name = "OrderBook", subclass, frozen)]
 pub struct PyOrderBook {
@@ -302,8 +189,8 @@ impl PyOrderBook {
     #[new]
     #[pyo3(signature = (bids, asks))]
     fn new(bids: &Bound<'_, PyAny>, asks: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let (b, a) = (levels_arg(bids, "bids")?, levels_arg(asks, "asks")?);
-        let inner = no_panic(|| clob::OrderBook::new(&b, &a).map_err(amm_err))?;
+        read_args!(ORDER_BOOK; bids: Levels, asks: Levels);
+        let inner = no_panic(|| clob::OrderBook::new(&bids.0, &asks.0).map_err(amm_err))?;
         Ok(PyOrderBook { inner })
     }
 
@@ -314,8 +201,8 @@ impl PyOrderBook {
     }
 
     /// Sweep `quantity` from the asks ("buy") or the bids ("sell"); partial when the book is thin.
-    fn fill(&self, side: &str, quantity: f64) -> PyResult<PyFill> {
-        let side = side_arg(side)?;
+    fn fill(&self, side: &Bound<'_, PyAny>, quantity: &Bound<'_, PyAny>) -> PyResult<PyFill> {
+        read_args!(AMM; side: Side, quantity: f64);
         no_panic(|| {
             self.inner
                 .fill(side, quantity)
@@ -330,15 +217,12 @@ impl PyOrderBook {
     fn _fill_many_raw<'py>(
         &self,
         py: Python<'py>,
-        side: &str,
+        side: &Bound<'py, PyAny>,
         quantities: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let side = side_arg(side)?;
-        let buf = PyBuffer::<f64>::get(quantities)
-            .map_err(|_| InvalidAmmInputError::new_err("quantities: expected a float64 array"))?;
-        let qs = buf.to_vec(py)?;
+        read_args!(AMM; side: Side, quantities: Floats);
         let fills = no_panic(|| {
-            py.detach(|| self.inner.fill_many(side, &qs))
+            py.detach(|| self.inner.fill_many(side, &quantities.0))
                 .map_err(amm_err)
         })?;
         let column =
@@ -355,8 +239,18 @@ impl PyOrderBook {
     }
 
     /// Size available within `bps` of the mid on the side a "buy" or "sell" would take.
-    fn depth(&self, side: &str, bps: f64) -> PyResult<f64> {
-        let side = side_arg(side)?;
+    fn depth(&self, side: &Bound<'_, PyAny>, bps: &Bound<'_, PyAny>) -> PyResult<f64> {
+        read_args!(AMM; side: Side, bps: f64);
         no_panic(|| self.inner.depth(side, bps).map_err(amm_err))
     }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(v2_amount_out, m)?)?;
+    m.add_function(wrap_pyfunction!(v2_amount_in, m)?)?;
+    m.add_function(wrap_pyfunction!(v2_amount_out_many, m)?)?;
+    m.add_function(wrap_pyfunction!(stable_get_dy, m)?)?;
+    m.add_class::<PyOrderBook>()?;
+    m.add_class::<PyFill>()?;
+    Ok(())
 }

@@ -4,61 +4,13 @@ use std::collections::BTreeMap;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
+use ruint::aliases::U256;
 
-use super::amm::arg_u256;
-use super::errors::{amm_err, amm_err_with_prefix, no_panic, InvalidAmmInputError};
-use super::num::{u256_from_py, u256_to_py, IntError};
+use super::args::{read_args, type_name, AMM};
+use super::errors::{amm_err, amm_err_with_prefix, no_panic};
+use super::num::{signed_to_py, u256_to_py};
 use crate::amm::v3::{self, V3Pool, V3SwapResult};
 use crate::amm::SignedAmount;
-
-fn bad(msg: String) -> PyErr {
-    InvalidAmmInputError::new_err(msg)
-}
-
-pub(crate) fn int_arg<T: for<'a, 'py> FromPyObject<'a, 'py>>(
-    obj: &Bound<'_, PyAny>,
-    name: &str,
-    range: &str,
-) -> PyResult<T> {
-    if obj.is_instance_of::<pyo3::types::PyBool>() || !obj.is_instance_of::<pyo3::types::PyInt>() {
-        let t = obj.get_type().name()?;
-        return Err(bad(format!("{name}: expected an int, got {t}")));
-    }
-    obj.extract::<T>()
-        .map_err(|_| bad(format!("{name}: {obj} is out of range ({range})")))
-}
-
-fn signed_arg(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<SignedAmount> {
-    // The unsigned conversion already tells a negative int apart, so only exact-output swaps
-    // pay for the negation (no separate `< 0` comparison on every call).
-    match u256_from_py(obj)? {
-        Ok(magnitude) => Ok(SignedAmount::positive(magnitude)),
-        Err(IntError::Negative) => Ok(SignedAmount::negative(arg_u256(&obj.neg()?, name)?)),
-        Err(e) => Err(bad(e.describe(name))),
-    }
-}
-
-pub(crate) fn signed_to_py<'py>(py: Python<'py>, v: &SignedAmount) -> PyResult<Bound<'py, PyAny>> {
-    let m = u256_to_py(py, &v.magnitude)?;
-    if v.negative {
-        m.neg()
-    } else {
-        Ok(m)
-    }
-}
-
-pub(crate) fn ticks_arg(obj: &Bound<'_, PyAny>) -> PyResult<BTreeMap<i32, i128>> {
-    let dict = obj
-        .cast::<PyDict>()
-        .map_err(|_| bad("ticks: expected a dict {tick: liquidityNet}".into()))?;
-    let mut ticks = BTreeMap::new();
-    for (k, v) in dict.iter() {
-        let tick: i32 = int_arg(&k, "ticks", "a tick is an int32")?;
-        let net: i128 = int_arg(&v, &format!("ticks[{tick}]"), "liquidityNet is an int128")?;
-        ticks.insert(tick, net);
-    }
-    Ok(ticks)
-}
 
 /// The outcome of a V3 swap, from the pool's side: positive amounts are paid into the pool.
 #[pyclass(module = "zippifi._core", name = "V3SwapResult", frozen)]
@@ -138,12 +90,9 @@ impl PyV3Pool {
         tick_spacing: &Bound<'_, PyAny>,
         ticks: &Bound<'_, PyAny>,
     ) -> PyResult<Self> {
-        let price = arg_u256(sqrt_price_x96, "sqrt_price_x96")?;
-        let tick: i32 = int_arg(tick, "tick", "int24")?;
-        let liquidity: u128 = int_arg(liquidity, "liquidity", "uint128")?;
-        let fee: u32 = int_arg(fee, "fee", "hundredths of a bip, below 1000000")?;
-        let spacing: i32 = int_arg(tick_spacing, "tick_spacing", "1 to 16383")?;
-        let ticks = ticks_arg(ticks)?;
+        read_args!(AMM; sqrt_price_x96: U256, tick: i32, liquidity: u128);
+        read_args!(AMM; fee: u32, tick_spacing: i32, ticks: BTreeMap<i32, i128>);
+        let (price, spacing) = (sqrt_price_x96, tick_spacing);
         let inner =
             no_panic(|| V3Pool::new(price, tick, liquidity, fee, spacing, ticks).map_err(amm_err))?;
         Ok(PyV3Pool { inner })
@@ -190,40 +139,40 @@ impl PyV3Pool {
     fn swap(
         &self,
         py: Python<'_>,
-        zero_for_one: bool,
+        zero_for_one: &Bound<'_, PyAny>,
         amount_specified: &Bound<'_, PyAny>,
         sqrt_price_limit_x96: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyV3SwapResult> {
-        let amount = signed_arg(amount_specified, "amount_specified")?;
-        let limit = sqrt_price_limit_x96
-            .map(|l| arg_u256(l, "sqrt_price_limit_x96"))
-            .transpose()?;
+        read_args!(AMM; zero_for_one: bool, amount_specified: SignedAmount);
+        read_args!(AMM; sqrt_price_limit_x96: Option<U256>);
         let pool = &self.inner;
         let inner = no_panic(|| {
-            py.detach(|| pool.swap(zero_for_one, amount, limit))
+            py.detach(|| pool.swap(zero_for_one, amount_specified, sqrt_price_limit_x96))
                 .map_err(amm_err)
         })?;
         Ok(PyV3SwapResult { inner })
     }
 
     /// Move the pool to a swap result's price, tick and liquidity.
-    fn apply(&mut self, result: &Bound<'_, PyV3SwapResult>) {
+    fn apply(&mut self, result: &Bound<'_, PyAny>) -> PyResult<()> {
+        let result = result.cast::<PyV3SwapResult>().map_err(|_| {
+            let why = format!("expected a V3SwapResult, got {}", type_name(result));
+            AMM.error("result", why)
+        })?;
         self.inner.apply(&result.get().inner);
+        Ok(())
     }
 
     /// Exact-input outputs for many amounts in one GIL-free call (default price limit).
     fn quote_many<'py>(
         &self,
         py: Python<'py>,
-        zero_for_one: bool,
+        zero_for_one: &Bound<'py, PyAny>,
         amounts_in: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let mut amounts = Vec::with_capacity(amounts_in.len().unwrap_or(0));
-        for (k, a) in amounts_in.try_iter()?.enumerate() {
-            amounts.push(arg_u256(&a?, &format!("amounts_in[{k}]"))?);
-        }
+        read_args!(AMM; zero_for_one: bool, amounts_in: Vec<U256>);
         let pool = &self.inner;
-        let results = no_panic(|| Ok(py.detach(|| pool.quote_many(zero_for_one, &amounts))))?;
+        let results = no_panic(|| Ok(py.detach(|| pool.quote_many(zero_for_one, &amounts_in))))?;
         let list = PyList::empty(py);
         for (k, r) in results.into_iter().enumerate() {
             let v = r.map_err(|e| amm_err_with_prefix(e, &format!("amounts_in[{k}]: ")))?;
@@ -251,7 +200,7 @@ pub fn get_sqrt_ratio_at_tick<'py>(
     py: Python<'py>,
     tick: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let tick: i32 = int_arg(tick, "tick", "MIN_TICK to MAX_TICK")?;
+    read_args!(AMM; tick: i32);
     let r = no_panic(|| v3::get_sqrt_ratio_at_tick(tick).map_err(amm_err))?;
     u256_to_py(py, &r)
 }
@@ -259,8 +208,8 @@ pub fn get_sqrt_ratio_at_tick<'py>(
 #[pyfunction]
 #[pyo3(signature = (sqrt_price_x96))]
 pub fn get_tick_at_sqrt_ratio(sqrt_price_x96: &Bound<'_, PyAny>) -> PyResult<i32> {
-    let p = arg_u256(sqrt_price_x96, "sqrt_price_x96")?;
-    no_panic(|| v3::get_tick_at_sqrt_ratio(p).map_err(amm_err))
+    read_args!(AMM; sqrt_price_x96: U256);
+    no_panic(|| v3::get_tick_at_sqrt_ratio(sqrt_price_x96).map_err(amm_err))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -1,8 +1,13 @@
 //! The binding layer: the only code that knows Python. Conversions, exceptions, GIL release.
+//!
+//! - `args`: every Python argument -> kernel input conversion, errors naming the argument;
+//! - `num`: kernel ints -> Python ints;
+//! - `errors`: the exception classes, kernel errors -> exceptions, panics caught;
+//! - one module per binding area (`sign`, `amm`, `amm_v3`, `route`), each with a `register`.
 
 mod amm;
 mod amm_v3;
-mod convert;
+mod args;
 mod errors;
 mod num;
 mod route;
@@ -10,27 +15,23 @@ mod sign;
 
 use pyo3::prelude::*;
 
+/// How a binding area adds its classes, functions and constants to the module.
+type Register = fn(&Bound<'_, PyModule>) -> PyResult<()>;
+
 #[pymodule]
 #[pyo3(name = "_core")]
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    errors::register(m)?;
-    m.add_class::<sign::PySigner>()?;
-    m.add_class::<sign::PySignedTransaction>()?;
-    m.add_class::<sign::PySignedMessage>()?;
-    m.add_function(wrap_pyfunction!(sign::sign_transactions, m)?)?;
-    m.add_function(wrap_pyfunction!(sign::recover_transaction, m)?)?;
-    m.add_function(wrap_pyfunction!(sign::recover_message, m)?)?;
-    m.add_function(wrap_pyfunction!(sign::keccak256, m)?)?;
-    m.add_function(wrap_pyfunction!(sign::hash_typed_data, m)?)?;
-    m.add_function(wrap_pyfunction!(sign::to_checksum_address, m)?)?;
-    m.add_function(wrap_pyfunction!(amm::v2_amount_out, m)?)?;
-    m.add_function(wrap_pyfunction!(amm::v2_amount_in, m)?)?;
-    m.add_function(wrap_pyfunction!(amm::v2_amount_out_many, m)?)?;
-    m.add_function(wrap_pyfunction!(amm::stable_get_dy, m)?)?;
-    m.add_class::<amm::PyOrderBook>()?;
-    m.add_class::<amm::PyFill>()?;
-    amm_v3::register(m)?;
-    route::register(m)?;
+    // The exceptions first: every area raises them.
+    let areas: [Register; 5] = [
+        errors::register,
+        sign::register,
+        amm::register,
+        amm_v3::register,
+        route::register,
+    ];
+    for register in areas {
+        register(m)?;
+    }
     Ok(())
 }

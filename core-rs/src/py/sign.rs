@@ -2,37 +2,37 @@
 //! reads Python objects); all hashing and signing runs with the GIL released.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
-use ruint::aliases::U256;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyIterator, PyString};
 
-use super::convert;
-use super::errors::{
-    batch_err, no_panic, sign_err, InvalidSignatureError, InvalidTransactionError,
-};
+use super::args::transaction::{address as address_arg, tx_fields};
+use super::args::typed_data::typed_value;
+use super::args::{self, read_args, type_name, HexBytes, MessageBytes};
+use super::args::{Area, INPUT, KEY, RAW_TRANSACTION, SIGNATURE, TRANSACTION};
+use super::errors::{batch_err, no_panic, sign_err};
+use super::num::u256_to_py;
 use crate::sign::{self as kernel, BatchError, SignError, SignedTx, TxRequest};
 
-/// An unsigned 256-bit integer as a Python int.
-pub fn uint_to_py<'py>(py: Python<'py>, v: &U256) -> PyResult<Bound<'py, PyAny>> {
-    if let Ok(small) = u64::try_from(*v) {
-        return Ok(small.into_pyobject(py)?.into_any());
-    }
-    let bytes = PyBytes::new(py, &v.to_be_bytes::<32>());
-    py.get_type::<pyo3::types::PyInt>()
-        .call_method1("from_bytes", (bytes, "big"))
+fn parse_tx(obj: &Bound<'_, PyAny>) -> PyResult<Result<TxRequest, SignError>> {
+    Ok(tx_fields(obj)?.and_then(TxRequest::new))
 }
 
-fn parse_tx(obj: &Bound<'_, PyAny>) -> PyResult<Result<TxRequest, SignError>> {
-    Ok(convert::tx_fields(obj)?.and_then(TxRequest::new))
+/// The items of a batch argument (`txs`, `keys`), or `area`'s error naming it.
+fn batch<'py>(obj: &Bound<'py, PyAny>, name: &str, area: Area) -> PyResult<Bound<'py, PyIterator>> {
+    obj.try_iter().map_err(|_| {
+        let why = format!("expected a sequence, got {}", type_name(obj));
+        area.error(name, why)
+    })
 }
 
 fn parse_txs(txs: &Bound<'_, PyAny>) -> PyResult<Vec<TxRequest>> {
-    if txs.is_instance_of::<pyo3::types::PyDict>() {
-        return Err(InvalidTransactionError::new_err(
+    if txs.is_instance_of::<PyDict>() {
+        return Err(TRANSACTION.error(
+            "txs",
             "expected a sequence of transaction dicts, got a single dict (use sign_transaction)",
         ));
     }
-    let mut out = Vec::with_capacity(txs.len().unwrap_or(0));
-    for (index, tx) in txs.try_iter()?.enumerate() {
+    let mut out = Vec::with_capacity(txs.len().unwrap_or(0).min(1 << 12));
+    for (index, tx) in batch(txs, "txs", TRANSACTION)?.enumerate() {
         match parse_tx(&tx?)? {
             Ok(t) => out.push(t),
             Err(error) => return Err(batch_err(BatchError { index, error })),
@@ -63,17 +63,17 @@ impl PySignedTransaction {
 
     #[getter]
     fn r<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        uint_to_py(py, &self.inner.r)
+        u256_to_py(py, &self.inner.r)
     }
 
     #[getter]
     fn s<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        uint_to_py(py, &self.inner.s)
+        u256_to_py(py, &self.inner.s)
     }
 
     #[getter]
     fn v<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        uint_to_py(py, &self.inner.v)
+        u256_to_py(py, &self.inner.v)
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
@@ -115,12 +115,12 @@ impl PySignedMessage {
 
     #[getter]
     fn r<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        uint_to_py(py, &self.sig.r_uint())
+        u256_to_py(py, &self.sig.r_uint())
     }
 
     #[getter]
     fn s<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        uint_to_py(py, &self.sig.s_uint())
+        u256_to_py(py, &self.sig.s_uint())
     }
 
     #[getter]
@@ -155,7 +155,7 @@ impl PySigner {
     #[new]
     #[pyo3(signature = (private_key))]
     fn new(private_key: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let key = convert::private_key(private_key)?.map_err(sign_err)?;
+        let key = args::private_key(private_key).map_err(sign_err)?;
         let py = private_key.py();
         Ok(PySigner {
             inner: py.detach(|| kernel::Signer::new(key)),
@@ -208,9 +208,9 @@ impl PySigner {
         py: Python<'_>,
         message: &Bound<'_, PyAny>,
     ) -> PyResult<PySignedMessage> {
-        let bytes = convert::message_bytes(message)?;
+        read_args!(SIGNATURE; message: MessageBytes);
         no_panic(|| {
-            let (message_hash, sig) = py.detach(|| self.inner.sign_message(&bytes));
+            let (message_hash, sig) = py.detach(|| self.inner.sign_message(&message.0));
             Ok(PySignedMessage { message_hash, sig })
         })
     }
@@ -221,7 +221,7 @@ impl PySigner {
         py: Python<'_>,
         full_message: &Bound<'_, PyAny>,
     ) -> PyResult<PySignedMessage> {
-        let value = convert::typed_value(full_message, "", 0)?.map_err(sign_err)?;
+        let value = typed_value(full_message, "", 0)?.map_err(sign_err)?;
         no_panic(|| {
             let (message_hash, sig) = py
                 .detach(|| self.inner.sign_typed_data(&value))
@@ -245,13 +245,14 @@ pub fn sign_transactions(
 ) -> PyResult<Vec<PySignedTransaction>> {
     let txs = parse_txs(txs)?;
     if keys.is_instance_of::<PyString>() || keys.is_instance_of::<PyBytes>() {
-        return Err(super::errors::InvalidKeyError::new_err(
-            "keys: expected a sequence of keys, one per transaction, got a single key",
+        return Err(KEY.error(
+            "keys",
+            "expected a sequence of keys, one per transaction, got a single key",
         ));
     }
     let mut parsed = Vec::with_capacity(txs.len());
-    for (index, key) in keys.try_iter()?.enumerate() {
-        match convert::private_key(&key?)? {
+    for (index, key) in batch(keys, "keys", KEY)?.enumerate() {
+        match args::private_key(&key?) {
             Ok(k) => parsed.push(k),
             Err(error) => return Err(batch_err(BatchError { index, error })),
         }
@@ -267,29 +268,12 @@ pub fn sign_transactions(
     })
 }
 
-fn bytes_or_hex(what: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
-    if let Ok(b) = obj.cast::<PyBytes>() {
-        return Ok(b.as_bytes().to_vec());
-    }
-    if let Ok(s) = obj.cast::<PyString>() {
-        let text = s.to_str()?;
-        let digits = text.strip_prefix("0x").unwrap_or(text);
-        return hex::decode(digits).map_err(|_| {
-            InvalidSignatureError::new_err(format!("{what}: {text:?} is not valid hex"))
-        });
-    }
-    Err(InvalidSignatureError::new_err(format!(
-        "{what}: expected bytes or a hex string, got {}",
-        obj.get_type().name()?
-    )))
-}
-
 /// The checksummed sender of a signed raw transaction (bytes or hex).
 #[pyfunction]
 #[pyo3(signature = (raw_transaction))]
 pub fn recover_transaction(py: Python<'_>, raw_transaction: &Bound<'_, PyAny>) -> PyResult<String> {
-    let raw = bytes_or_hex("raw_transaction", raw_transaction)
-        .map_err(|e| super::errors::InvalidRawTransactionError::new_err(e.value(py).to_string()))?;
+    read_args!(RAW_TRANSACTION; raw_transaction: HexBytes);
+    let raw = raw_transaction.0;
     no_panic(|| {
         let addr = py
             .detach(|| kernel::recover_sender(&raw))
@@ -306,9 +290,8 @@ pub fn recover_message(
     message: &Bound<'_, PyAny>,
     signature: &Bound<'_, PyAny>,
 ) -> PyResult<String> {
-    let bytes = convert::message_bytes(message)?;
-    let sig = bytes_or_hex("signature", signature)?;
-    let sig = parse_rsv65(&sig).map_err(sign_err)?;
+    read_args!(SIGNATURE; message: MessageBytes, signature: HexBytes);
+    let (bytes, sig) = (message.0, parse_rsv65(&signature.0).map_err(sign_err)?);
     no_panic(|| {
         let addr = py
             .detach(|| sig.recover(&kernel::personal_message_hash(&bytes)))
@@ -343,8 +326,12 @@ fn parse_rsv65(sig: &[u8]) -> Result<kernel::Signature, SignError> {
 /// keccak-256 of bytes.
 #[pyfunction]
 #[pyo3(signature = (data))]
-pub fn keccak256<'py>(py: Python<'py>, data: &[u8]) -> Bound<'py, PyBytes> {
-    PyBytes::new(py, &kernel::keccak::keccak256(data))
+pub fn keccak256<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    read_args!(INPUT; data: Bound<'py, PyBytes>);
+    Ok(PyBytes::new(
+        py,
+        &kernel::keccak::keccak256(data.as_bytes()),
+    ))
 }
 
 /// The EIP-712 digest that `Signer.sign_typed_data` signs.
@@ -354,7 +341,7 @@ pub fn hash_typed_data<'py>(
     py: Python<'py>,
     full_message: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let value = convert::typed_value(full_message, "", 0)?.map_err(sign_err)?;
+    let value = typed_value(full_message, "", 0)?.map_err(sign_err)?;
     let digest = no_panic(|| {
         py.detach(|| kernel::eip712::hash_typed_data(&value))
             .map_err(sign_err)
@@ -366,17 +353,29 @@ pub fn hash_typed_data<'py>(
 #[pyfunction]
 #[pyo3(signature = (address))]
 pub fn to_checksum_address(address: &Bound<'_, PyAny>) -> PyResult<String> {
-    if let Ok(s) = address.cast::<PyString>() {
-        return Ok(kernel::Address::parse("address", s.to_str()?)
-            .map_err(sign_err)?
-            .to_checksum());
-    }
-    let raw: Vec<u8> = address.extract()?;
-    let arr: [u8; 20] = raw.as_slice().try_into().map_err(|_| {
-        sign_err(SignError::InvalidTransaction(format!(
-            "address: must be 20 bytes, got {}",
-            raw.len()
-        )))
-    })?;
-    Ok(kernel::Address(arr).to_checksum())
+    // A bytearray is read as the bytes it holds.
+    let copy;
+    let address = match address.cast::<PyByteArray>() {
+        Ok(b) => {
+            copy = PyBytes::new(address.py(), &b.to_vec()).into_any();
+            &copy
+        }
+        Err(_) => address,
+    };
+    Ok(address_arg("address", address)?
+        .map_err(sign_err)?
+        .to_checksum())
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PySigner>()?;
+    m.add_class::<PySignedTransaction>()?;
+    m.add_class::<PySignedMessage>()?;
+    m.add_function(wrap_pyfunction!(sign_transactions, m)?)?;
+    m.add_function(wrap_pyfunction!(recover_transaction, m)?)?;
+    m.add_function(wrap_pyfunction!(recover_message, m)?)?;
+    m.add_function(wrap_pyfunction!(keccak256, m)?)?;
+    m.add_function(wrap_pyfunction!(hash_typed_data, m)?)?;
+    m.add_function(wrap_pyfunction!(to_checksum_address, m)?)?;
+    Ok(())
 }

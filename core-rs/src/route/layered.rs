@@ -20,10 +20,10 @@ use ruint::aliases::U256;
 use super::error::RouteResult;
 use super::gas::GasPricing;
 use super::graph::{PoolGraph, PoolView};
-use super::pool::to_f64;
-use super::search::{
+use super::path::{
     net, not_found, pricing, rate_bounds, signed_cmp, signed_f64, Route, RouteOptions,
 };
+use super::pool::to_f64;
 use crate::amm::SignedAmount;
 
 const NO_PARENT: u32 = u32::MAX;

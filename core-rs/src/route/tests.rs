@@ -8,9 +8,10 @@ use ruint::aliases::U256;
 
 use super::arb::arbitrage_cycles;
 use super::graph::{Addr, PoolGraph, PoolView};
+use super::path::{signed_cmp, simulate_path, RouteOptions};
 use super::persist;
-use super::search::{best_route_in, best_route_out, signed_cmp, RouteOptions};
 use super::split::split_route;
+use super::{best_route_in, best_route_out};
 use crate::amm::v3::{get_sqrt_ratio_at_tick, V3Pool};
 
 fn addr(k: u32, tag: u8) -> Addr {
@@ -391,7 +392,7 @@ fn run_split(g: &PoolGraph, paths: &[&PathSpec], parts: &[U256]) -> Option<U256>
         if x.is_zero() {
             continue;
         }
-        let legs = super::search::simulate_path(&view, &p.0, &p.1, x)?;
+        let legs = simulate_path(&view, &p.0, &p.1, x)?;
         total += legs.last().unwrap().amount_out;
         for (k, leg) in legs.iter().enumerate() {
             let (i, j) = p.1[k];
@@ -440,7 +441,7 @@ proptest! {
             let mut best = f64::NEG_INFINITY;
             for shift in [0usize, 2, 4] {
                 let x = amount >> shift;
-                if let Some(legs) = super::search::simulate_path(&g, &p.0, &p.1, x) {
+                if let Some(legs) = simulate_path(&g, &p.0, &p.1, x) {
                     let per = super::pool::to_f64(legs.last().unwrap().amount_out) * (1u64 << shift) as f64;
                     best = best.max(per);
                 }
@@ -484,7 +485,7 @@ proptest! {
         let cycles = arbitrage_cycles(&g, s, &opts, U256::ZERO);
         for c in &cycles {
             let profit = |x: u64| -> Option<i128> {
-                let legs = super::search::simulate_path(&g, &c.pools, &c.directions, U256::from(x))?;
+                let legs = simulate_path(&g, &c.pools, &c.directions, U256::from(x))?;
                 Some(legs.last().unwrap().amount_out.to::<u128>() as i128 - x as i128)
             };
             let reported = c.profit.magnitude.to::<u128>() as i128;

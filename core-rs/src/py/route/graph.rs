@@ -4,20 +4,17 @@
 use std::collections::BTreeMap;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::types::PyBytes;
 use rayon::prelude::*;
+use ruint::aliases::U256;
 
-use super::args::{
-    addr_arg, amount_arg, amount_or_zero, amounts_arg, bad, count_arg, flag_arg, gas_model_arg,
-    int_arg, route_input,
-};
-use super::queries::Mode;
+use super::queries::{count, Mode};
 use super::results::{checksum, PyCycle, PyRoute, PySplitRoute};
 use crate::amm::v3::V3Pool;
-use crate::py::amm_v3::ticks_arg;
+use crate::py::args::{read_args, FeeBps, GasOverrides, TokenQuery, ROUTE};
 use crate::py::errors::{no_panic, route_err};
 use crate::route::graph::Addr;
-use crate::route::{arb, persist, search, split, PoolGraph, Route};
+use crate::route::{arb, best_route_in, persist, split, PoolGraph, Route, RouteError};
 
 /// The pool graph, living in Rust across calls.
 #[pyclass(module = "zippifi._core", name = "PoolGraph", subclass)]
@@ -30,12 +27,9 @@ impl PyPoolGraph {
     #[new]
     #[pyo3(signature = (wrapped_native=None))]
     fn py_new(wrapped_native: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        let w = wrapped_native
-            .filter(|o| !o.is_none())
-            .map(|o| addr_arg(o, "wrapped_native"))
-            .transpose()?;
+        read_args!(ROUTE; wrapped_native: Option<Addr>);
         Ok(PyPoolGraph {
-            graph: PoolGraph::new(w),
+            graph: PoolGraph::new(wrapped_native),
         })
     }
 
@@ -44,7 +38,8 @@ impl PyPoolGraph {
     }
 
     fn __contains__(&self, address: &Bound<'_, PyAny>) -> PyResult<bool> {
-        Ok(self.graph.pool_id(&addr_arg(address, "address")?).is_some())
+        read_args!(ROUTE; address: Addr);
+        Ok(self.graph.pool_id(&address).is_some())
     }
 
     #[getter]
@@ -73,9 +68,10 @@ impl PyPoolGraph {
     }
 
     #[setter]
-    fn set_gas_model(&mut self, model: &Bound<'_, PyAny>) -> PyResult<()> {
-        let m = gas_model_arg(self.graph.gas_model(), Some(model))?;
-        self.graph.set_gas_model(m);
+    fn set_gas_model(&mut self, gas_model: &Bound<'_, PyAny>) -> PyResult<()> {
+        read_args!(ROUTE; gas_model: GasOverrides);
+        self.graph
+            .set_gas_model(gas_model.apply(self.graph.gas_model()));
         Ok(())
     }
 
@@ -94,13 +90,10 @@ impl PyPoolGraph {
         decimals: Option<&Bound<'_, PyAny>>,
         fee_on_transfer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let a = addr_arg(address, "address")?;
-        let d = decimals
-            .filter(|o| !o.is_none())
-            .map(|o| int_arg::<u8>(o, "decimals", "0 to 255"))
-            .transpose()?;
-        let fot = flag_arg(fee_on_transfer, "fee_on_transfer")?;
-        self.graph.set_token(a, d, fot);
+        read_args!(ROUTE; address: Addr, decimals: Option<u8>);
+        read_args!(ROUTE; fee_on_transfer: Option<bool>);
+        let fot = fee_on_transfer.unwrap_or(false);
+        self.graph.set_token(address, decimals, fot);
         Ok(())
     }
 
@@ -115,20 +108,12 @@ impl PyPoolGraph {
         reserve1: &Bound<'_, PyAny>,
         fee_bps: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let fee = match fee_bps {
-            Some(f) => int_arg::<u32>(f, "fee_bps", "below 10000")?,
-            None => 30,
-        };
-        let args = (
-            addr_arg(address, "address")?,
-            addr_arg(token0, "token0")?,
-            addr_arg(token1, "token1")?,
-            amount_arg(reserve0, "reserve0")?,
-            amount_arg(reserve1, "reserve1")?,
-        );
+        read_args!(ROUTE; address: Addr, token0: Addr, token1: Addr);
+        read_args!(ROUTE; reserve0: U256, reserve1: U256, fee_bps: Option<FeeBps>);
+        let (a, t0, t1, fee) = (address, token0, token1, FeeBps::or_default(fee_bps));
         no_panic(|| {
             self.graph
-                .add_v2_pool(args.0, args.1, args.2, args.3, args.4, fee)
+                .add_v2_pool(a, t0, t1, reserve0, reserve1, fee)
                 .map(|_| ())
                 .map_err(route_err)
         })
@@ -148,18 +133,13 @@ impl PyPoolGraph {
         tick_spacing: &Bound<'_, PyAny>,
         ticks: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let a = addr_arg(address, "address")?;
-        let t0 = addr_arg(token0, "token0")?;
-        let t1 = addr_arg(token1, "token1")?;
-        let price = amount_arg(sqrt_price_x96, "sqrt_price_x96")?;
-        let tick: i32 = int_arg(tick, "tick", "int24")?;
-        let liquidity: u128 = int_arg(liquidity, "liquidity", "uint128")?;
-        let fee: u32 = int_arg(fee, "fee", "uint24")?;
-        let spacing: i32 = int_arg(tick_spacing, "tick_spacing", "int24")?;
-        let ticks = ticks_arg(ticks).map_err(route_input)?;
+        read_args!(ROUTE; address: Addr, token0: Addr, token1: Addr);
+        read_args!(ROUTE; sqrt_price_x96: U256, tick: i32, liquidity: u128);
+        read_args!(ROUTE; fee: u32, tick_spacing: i32, ticks: BTreeMap<i32, i128>);
+        let (a, t0, t1, price, spacing) = (address, token0, token1, sqrt_price_x96, tick_spacing);
         no_panic(|| {
             let pool = V3Pool::new(price, tick, liquidity, fee, spacing, ticks)
-                .map_err(|e| bad(e.to_string()))?;
+                .map_err(|e| route_err(RouteError::InvalidInput(e.to_string())))?;
             self.graph
                 .add_v3_pool(a, t0, t1, pool)
                 .map(|_| ())
@@ -177,23 +157,11 @@ impl PyPoolGraph {
         fee: &Bound<'_, PyAny>,
         rates: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let a = addr_arg(address, "address")?;
-        let toks: Vec<Addr> = tokens
-            .try_iter()
-            .map_err(|_| bad("tokens: expected a sequence of addresses".into()))?
-            .enumerate()
-            .map(|(k, t)| addr_arg(&t?, &format!("tokens[{k}]")))
-            .collect::<PyResult<_>>()?;
-        let balances = amounts_arg(balances, "balances")?;
-        let amp = amount_arg(amp, "amp")?;
-        let fee = amount_arg(fee, "fee")?;
-        let rates = rates
-            .filter(|o| !o.is_none())
-            .map(|r| amounts_arg(r, "rates"))
-            .transpose()?;
+        read_args!(ROUTE; address: Addr, tokens: Vec<Addr>, balances: Vec<U256>);
+        read_args!(ROUTE; amp: U256, fee: U256, rates: Option<Vec<U256>>);
         no_panic(|| {
             self.graph
-                .add_stable_pool(a, &toks, balances, amp, fee, rates)
+                .add_stable_pool(address, &tokens, balances, amp, fee, rates)
                 .map(|_| ())
                 .map_err(route_err)
         })
@@ -205,11 +173,8 @@ impl PyPoolGraph {
         reserve0: &Bound<'_, PyAny>,
         reserve1: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let a = addr_arg(address, "address")?;
-        let (r0, r1) = (
-            amount_arg(reserve0, "reserve0")?,
-            amount_arg(reserve1, "reserve1")?,
-        );
+        read_args!(ROUTE; address: Addr, reserve0: U256, reserve1: U256);
+        let (a, r0, r1) = (address, reserve0, reserve1);
         no_panic(|| self.graph.update_v2_reserves(&a, r0, r1).map_err(route_err))
     }
 
@@ -220,10 +185,9 @@ impl PyPoolGraph {
         tick: &Bound<'_, PyAny>,
         liquidity: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let a = addr_arg(address, "address")?;
-        let price = amount_arg(sqrt_price_x96, "sqrt_price_x96")?;
-        let tick: i32 = int_arg(tick, "tick", "int24")?;
-        let liquidity: u128 = int_arg(liquidity, "liquidity", "uint128")?;
+        read_args!(ROUTE; address: Addr, sqrt_price_x96: U256);
+        read_args!(ROUTE; tick: i32, liquidity: u128);
+        let (a, price) = (address, sqrt_price_x96);
         no_panic(|| {
             self.graph
                 .update_v3_state(&a, price, tick, liquidity)
@@ -238,25 +202,12 @@ impl PyPoolGraph {
         address: &Bound<'_, PyAny>,
         deltas: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let a = addr_arg(address, "address")?;
-        let dict = deltas.cast::<PyDict>().map_err(|_| {
-            bad("deltas: expected a dict {tick: liquidity_net_delta or None}".into())
-        })?;
-        let mut map = BTreeMap::new();
-        for (k, v) in dict.iter() {
-            let tick: i32 = int_arg(&k, "deltas", "a tick is an int32")?;
-            let d = if v.is_none() {
-                None
-            } else {
-                Some(int_arg::<i128>(
-                    &v,
-                    &format!("deltas[{tick}]"),
-                    "an int128",
-                )?)
-            };
-            map.insert(tick, d);
-        }
-        no_panic(|| self.graph.update_v3_ticks(&a, &map).map_err(route_err))
+        read_args!(ROUTE; address: Addr, deltas: BTreeMap<i32, Option<i128>>);
+        no_panic(|| {
+            self.graph
+                .update_v3_ticks(&address, &deltas)
+                .map_err(route_err)
+        })
     }
 
     /// A Mint (`liquidity_delta > 0`) or Burn (< 0) of a position, with the contract's effect
@@ -268,10 +219,9 @@ impl PyPoolGraph {
         tick_upper: &Bound<'_, PyAny>,
         liquidity_delta: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let a = addr_arg(address, "address")?;
-        let lo: i32 = int_arg(tick_lower, "tick_lower", "int24")?;
-        let hi: i32 = int_arg(tick_upper, "tick_upper", "int24")?;
-        let d: i128 = int_arg(liquidity_delta, "liquidity_delta", "int128")?;
+        read_args!(ROUTE; address: Addr, tick_lower: i32, tick_upper: i32);
+        read_args!(ROUTE; liquidity_delta: i128);
+        let (a, lo, hi, d) = (address, tick_lower, tick_upper, liquidity_delta);
         no_panic(|| {
             self.graph
                 .update_v3_position(&a, lo, hi, d)
@@ -284,14 +234,17 @@ impl PyPoolGraph {
         address: &Bound<'_, PyAny>,
         balances: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let a = addr_arg(address, "address")?;
-        let b = amounts_arg(balances, "balances")?;
-        no_panic(|| self.graph.update_stable_balances(&a, b).map_err(route_err))
+        read_args!(ROUTE; address: Addr, balances: Vec<U256>);
+        no_panic(|| {
+            self.graph
+                .update_stable_balances(&address, balances)
+                .map_err(route_err)
+        })
     }
 
     fn remove_pool(&mut self, address: &Bound<'_, PyAny>) -> PyResult<()> {
-        let a = addr_arg(address, "address")?;
-        no_panic(|| self.graph.remove_pool(&a).map_err(route_err))
+        read_args!(ROUTE; address: Addr);
+        no_panic(|| self.graph.remove_pool(&address).map_err(route_err))
     }
 
     fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
@@ -301,11 +254,8 @@ impl PyPoolGraph {
 
     #[staticmethod]
     fn from_bytes(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<PyPoolGraph> {
-        let bytes = data
-            .cast::<PyBytes>()
-            .map_err(|_| bad("data: expected bytes".into()))?
-            .as_bytes()
-            .to_vec();
+        read_args!(ROUTE; data: Bound<'_, PyBytes>);
+        let bytes = data.as_bytes().to_vec();
         let graph = no_panic(|| py.detach(|| persist::from_bytes(&bytes)).map_err(route_err))?;
         Ok(PyPoolGraph { graph })
     }
@@ -323,17 +273,9 @@ impl PyPoolGraph {
         gas_model: Option<&Bound<'_, PyAny>>,
         allow_fee_on_transfer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyRoute> {
-        self.route_query(
-            py,
-            token_in,
-            token_out,
-            amount_in,
-            max_hops,
-            gas_price_wei,
-            gas_model,
-            allow_fee_on_transfer,
-            Mode::ExactIn,
-        )
+        let opts = self.options(3, max_hops, gas_price_wei, gas_model, allow_fee_on_transfer)?;
+        read_args!(ROUTE; token_in: Addr, token_out: Addr, amount_in: U256);
+        self.single_path(py, Mode::ExactIn, (token_in, token_out, amount_in), &opts)
     }
 
     /// The same answer as `best_route`, by simulating every simple path (no pruning): the
@@ -351,16 +293,13 @@ impl PyPoolGraph {
         gas_model: Option<&Bound<'_, PyAny>>,
         allow_fee_on_transfer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyRoute> {
-        self.route_query(
+        let opts = self.options(3, max_hops, gas_price_wei, gas_model, allow_fee_on_transfer)?;
+        read_args!(ROUTE; token_in: Addr, token_out: Addr, amount_in: U256);
+        self.single_path(
             py,
-            token_in,
-            token_out,
-            amount_in,
-            max_hops,
-            gas_price_wei,
-            gas_model,
-            allow_fee_on_transfer,
             Mode::Exhaustive,
+            (token_in, token_out, amount_in),
+            &opts,
         )
     }
 
@@ -377,17 +316,9 @@ impl PyPoolGraph {
         gas_model: Option<&Bound<'_, PyAny>>,
         allow_fee_on_transfer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyRoute> {
-        self.route_query(
-            py,
-            token_in,
-            token_out,
-            amount_out,
-            max_hops,
-            gas_price_wei,
-            gas_model,
-            allow_fee_on_transfer,
-            Mode::ExactOut,
-        )
+        let opts = self.options(3, max_hops, gas_price_wei, gas_model, allow_fee_on_transfer)?;
+        read_args!(ROUTE; token_in: Addr, token_out: Addr, amount_out: U256);
+        self.single_path(py, Mode::ExactOut, (token_in, token_out, amount_out), &opts)
     }
 
     #[pyo3(signature = (token_in, token_out, amount_in, max_hops=None, max_splits=None, gas_price_wei=None, gas_model=None, allow_fee_on_transfer=None))]
@@ -404,19 +335,14 @@ impl PyPoolGraph {
         gas_model: Option<&Bound<'_, PyAny>>,
         allow_fee_on_transfer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PySplitRoute> {
-        let max_splits = count_arg(max_splits, "max_splits", 4, 1, 16)?;
-        let src = self.token(token_in, "token_in")?;
-        let dst = self.token(token_out, "token_out")?;
-        let amount = amount_arg(amount_in, "amount_in")?;
-        let opts = self.options(
-            (max_hops, 3),
-            gas_price_wei,
-            gas_model,
-            allow_fee_on_transfer,
-        )?;
+        let opts = self.options(3, max_hops, gas_price_wei, gas_model, allow_fee_on_transfer)?;
+        let max_splits = count(max_splits, "max_splits", 4, (1, 16))?;
+        read_args!(ROUTE; token_in: Addr, token_out: Addr, amount_in: U256);
+        let src = self.token_id(&token_in, "token_in")?;
+        let dst = self.token_id(&token_out, "token_out")?;
         let g = &self.graph;
         let s = no_panic(|| {
-            py.detach(|| split::split_route(g, src, dst, amount, &opts, max_splits))
+            py.detach(|| split::split_route(g, src, dst, amount_in, &opts, max_splits))
                 .map_err(route_err)
         })?;
         let routes = s
@@ -439,17 +365,12 @@ impl PyPoolGraph {
         gas_model: Option<&Bound<'_, PyAny>>,
         allow_fee_on_transfer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<PyCycle>> {
-        let a = addr_arg(start_token, "start_token")?;
-        let Some(start) = self.graph.token_id(&a) else {
+        let opts = self.options(4, max_hops, gas_price_wei, gas_model, allow_fee_on_transfer)?;
+        read_args!(ROUTE; start_token: Addr, min_profit: Option<U256>);
+        let min = min_profit.unwrap_or(U256::ZERO);
+        let Some(start) = self.graph.token_id(&start_token) else {
             return Ok(Vec::new());
         };
-        let opts = self.options(
-            (max_hops, 4),
-            gas_price_wei,
-            gas_model,
-            allow_fee_on_transfer,
-        )?;
-        let min = amount_or_zero(min_profit, "min_profit")?;
         let g = &self.graph;
         let cycles = no_panic(|| Ok(py.detach(|| arb::arbitrage_cycles(g, start, &opts, min))))?;
         Ok(cycles.into_iter().map(|c| PyCycle::new(g, c)).collect())
@@ -467,20 +388,13 @@ impl PyPoolGraph {
         gas_model: Option<&Bound<'_, PyAny>>,
         allow_fee_on_transfer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<PyCycle>> {
-        let a = addr_arg(pool_address, "pool_address")?;
-        let pool = self.graph.pool_id(&a).ok_or_else(|| {
-            bad(format!(
-                "pool_address: no pool {} in the graph",
-                checksum(&a)
-            ))
+        let opts = self.options(3, max_hops, gas_price_wei, gas_model, allow_fee_on_transfer)?;
+        read_args!(ROUTE; pool_address: Addr, min_profit: Option<U256>);
+        let min = min_profit.unwrap_or(U256::ZERO);
+        let pool = self.graph.pool_id(&pool_address).ok_or_else(|| {
+            let why = format!("no pool {} in the graph", checksum(&pool_address));
+            ROUTE.error("pool_address", why)
         })?;
-        let opts = self.options(
-            (max_hops, 3),
-            gas_price_wei,
-            gas_model,
-            allow_fee_on_transfer,
-        )?;
-        let min = amount_or_zero(min_profit, "min_profit")?;
         let g = &self.graph;
         let cycles = no_panic(|| Ok(py.detach(|| arb::arbitrage_through(g, pool, &opts, min))))?;
         Ok(cycles.into_iter().map(|c| PyCycle::new(g, c)).collect())
@@ -499,23 +413,23 @@ impl PyPoolGraph {
         gas_model: Option<&Bound<'_, PyAny>>,
         allow_fee_on_transfer: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<Option<PyRoute>>> {
-        let opts = self.options(
-            (max_hops, 3),
-            gas_price_wei,
-            gas_model,
-            allow_fee_on_transfer,
-        )?;
-        let parsed = self.batch_queries(queries)?;
+        let opts = self.options(3, max_hops, gas_price_wei, gas_model, allow_fee_on_transfer)?;
+        read_args!(ROUTE; queries: Vec<TokenQuery>);
+        // A token in no pool, or the same token in and out, is no route: None.
+        let ids = |q: &TokenQuery| match (
+            self.graph.token_id(&q.token_in),
+            self.graph.token_id(&q.token_out),
+        ) {
+            (Some(a), Some(b)) if a != b => Some((a, b, q.amount_in)),
+            _ => None,
+        };
+        let parsed: Vec<Option<(u32, u32, U256)>> = queries.iter().map(ids).collect();
         let g = &self.graph;
         let routes: Vec<Option<Route>> = no_panic(|| {
             Ok(py.detach(|| {
                 parsed
                     .par_iter()
-                    .map(|q| {
-                        q.and_then(|(a, b, x)| {
-                            search::best_route_in(g, g, a, b, x, &opts, true).ok()
-                        })
-                    })
+                    .map(|q| q.and_then(|(a, b, x)| best_route_in(g, g, a, b, x, &opts, true).ok()))
                     .collect()
             }))
         })?;

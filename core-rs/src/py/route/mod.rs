@@ -1,12 +1,13 @@
 //! Python face of the route kernel: `PoolGraph`, `Route`, `SplitRoute`, `Cycle`. Arguments are
 //! converted with the GIL held; searches run with it released.
 //!
-//! - `args`: Python arguments -> kernel inputs (addresses, counts, amounts, gas model);
 //! - `results`: the `Route`, `SplitRoute` and `Cycle` answers;
 //! - `graph`: the `PoolGraph` class and its methods;
-//! - `queries`: how its queries run (token lookup, options, batch parsing, search dispatch).
+//! - `queries`: how its queries run (options parsed once, token lookup, search dispatch).
+//!
+//! Arguments are read through `crate::py::args` with the `ROUTE` area: every argument error is
+//! an `InvalidRouteInputError` naming the argument.
 
-mod args;
 mod graph;
 mod queries;
 mod results;

@@ -5,8 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 use ruint::aliases::U256;
 
-use crate::py::amm_v3::signed_to_py;
-use crate::py::num::u256_to_py;
+use crate::py::num::{signed_to_py, u256_to_py};
 use crate::route::graph::{Addr, PoolView};
 use crate::route::{Cycle, PoolGraph, Route, SplitRoute};
 use crate::sign::address::Address;

@@ -25,7 +25,7 @@ use ruint::aliases::U256;
 
 use super::gas::GasPricing;
 use super::graph::{Edge, PoolGraph, PoolView};
-use super::search::{net, pricing, rate_bounds, simulate_path, RouteOptions};
+use super::path::{net, pricing, rate_bounds, simulate_path, RouteOptions};
 use crate::amm::SignedAmount;
 use sizing::size;
 

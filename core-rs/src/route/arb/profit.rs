@@ -6,7 +6,7 @@ use ruint::aliases::U256;
 use super::Candidate;
 use crate::amm::SignedAmount;
 use crate::route::graph::{PoolGraph, PoolView};
-use crate::route::search::{self, net};
+use crate::route::path::{self, net};
 
 /// Exact output of the cycle for `x` (None if a leg fails).
 fn output(graph: &PoolGraph, c: &Candidate, x: U256) -> Option<U256> {
@@ -30,7 +30,7 @@ pub(super) fn profit_at(graph: &PoolGraph, c: &Candidate, x: U256) -> Option<Sig
 
 pub(super) fn gt(a: &Option<SignedAmount>, b: &Option<SignedAmount>) -> bool {
     match (a, b) {
-        (Some(a), Some(b)) => search::signed_cmp(a, b) == std::cmp::Ordering::Greater,
+        (Some(a), Some(b)) => path::signed_cmp(a, b) == std::cmp::Ordering::Greater,
         (Some(_), None) => true,
         _ => false,
     }
@@ -43,7 +43,7 @@ pub(super) fn note(x: U256, p: &Option<SignedAmount>, best: &mut Best) {
     if let Some(p) = p {
         if best
             .as_ref()
-            .is_none_or(|b| search::signed_cmp(p, &b.1) == std::cmp::Ordering::Greater)
+            .is_none_or(|b| path::signed_cmp(p, &b.1) == std::cmp::Ordering::Greater)
         {
             *best = Some((x, *p));
         }
@@ -57,5 +57,5 @@ pub(super) fn below_by(p: &SignedAmount, e: U256, g: &SignedAmount) -> bool {
     } else {
         net(e, p.magnitude)
     };
-    search::signed_cmp(&lifted, g) == std::cmp::Ordering::Less
+    path::signed_cmp(&lifted, g) == std::cmp::Ordering::Less
 }

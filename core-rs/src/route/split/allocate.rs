@@ -8,8 +8,8 @@ use super::{
 };
 use crate::amm::SignedAmount;
 use crate::route::graph::Overlay;
+use crate::route::path::simulate_path;
 use crate::route::pool::to_f64;
-use crate::route::search::simulate_path;
 
 impl Ctx<'_> {
     /// Greedy start: the input in `SLICES` slices, each to the path that pays most for it at the

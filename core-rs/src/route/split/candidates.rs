@@ -5,8 +5,8 @@ use ruint::aliases::U256;
 
 use super::{Ctx, Path, Split, MAX_CANDIDATES, TABLE_STEPS};
 use crate::route::layered::top_routes_layered;
+use crate::route::path::simulate_path;
 use crate::route::pool::to_f64;
-use crate::route::search::simulate_path;
 
 impl Ctx<'_> {
     pub(super) fn add(&mut self, p: Path) -> bool {

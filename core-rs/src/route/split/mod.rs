@@ -35,14 +35,13 @@ mod starts;
 
 use ruint::aliases::U256;
 
+use super::best_route_in;
 use super::error::RouteResult;
 use super::gas::GasPricing;
 use super::graph::PoolGraph;
 use super::layered::top_routes_layered;
+use super::path::{pricing, signed_cmp, signed_f64, simulate_path, Route, RouteOptions};
 use super::pool::to_f64;
-use super::search::{
-    best_route_in, pricing, signed_cmp, signed_f64, simulate_path, Route, RouteOptions,
-};
 use crate::amm::SignedAmount;
 use select::tidy;
 use simulate::evaluate;

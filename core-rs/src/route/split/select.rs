@@ -4,7 +4,7 @@
 use super::{
     gt, Ctx, Split, EXCHANGES_PER_PATH, MAX_SUBSETS, REFINED_SUBSETS, SATURATED_SETS, SCREEN_SLICES,
 };
-use crate::route::search::signed_cmp;
+use crate::route::path::signed_cmp;
 
 impl Ctx<'_> {
     /// The best split using at most `k` of the candidates.

@@ -7,7 +7,7 @@ use super::{Ctx, Path, SplitRoute};
 use crate::amm::SignedAmount;
 use crate::route::gas::GasPricing;
 use crate::route::graph::{Overlay, PoolGraph, PoolView};
-use crate::route::search::{net, route_from_legs, simulate_path};
+use crate::route::path::{net, route_from_legs, simulate_path};
 
 impl Ctx<'_> {
     pub(super) fn hop_units(&self, p: &Path, legs: &[crate::route::pool::Leg]) -> u64 {

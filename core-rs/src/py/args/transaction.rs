@@ -1,27 +1,29 @@
-//! Python values -> kernel inputs, accepting the forms eth-account accepts. Every error names
-//! the field (and, for nested values, the path).
+//! A transaction dict -> the signing kernel's fields, accepting the forms eth-account accepts.
+//! Errors are the kernel's `SignError` naming the field (and, inside the access list, the
+//! path: `accessList[0].storageKeys[1]`), so that a batch can put the transaction's index in
+//! front.
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyInt, PyList, PyString, PyTuple};
 use ruint::aliases::U256;
-use zeroize::Zeroize;
 
-use crate::sign::eip712::TypedValue;
-use crate::sign::{AccessListItem, Address, PrivateKey, SignError, SignResult, TxFields};
-
-fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "?".into())
-}
+use super::ints::shown;
+use super::values::NOT_UTF8;
+use super::{type_name, Refused, Wrap};
+use crate::amm::SignedAmount;
+use crate::sign::{AccessListItem, Address, SignError, SignResult, TxFields};
 
 fn invalid(field: &str, why: impl std::fmt::Display) -> SignError {
     SignError::InvalidTransaction(format!("{field}: {why}"))
 }
 
+/// A str's text; one that is not valid UTF-8 (a lone surrogate) is an error naming `field`.
+fn text<'a>(field: &str, s: &'a Bound<'_, PyString>) -> SignResult<&'a str> {
+    s.to_str().map_err(|_| invalid(field, NOT_UTF8))
+}
+
 /// A `0x`-prefixed hex quantity (leading zeros allowed) below 2**256.
-pub fn parse_hex_quantity(text: &str) -> Result<U256, String> {
+fn parse_hex_quantity(text: &str) -> Result<U256, String> {
     let digits = text
         .strip_prefix("0x")
         .or_else(|| text.strip_prefix("0X"))
@@ -42,27 +44,8 @@ pub fn parse_hex_quantity(text: &str) -> Result<U256, String> {
     U256::from_str_radix(trimmed, 16).map_err(|e| format!("{text:?}: {e}"))
 }
 
-/// A non-negative Python int below 2**256, in raw form (sign, magnitude), without the field check.
-fn int_magnitude(obj: &Bound<'_, PyAny>) -> PyResult<Option<(bool, U256)>> {
-    if let Ok(small) = obj.extract::<u64>() {
-        return Ok(Some((false, U256::from(small))));
-    }
-    let negative = obj.lt(0)?;
-    let magnitude = if negative {
-        obj.call_method0("__neg__")?
-    } else {
-        obj.clone()
-    };
-    if magnitude.call_method0("bit_length")?.extract::<u32>()? > 256 {
-        return Ok(None);
-    }
-    let bytes = magnitude.call_method1("to_bytes", (32, "big"))?;
-    let bytes = bytes.cast::<PyBytes>()?;
-    Ok(Some((negative, U256::from_be_slice(bytes.as_bytes()))))
-}
-
 /// A quantity field: a non-negative int or a 0x-hex string, below 2**256.
-pub fn quantity(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<SignResult<U256>> {
+fn quantity(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<SignResult<U256>> {
     if obj.is_instance_of::<PyBool>() {
         return Ok(Err(invalid(
             field,
@@ -70,14 +53,20 @@ pub fn quantity(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<SignResult<U256
         )));
     }
     if obj.is_instance_of::<PyInt>() {
-        return Ok(match int_magnitude(obj)? {
-            Some((false, v)) => Ok(v),
-            Some((true, _)) => Err(invalid(field, format!("must not be negative, got {obj}"))),
-            None => Err(invalid(field, "exceeds 2**256-1")),
+        return Ok(match obj.extract::<Wrap<SignedAmount>>() {
+            Ok(Wrap(v)) if !v.negative => Ok(v.magnitude),
+            Ok(_) => Err(invalid(
+                field,
+                format!("must not be negative, got {}", shown(obj)),
+            )),
+            Err(Refused::Python(e)) => return Err(e),
+            Err(Refused::Value { .. }) => Err(invalid(field, "exceeds 2**256-1")),
         });
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(parse_hex_quantity(s.to_str()?).map_err(|e| invalid(field, e)));
+        return Ok(
+            text(field, s).and_then(|t| parse_hex_quantity(t).map_err(|e| invalid(field, e)))
+        );
     }
     Ok(Err(invalid(
         field,
@@ -95,7 +84,10 @@ fn byte_string(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<SignResult<Vec<u
         return Ok(Ok(b.to_vec()));
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        let text = s.to_str()?;
+        let text = match text(field, s) {
+            Ok(t) => t,
+            Err(e) => return Ok(Err(e)),
+        };
         let digits = text
             .strip_prefix("0x")
             .or_else(|| text.strip_prefix("0X"))
@@ -118,9 +110,9 @@ fn byte_string(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<SignResult<Vec<u
 }
 
 /// An address: a 0x-hex string (EIP-55 checked when mixed case) or 20 raw bytes.
-fn address(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<SignResult<Address>> {
+pub fn address(field: &str, obj: &Bound<'_, PyAny>) -> PyResult<SignResult<Address>> {
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Address::parse(field, s.to_str()?));
+        return Ok(text(field, s).and_then(|t| Address::parse(field, t)));
     }
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(match <[u8; 20]>::try_from(b.as_bytes()) {
@@ -146,7 +138,7 @@ fn recipient(obj: &Bound<'_, PyAny>) -> PyResult<SignResult<Option<Address>>> {
         return Ok(Ok(None));
     }
     let empty = match (obj.cast::<PyString>(), obj.cast::<PyBytes>()) {
-        (Ok(s), _) => s.to_str()?.is_empty(),
+        (Ok(s), _) => s.len()? == 0,
         (_, Ok(b)) => b.as_bytes().is_empty(),
         _ => false,
     };
@@ -198,7 +190,7 @@ fn access_list(obj: &Bound<'_, PyAny>) -> PyResult<SignResult<Vec<AccessListItem
         let entry = entry?;
         let path = format!("accessList[{i}]");
         let (addr, keys) = if let Ok(d) = entry.cast::<PyDict>() {
-            for k in d.keys() {
+            for k in d.keys().iter() {
                 let name: String = k.str()?.to_string();
                 if name != "address" && name != "storageKeys" {
                     return Ok(Err(invalid(&path, format!("unknown field {name:?}"))));
@@ -265,14 +257,20 @@ pub fn tx_fields(obj: &Bound<'_, PyAny>) -> PyResult<SignResult<TxFields>> {
         ))));
     };
     let mut f = TxFields::default();
-    for (key, value) in dict.iter() {
+    // A snapshot of the items: reading a value may run Python code (an int subclass's
+    // methods) that changes the dict, which a live iteration would not survive.
+    for item in dict.items().iter() {
+        let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
         let Ok(name) = key.cast::<PyString>() else {
             return Ok(Err(SignError::InvalidTransaction(format!(
                 "field names are strings, got {}",
                 type_name(&key)
             ))));
         };
-        let name = name.to_str()?;
+        let name = match text("field names", name) {
+            Ok(n) => n,
+            Err(e) => return Ok(Err(e)),
+        };
         match name {
             "type" => f.tx_type = Some(tri!(quantity("type", &value))),
             "chainId" if value.is_none() => f.chain_id = None,
@@ -308,109 +306,4 @@ pub fn tx_fields(obj: &Bound<'_, PyAny>) -> PyResult<SignResult<TxFields>> {
         }
     }
     Ok(Ok(f))
-}
-
-/// A private key from 32 bytes (bytes/bytearray) or 64 hex digits with or without 0x.
-pub fn private_key(obj: &Bound<'_, PyAny>) -> PyResult<SignResult<PrivateKey>> {
-    if let Ok(b) = obj.cast::<PyBytes>() {
-        return Ok(PrivateKey::from_bytes(b.as_bytes()));
-    }
-    if let Ok(b) = obj.cast::<PyByteArray>() {
-        let mut copy = b.to_vec();
-        let key = PrivateKey::from_bytes(&copy);
-        copy.zeroize();
-        return Ok(key);
-    }
-    if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(PrivateKey::from_hex(s.to_str()?));
-    }
-    Ok(Err(SignError::InvalidKey(
-        "a private key is 32 bytes or a hex string",
-    )))
-}
-
-/// A message as eth-account's encode_defunct takes it: bytes as primitive, str as UTF-8 text.
-pub fn message_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
-    if let Ok(b) = obj.cast::<PyBytes>() {
-        return Ok(b.as_bytes().to_vec());
-    }
-    if let Ok(b) = obj.cast::<PyByteArray>() {
-        return Ok(b.to_vec());
-    }
-    if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(s.to_str()?.as_bytes().to_vec());
-    }
-    Err(super::errors::InvalidSignatureError::new_err(format!(
-        "message: expected bytes or str, got {}",
-        type_name(obj)
-    )))
-}
-
-const MAX_TYPED_DEPTH: usize = 64;
-
-/// A JSON-like Python value for EIP-712; `path` names it in errors the way the EIP-712 module
-/// does (`message.legs[1].pool`), empty at the top.
-pub fn typed_value(
-    obj: &Bound<'_, PyAny>,
-    path: &str,
-    depth: usize,
-) -> PyResult<SignResult<TypedValue>> {
-    let shown = if path.is_empty() {
-        "full_message"
-    } else {
-        path
-    };
-    let err = |why: String| Ok(Err(SignError::InvalidTypedData(format!("{shown}: {why}"))));
-    if depth > MAX_TYPED_DEPTH {
-        return err(format!("nested deeper than {MAX_TYPED_DEPTH} levels"));
-    }
-    if obj.is_none() {
-        return Ok(Ok(TypedValue::Null));
-    }
-    if let Ok(b) = obj.cast::<PyBool>() {
-        return Ok(Ok(TypedValue::Bool(b.is_true())));
-    }
-    if obj.is_instance_of::<PyInt>() {
-        return match int_magnitude(obj)? {
-            Some((negative, magnitude)) => Ok(Ok(TypedValue::Int {
-                negative,
-                magnitude,
-            })),
-            None => err("integer does not fit in 256 bits".into()),
-        };
-    }
-    if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Ok(TypedValue::Str(s.to_str()?.to_owned())));
-    }
-    if let Ok(b) = obj.cast::<PyBytes>() {
-        return Ok(Ok(TypedValue::Bytes(b.as_bytes().to_vec())));
-    }
-    if let Ok(b) = obj.cast::<PyByteArray>() {
-        return Ok(Ok(TypedValue::Bytes(b.to_vec())));
-    }
-    if let Ok(d) = obj.cast::<PyDict>() {
-        let mut entries = Vec::with_capacity(d.len());
-        for (k, v) in d.iter() {
-            let Ok(key) = k.cast::<PyString>() else {
-                return err(format!("dict keys must be str, got {}", type_name(&k)));
-            };
-            let key = key.to_str()?.to_owned();
-            let child_path = if path.is_empty() {
-                key.clone()
-            } else {
-                format!("{path}.{key}")
-            };
-            let child = tri!(typed_value(&v, &child_path, depth + 1));
-            entries.push((key, child));
-        }
-        return Ok(Ok(TypedValue::Map(entries)));
-    }
-    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
-        let mut items = Vec::new();
-        for (i, v) in obj.try_iter()?.enumerate() {
-            items.push(tri!(typed_value(&v?, &format!("{path}[{i}]"), depth + 1)));
-        }
-        return Ok(Ok(TypedValue::List(items)));
-    }
-    err(format!("unsupported value of type {}", type_name(obj)))
 }
