@@ -154,6 +154,9 @@ class ExecutionEngine:
 
     async def step(self) -> StepReport:
         report = StepReport()
+        # intents whose transaction was recorded but that were not marked (a failed hook, a
+        # crash) move on from their record first
+        await self.resume()
         await self._review(report)
         if self._refresh is not None:
             await self._refresh()
