@@ -146,19 +146,23 @@ ONLY = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("json", type=Path, help="pytest-benchmark --benchmark-json output")
+    parser.add_argument(
+        "json", type=Path, nargs="+", help="pytest-benchmark JSON (several: their rows merged)"
+    )
     parser.add_argument("--criterion", type=Path, default=Path("target/criterion"))
     parser.add_argument("-o", "--output", type=Path, default=Path("bench/RESULTS.md"))
     parser.add_argument(
         "--only", choices=sorted(ONLY), help="replace only this section of the existing output file"
     )
     args = parser.parse_args()
-    data = json.loads(args.json.read_text())
+    data = json.loads(args.json[0].read_text())
+    for more in args.json[1:]:  # e.g. a section's rows run apart from the rest
+        data["benchmarks"] += json.loads(more.read_text())["benchmarks"]
     if args.only is not None:
         make, title, source = ONLY[args.only]
         section = make(data)
         if not section:
-            raise SystemExit(f"{args.json} has no {args.only} rows ({source})")
+            raise SystemExit(f"{args.json[0]} has no {args.only} rows ({source})")
         args.output.write_text(replace_section(args.output.read_text(), title, section))
         print(f"wrote the {args.only} section of {args.output}")
         return

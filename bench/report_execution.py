@@ -56,6 +56,21 @@ def execution_section(data: dict[str, Any]) -> list[str]:
             "at `best_route`; the 2 ms goal needs fewer store statements per intent, not faster "
             "routing.",
         ]
+    through = [(v, rows.get(f"throughput_{v}")) for v in ("live", "paper")]
+    if any(b for _, b in through):
+        lines += [
+            "",
+            "Through the whole engine on the in-process EVM (py-evm), sandbox market, intents "
+            "from proposal to settlement (bound by the node, so reported, not a goal):",
+            "",
+            "| venue | intents | seconds | intents/s |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for venue, b in through:
+            if b:
+                e = b["extra_info"]
+                lines.append(f"| {venue} | {e['n_intents']:,} | {e['seconds']:,.1f} | "
+                             f"{e['n_intents'] / e['seconds']:,.1f} |")  # fmt: skip
     ours, peer = rows.get("calldata_sign_zippifi"), rows.get("calldata_sign_peer")
     if ours and peer:
         a, b = ours["stats"]["median"], peer["stats"]["median"]

@@ -248,3 +248,44 @@ def test_calldata_and_sign_web3_peer(benchmark: Any) -> None:
     raw = benchmark(once)
     assert raw == _zippifi_once()  # the same transaction, byte for byte
     _info(benchmark, "calldata_sign_peer", raw=raw.hex(), cpu_count=os.cpu_count())
+
+
+def _throughput(venue: str, n: int) -> tuple[int, float]:
+    from zippifi.runtime import Runtime
+    from zippifi.sandbox import Sandbox
+
+    async def go() -> tuple[int, float]:
+        async with Runtime.embedded() as rt:
+            box = await Sandbox.deploy(rt)
+            assert box.vault_account is not None
+            engine = await rt.execution(box.vault_account, box.agent, **box.target(),
+                                        venue=venue)  # type: ignore[arg-type]  # fmt: skip
+            pairs = [("WETH", "USDC", 10**17), ("USDC", "DAI", 300 * 10**6),
+                     ("DAI", "WETH", 250 * 10**18)]  # fmt: skip
+            start = time.perf_counter()
+            ids = []
+            for k in range(n):
+                a, b, size = pairs[k % len(pairs)]
+                deadline = utcnow() + timedelta(minutes=10)
+                intent = await engine.propose(IntentProposal(
+                    idempotency_key=f"tp-{k}", proposer="bench", account_id=box.vault_account.id,
+                    chain_id=box.chain_id, token_in=box.token(a), token_out=box.token(b),
+                    amount=size, slippage_bps=100, deadline=deadline))  # fmt: skip
+                ids.append(intent.id)
+            await engine.run_until_idle(max_steps=4 * n)
+            seconds = time.perf_counter() - start
+            statuses = [(await rt.store.intents.get(i)).status for i in ids]
+            settled = statuses.count("settled")
+            return settled, seconds
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("venue", ["live", "paper"])
+def test_engine_throughput_on_the_embedded_chain(benchmark: Any, venue: str) -> None:
+    """Intents carried from proposal to settlement per second on the in-process EVM (py-evm):
+    bound by the node, reported, not a goal."""
+    n = max(scaled(100), 12)
+    settled, seconds = benchmark.pedantic(_throughput, args=(venue, n), rounds=1, iterations=1)
+    assert settled == n
+    _info(benchmark, f"throughput_{venue}", n_intents=n, seconds=seconds)

@@ -208,9 +208,12 @@ class ExecutionEngine:
                 moves.append(_Move(intent.id, "approved", cause))
         await self._apply(moves, report)
 
-    async def _plan(self, intent: TradeIntent, moves: list[_Move]) -> SwapPlan | None:
+    async def _plan(
+        self, intent: TradeIntent, moves: list[_Move], busy: set[str]
+    ) -> SwapPlan | None:
         """A checked, simulated plan, its move to routed added to ``moves``; or None, with the
-        move that says why (expired, failed, rejected)."""
+        move that says why (expired, failed, rejected), or with no move when its route touches
+        a pool in ``busy`` (it waits for the next step, and costs no checks now)."""
         if self._expired(intent):
             moves.append(_Move(intent.id, "expired", "deadline passed"))
             return None
@@ -218,6 +221,8 @@ class ExecutionEngine:
             plan = await self.router.plan(intent, now=self._clock())
         except ExecutionError as exc:
             moves.append(_Move(intent.id, "failed", str(exc)))
+            return None
+        if busy & set(plan.pools):
             return None
         routed = replace(intent, status="routed", amount_in=plan.amount_in,
                          min_amount_out=plan.min_out)  # fmt: skip
@@ -248,11 +253,10 @@ class ExecutionEngine:
                 break
             if urgency is not None and intent.urgency != urgency:
                 continue  # one fee level per batch; the next step takes the others
-            plan = await self._plan(intent, moves)
+            # a plan whose pools already move in this batch is planned again next step
+            plan = await self._plan(intent, moves, used)
             if plan is None:
                 continue
-            if used & set(plan.pools):
-                continue  # its pools already move in this batch: planned again next step
             used |= set(plan.pools)
             plans.append(plan)
             urgency = intent.urgency
