@@ -14,7 +14,7 @@ from zippifi.store import Store, Tick, current_revision, downgrade, migrate, ope
 from zippifi.store.migrations import include_object
 from zippifi.store.schema import TIME_SERIES_TABLES, metadata
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 def _diff(conn: Connection) -> list[object]:
@@ -100,7 +100,8 @@ async def test_every_table_is_written_by_a_repository(store: Store) -> None:
     it = await intent(store, s)
     [order] = await store.orders.add(it.id, [OrderLeg("v2", WETH, USDC, 5, 4, pool=POOL)])
     tx, _ = await store.transactions.record_signed(
-        chain_id=1, sender=s.account.address, nonce=0, tx_hash=tx_hash(1), order_id=order.id
+        chain_id=1, sender=s.account.address, nonce=0, tx_hash=tx_hash(1), order_id=order.id,
+        intent_id=it.id,
     )
     fill, _ = await store.fills.record(
         transaction_id=tx.id, log_index=0, token_in=WETH, token_out=USDC, amount_in=5, amount_out=4

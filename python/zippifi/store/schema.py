@@ -200,6 +200,20 @@ transactions = Table(
     Index(None, "status", "chain_id"),
 )
 
+# Which intents a transaction serves, in the order of its swaps (a vault's swapBatch carries
+# several; the transaction row's intent_id is the first).
+transaction_intents = Table(
+    "transaction_intents",
+    metadata,
+    Column("transaction_id", Integer, ForeignKey("transactions.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("intent_id", Integer, ForeignKey("trade_intents.id"), nullable=False),
+    PrimaryKeyConstraint("transaction_id", "position"),
+    UniqueConstraint("transaction_id", "intent_id"),
+    CheckConstraint("position >= 0", name="position"),
+    Index(None, "intent_id"),
+)
+
 LIVE_FILL = "reverses_id IS NULL AND status <> 'reorged'"
 
 fills = Table(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, insert, select, update
 
 from zippifi.domain import (
     IN_FLIGHT_TXS,
@@ -22,9 +22,10 @@ from zippifi.domain import (
     TxStatus,
     check_transition,
 )
+from zippifi.domain.transactions import first_intent, serves
 from zippifi.errors import ConflictError, InvalidInputError, InvalidTransitionError, NotFoundError
 from zippifi.store.repositories._base import Repository, upsert_insert
-from zippifi.store.schema import transactions
+from zippifi.store.schema import transaction_intents, transactions
 from zippifi.store.types import check_u256, normalize_hex, utcnow
 
 
@@ -53,6 +54,7 @@ class TransactionRepository(Repository):
         raw_tx: bytes | str | None = None,
         intent_id: int | None = None,
         order_id: int | None = None,
+        intent_ids: tuple[int, ...] = (),
         gas_limit: int | None = None,
         max_fee_per_gas: int | None = None,
         max_priority_fee_per_gas: int | None = None,
@@ -60,9 +62,12 @@ class TransactionRepository(Repository):
     ) -> tuple[ChainTransaction, bool]:
         """Record a signed transaction before broadcasting it; ``(tx, created)``. The same hash
         again returns the stored one; another live transaction with this nonce is a
-        ConflictError (mark the old one replaced first)."""
+        ConflictError (mark the old one replaced first). ``intent_ids``: every intent a batch
+        transaction serves, in swap order (``intent_id`` is then the first)."""
         if nonce < 0:
             raise InvalidInputError(f"nonce must be >= 0, got {nonce}")
+        intent_id = first_intent(intent_id, intent_ids)
+        served = serves(intent_id, intent_ids)
         now = utcnow()
         values = {
             "chain_id": chain_id,
@@ -79,15 +84,19 @@ class TransactionRepository(Repository):
             else check_u256(max_priority_fee_per_gas),
             "gas_price": None if gas_price is None else check_u256(gas_price, "gas_price"),
         }
-        insert = (
+        upsert = (
             upsert_insert(self._scope, transactions)
             .values(**values, status="signed", created_at=now, updated_at=now)
             .on_conflict_do_nothing(index_elements=["chain_id", "tx_hash"])
             .returning(*transactions.c)
         )
         async with self._scope.begin() as conn:
-            row = (await conn.execute(insert)).first()
+            row = (await conn.execute(upsert)).first()
             if row is not None:
+                if served:
+                    links = [{"transaction_id": row.id, "position": i, "intent_id": intent}
+                             for i, intent in enumerate(served)]  # fmt: skip
+                    await conn.execute(insert(transaction_intents), links)
                 return _tx(row), True
             existing = _tx((await conn.execute(self._by_hash(chain_id, tx_hash))).one())
         if (existing.sender, existing.nonce) != (values["sender"], nonce):
@@ -107,6 +116,7 @@ class TransactionRepository(Repository):
             raw_tx=signed.raw,
             intent_id=signed.intent_id,
             order_id=signed.order_id,
+            intent_ids=signed.intent_ids,
             gas_limit=tx.gas,
             max_fee_per_gas=tx.max_fee_per_gas,
             max_priority_fee_per_gas=tx.max_priority_fee_per_gas,
@@ -140,13 +150,25 @@ class TransactionRepository(Repository):
             return [_tx(r) for r in await conn.execute(query)]
 
     async def for_intent(self, intent_id: int) -> list[ChainTransaction]:
+        """Every transaction that serves the intent, alone or in a batch, oldest first."""
         query = (
             select(transactions)
-            .where(transactions.c.intent_id == intent_id)
+            .join(transaction_intents, transaction_intents.c.transaction_id == transactions.c.id)
+            .where(transaction_intents.c.intent_id == intent_id)
             .order_by(transactions.c.id)
         )
         async with self._scope.begin() as conn:
             return [_tx(r) for r in await conn.execute(query)]
+
+    async def intents_of(self, transaction_id: int) -> tuple[int, ...]:
+        """The intents a transaction serves, in the order of its swaps."""
+        query = (
+            select(transaction_intents.c.intent_id)
+            .where(transaction_intents.c.transaction_id == transaction_id)
+            .order_by(transaction_intents.c.position)
+        )
+        async with self._scope.begin() as conn:
+            return tuple(r.intent_id for r in await conn.execute(query))
 
     async def in_flight(self, chain_id: int, sender: str | None = None) -> list[ChainTransaction]:
         """Signed or submitted transactions, by sender and nonce: what to reconcile."""
