@@ -200,21 +200,22 @@ async def _trading_loop() -> dict[str, Any]:
             rows.append((done, fills[0] if fills else None, "; ".join(notes)))
         (paper_fill,) = await rt.store.fills.for_intent(shadow.id)
         symbols = {v.lower(): k for k, v in box.tokens.items()}
+        txs = {f.transaction_id for _, f, _ in rows if f is not None}
         return {"rows": rows, "symbols": symbols, "specs": box.specs, "seconds": seconds,
                 "deployed": deployed, "settled": len(settled), "paper": paper_fill,
-                "vault": box.vault}  # fmt: skip
+                "vault": box.vault, "transactions": len(txs)}  # fmt: skip
 
 
 def trading_loop(console: Console) -> dict[str, Any]:
     result = asyncio.run(_trading_loop())
     symbols, specs = result["symbols"], result["specs"]
 
-    def amount(token: str, units: int) -> str:
+    def amount(token: str, units: int, style: str = ",.2f") -> str:
         spec = specs[symbols[token.lower()]]
-        return f"{units / 10**spec.decimals:,.2f} {spec.symbol}"
+        return f"{units / 10**spec.decimals:{style}} {spec.symbol}"
 
     table = Table(title="Intents through risk, routing, the vault and settlement")
-    for column in ("intent", "status", "filled", "how"):
+    for column in ("intent", "status", "filled", "gas", "how"):
         table.add_column(column)
     for intent, fill, note in result["rows"]:
         wanted = amount(intent.token_in if intent.kind == "exact_in" else intent.token_out,
@@ -223,7 +224,10 @@ def trading_loop(console: Console) -> dict[str, Any]:
         filled = "" if fill is None else (
             f"{amount(fill.token_in, fill.amount_in)} -> {amount(fill.token_out, fill.amount_out)}"
         )  # fmt: skip
-        table.add_row(f"{side} {wanted}", intent.status, filled, note)
+        gas = "" if fill is None or fill.gas_cost_quote is None else (
+            amount(fill.token_out, fill.gas_cost_quote, ".3g")
+        )  # fmt: skip
+        table.add_row(f"{side} {wanted}", intent.status, filled, gas, note)
     console.print(table)
     paper, live = result["paper"], result["rows"][0][1]
     same = live is not None and (paper.amount_in, paper.amount_out) == (
@@ -231,7 +235,8 @@ def trading_loop(console: Console) -> dict[str, Any]:
     )  # fmt: skip
     console.print(
         f"Sandbox market deployed in {result['deployed']:.1f} s (vault {result['vault']}); "
-        f"{len(result['rows'])} intents carried in {result['seconds']:.2f} s; "
+        f"{len(result['rows'])} intents carried in {result['seconds']:.2f} s, their swaps "
+        f"in {result['transactions']} vault transaction(s) (swapBatch folds a step's swaps); "
         f"{result['settled']} fills settled at the confirmation depth. Paper mode (eth_call of "
         f"the real calldata, nothing sent) filled the first intent "
         f"{'identically' if same else 'DIFFERENTLY'} to the wei."

@@ -49,6 +49,7 @@ from zippifi.execution import (
     BacktestRules,
     BacktestVenue,
     ExecutionEngine,
+    ExecutionVenue,
     ExecutorEncoder,
     LiveVenue,
     NoCalldata,
@@ -339,6 +340,8 @@ class Runtime:
         fill_sink: FillSink | None = None,
         max_hops: int = 3,
         max_splits: int = 1,
+        swaps_per_tx: int = 8,
+        wrapped_native: str | None = None,
     ) -> ExecutionEngine:
         """The execution engine of ``vault`` (a stored account of kind ``vault``), trading as
         ``agent`` on the live chain or in paper mode, through one vault target:
@@ -349,8 +352,10 @@ class Runtime:
         * ``router``: an allowlisted V2 router over ``factory``'s pairs (the router itself when
           it is its own factory, as ZippiRouter is), for single-path routes.
 
-        Until the risk engine lands, ``gate`` defaults to the vault's own rules checked
-        off-chain."""
+        A live step folds up to ``swaps_per_tx`` swaps into one ``swapBatch`` transaction
+        (1: one transaction per swap). Fills' gas is valued in the token they bought through
+        ``wrapped_native`` (default: the chain's configured one). Until the risk engine lands,
+        ``gate`` defaults to the vault's own rules checked off-chain."""
         if vault.kind != "vault":
             raise ConfigError(f"account {vault.id} is a {vault.kind}, not a vault")
         if (router is None) == (executor is None):
@@ -388,12 +393,15 @@ class Runtime:
             max_splits = 1
         planner = Router(self.graph, rules, encoder, chain_id=adapter.chain_id,
                          max_hops=max_hops, max_splits=max_splits)  # fmt: skip
-        chosen = LiveVenue(submitter) if venue == "live" else PaperVenue(submitter)
+        chosen: ExecutionVenue = (
+            LiveVenue(submitter, swaps_per_tx=swaps_per_tx) if venue == "live"
+            else PaperVenue(submitter)
+        )  # fmt: skip
         return ExecutionEngine(
             store=self.store, venue=chosen, router=planner, gate=gate or VaultRulesGate(rules),
             vault=vault, adapter=adapter, fill_sink=fill_sink,
             confirmations=self.chains.config(vault.chain_id).confirmations,
-            refresh=self.sync_pools,
+            refresh=self.sync_pools, wrapped_native=wrapped_native,
         )  # fmt: skip
 
     async def backtest_execution(

@@ -100,7 +100,11 @@ async def test_every_table_is_written_by_a_repository(store: Store) -> None:
     it = await intent(store, s)
     [order] = await store.orders.add(it.id, [OrderLeg("v2", WETH, USDC, 5, 4, pool=POOL)])
     tx, _ = await store.transactions.record_signed(
-        chain_id=1, sender=s.account.address, nonce=0, tx_hash=tx_hash(1), order_id=order.id,
+        chain_id=1,
+        sender=s.account.address,
+        nonce=0,
+        tx_hash=tx_hash(1),
+        order_id=order.id,
         intent_id=it.id,
     )
     fill, _ = await store.fills.record(

@@ -190,8 +190,9 @@ async def test_a_batch_transaction_serves_its_intents_in_swap_order(store: Store
                                                tx_hash=tx_hash(7), intent_id=a.id,
                                                intent_ids=(b.id, a.id))  # fmt: skip
     with pytest.raises(InvalidInputError, match="repeats"):
-        await store.transactions.record_signed(chain_id=1, sender=sender, nonce=1,
-                                               tx_hash=tx_hash(7), intent_ids=(b.id, b.id))  # fmt: skip
+        await store.transactions.record_signed(
+            chain_id=1, sender=sender, nonce=1, tx_hash=tx_hash(7), intent_ids=(b.id, b.id)
+        )
     assert await store.transactions.by_hash(1, tx_hash(7)) is None
     tx, _ = await store.transactions.record_signed(chain_id=1, sender=sender, nonce=1,
                                                    tx_hash=tx_hash(7),

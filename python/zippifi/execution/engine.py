@@ -32,6 +32,7 @@ from zippifi.crashpoints import crash_point
 from zippifi.domain import (
     Account,
     ChainTransaction,
+    FillReport,
     FillSink,
     IntentProposal,
     IntentStatus,
@@ -47,6 +48,7 @@ from zippifi.errors import (
     SimulationRevertedError,
 )
 from zippifi.execution.fills import fills_from_receipt
+from zippifi.execution.gas_value import with_gas_value
 from zippifi.execution.plans import SwapPlan
 from zippifi.execution.proposals import check_proposal
 from zippifi.execution.routing import Router
@@ -111,6 +113,7 @@ class ExecutionEngine:
         refresh: Callable[[], Awaitable[object]] | None = None,
         clock: Callable[[], datetime] = utcnow,
         max_batch: int = 32,
+        wrapped_native: str | None = None,
     ) -> None:
         if venue.kind == "live" and adapter is None:
             raise ExecutionError("a live venue needs the chain adapter to follow receipts")
@@ -126,6 +129,8 @@ class ExecutionEngine:
         self._refresh = refresh
         self._clock = clock
         self.max_batch = max_batch
+        # fills' gas is valued in what they bought through this token (default: the graph's)
+        self.wrapped_native = wrapped_native or router.graph.wrapped_native
 
     # --- proposals ---------------------------------------------------------------------------
 
@@ -270,8 +275,8 @@ class ExecutionEngine:
         """Signed and recorded, not yet broadcast: the intents move to signed together."""
         async with self.store.transaction() as tx:
             for signed in batch:
-                if signed.intent_id is not None:
-                    await tx.intents.transition(signed.intent_id, "signed", expect="routed",
+                for intent_id in signed.intents:
+                    await tx.intents.transition(intent_id, "signed", expect="routed",
                                                 cause=f"tx {signed.hash_hex}")  # fmt: skip
 
     async def _record(self, outcomes: Sequence[Outcome], report: StepReport) -> None:
@@ -296,7 +301,7 @@ class ExecutionEngine:
                 assert o.fill is not None
                 for status in ("signed", "submitted"):
                     await tx.intents.transition(o.plan.intent_id, status, cause=self.venue.kind)
-                await tx.fills.add(o.fill, status="mined")
+                await tx.fills.add(self._valued(o.fill), status="mined")
                 await tx.intents.transition(o.plan.intent_id, "confirmed", cause=self.venue.kind)
             for m in moves:
                 await tx.intents.transition(m.intent_id, m.status, cause=m.cause)
@@ -304,40 +309,60 @@ class ExecutionEngine:
         for m in moves:
             getattr(report, m.status).append(m.intent_id)
 
+    def _valued(self, fill: FillReport) -> FillReport:
+        """The fill with its gas valued in its output token, on the graph as it is now."""
+        return with_gas_value(self.router.graph, self.wrapped_native, fill)
+
     # --- receipts and finality ---------------------------------------------------------------
 
     async def _follow(self, report: StepReport) -> None:
-        """Submitted intents whose transaction is mined: fills stored, intent confirmed (or
-        failed, if it reverted on chain)."""
+        """Submitted intents whose transaction is mined: fills stored, and every intent the
+        transaction serves confirmed (or failed, if it reverted on chain)."""
         if self.adapter is None:
             return
+        done: set[int] = set()
         for intent in await self._mine("submitted"):
+            if intent.id in done:  # moved with an earlier intent of its batch
+                continue
             live = [t for t in await self.store.transactions.for_intent(intent.id)
                     if t.status in ("signed", "submitted", "mined", "reverted")]  # fmt: skip
             for tx in live:
-                if await self._follow_one(intent, tx, report):
+                moved = await self._follow_one(tx, report)
+                if moved:
+                    done.update(moved)
                     break
 
-    async def _follow_one(
-        self, intent: TradeIntent, tx: ChainTransaction, report: StepReport
-    ) -> bool:
-        """True once ``tx`` (one of the intent's) settled the intent's fate."""
+    async def _follow_one(self, tx: ChainTransaction, report: StepReport) -> tuple[int, ...]:
+        """The intents whose fate ``tx`` settled (all it serves, or none yet)."""
         assert self.adapter is not None
+        served = await self.store.transactions.intents_of(tx.id)
+        intents = [await self.store.intents.get(i) for i in served]
+        waiting = [i for i in intents if i.status == "submitted"]
+        if not waiting:
+            return ()
         tx_hash = bytes.fromhex(tx.tx_hash[2:])
         receipt = await self.adapter.get_receipt(tx_hash)
         if receipt is None:
             gone = await self.adapter.get_transaction(tx_hash) is None
-            if self._expired(intent) and gone:  # no longer wanted, and the node dropped it
-                await self.store.intents.transition(intent.id, "expired", cause="never mined")
-                report.expired.append(intent.id)
-                return True
+            # one deadline covers a batch (its earliest), so once any of them passed, a
+            # transaction the node dropped can never run
+            if gone and any(self._expired(i) for i in intents):
+                async with self.store.transaction() as uow:
+                    for i in waiting:
+                        expired = self._expired(i)
+                        cause = "never mined" if expired else "its batch expired unmined"
+                        await uow.intents.transition(i.id, "expired" if expired else "failed",
+                                                     cause=cause, expect="submitted")  # fmt: skip
+                for i in waiting:
+                    (report.expired if self._expired(i) else report.failed).append(i.id)
+                return tuple(i.id for i in waiting)
             if gone and tx.raw_bytes is not None:
                 # dropped (a reorg took its block, a node restarted): the same bytes again
                 with contextlib.suppress(ChainError):  # known, or its nonce taken: next step
                     await self.adapter.send_raw_transaction(tx.raw_bytes)
-            return False
+            return ()
         fills = fills_from_receipt(receipt, vault=self.vault.address,
-                                   chain_id=self.vault.chain_id, intent_id=intent.id,
+                                   chain_id=self.vault.chain_id, intent_ids=served,
                                    transaction_id=tx.id)  # fmt: skip
         ok = receipt.status == 1 and bool(fills)
         async with self.store.transaction() as uow:
@@ -348,17 +373,17 @@ class ExecutionEngine:
                     gas_used=receipt.gas_used,
                     effective_gas_price=receipt.effective_gas_price or 0,
                 )  # fmt: skip
-            if not ok:
-                cause = "the transaction reverted on chain"
-                await uow.intents.transition(intent.id, "failed", cause=cause)
-            else:
+            if ok:
                 for fill in fills:
-                    await uow.fills.add(fill, status="mined")
+                    await uow.fills.add(self._valued(fill), status="mined")
                 crash_point("execution.fills")
-                cause = f"block {receipt.block_number}"
-                await uow.intents.transition(intent.id, "confirmed", cause=cause)
-        (report.confirmed if ok else report.failed).append(intent.id)
-        return True
+            cause = f"block {receipt.block_number}" if ok else "the transaction reverted on chain"
+            for i in waiting:
+                await uow.intents.transition(i.id, "confirmed" if ok else "failed", cause=cause,
+                                             expect="submitted")  # fmt: skip
+        for i in waiting:
+            (report.confirmed if ok else report.failed).append(i.id)
+        return tuple(i.id for i in waiting)
 
     async def _canonical(self, block_number: int | None, block_hash: str | None) -> bool:
         if self.adapter is None or block_number is None or block_hash is None:
