@@ -6,6 +6,10 @@ point where a crash would be interesting. They do nothing unless the test enviro
 from 1), read once when this module loads: a production process pays one comparison with None.
 Before dying the process writes ``ZIPPIFI-CRASH-POINT <name>`` to stderr, so the test harness
 knows it died where it was told to (tests/crash/harness.py).
+
+``ZIPPIFI_TEST_PAUSE_AT`` (same form) stops the process there instead (SIGSTOP, after writing
+``ZIPPIFI-PAUSE-POINT <name>``), for a test that lets its leases expire and resumes it with
+SIGCONT: a process that slept through losing its lock.
 """
 
 from __future__ import annotations
@@ -25,17 +29,30 @@ def _target(spec: str | None) -> tuple[str, int] | None:
     return name, int(nth) if nth else 1
 
 
+PAUSE_ENV = "ZIPPIFI_TEST_PAUSE_AT"
+PAUSE_MARK = "ZIPPIFI-PAUSE-POINT"
 _TARGET = _target(os.environ.get(CRASH_ENV))
+_PAUSE = _target(os.environ.get(PAUSE_ENV))
 _hits = 0
+_pause_hits = 0
 
 
 def crash_point(name: str) -> None:
-    """SIGKILL this process here if the test environment asks for ``name``; else nothing."""
-    global _hits
+    """SIGKILL (or SIGSTOP) this process here if the test environment asks for ``name``; else
+    nothing."""
+    global _hits, _pause_hits
+    if _PAUSE is not None and _PAUSE[0] == name:
+        _pause_hits += 1
+        if _pause_hits == _PAUSE[1]:
+            _signal_self(PAUSE_MARK, name, signal.SIGSTOP)
     if _TARGET is None or _TARGET[0] != name:
         return
     _hits += 1
     if _hits == _TARGET[1]:
-        sys.stderr.write(f"{CRASH_MARK} {name}\n")
-        sys.stderr.flush()
-        os.kill(os.getpid(), signal.SIGKILL)
+        _signal_self(CRASH_MARK, name, signal.SIGKILL)
+
+
+def _signal_self(mark: str, name: str, sig: signal.Signals) -> None:
+    sys.stderr.write(f"{mark} {name}\n")
+    sys.stderr.flush()
+    os.kill(os.getpid(), sig)

@@ -121,6 +121,12 @@ class NonceError(ChainError):
     (the fenced lock over the account) was lost."""
 
 
+class LeaseLostError(NonceError):
+    """This process no longer holds the account's nonce lease (it expired while the process
+    was paused, or another holder's fencing token is newer): it must not sign or send for the
+    account. What it recorded stays recorded, for the new holder's recovery."""
+
+
 class TxTimeoutError(ChainError):
     """A transaction did not reach the awaited state before the deadline."""
 
@@ -258,6 +264,7 @@ __all__ = [
     "InvalidTypedDataError",
     "KernelPanicError",
     "KeystoreError",
+    "LeaseLostError",
     "LedgerImbalanceError",
     "LockLostError",
     "LockNotAcquiredError",

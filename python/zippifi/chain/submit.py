@@ -33,6 +33,7 @@ from zippifi.errors import (
     ChainError,
     InsufficientFundsError,
     InvalidInputError,
+    LeaseLostError,
     NonceError,
     PermanentTxError,
     RpcError,
@@ -297,6 +298,8 @@ class Submitter:
                 crash_point("submit.broadcast")
                 await self.nonces.mark_broadcast(batch[i].tx_hash)
                 return batch[i]
+            except LeaseLostError:
+                raise  # another process owns the account now: its recovery takes this on
             except NonceError as exc:
                 # our nonce went to a transaction not sent from here: send ours again anew
                 log.warning("nonce taken, resubmitting", nonce=batch[i].nonce, error=str(exc))
@@ -350,6 +353,7 @@ class Submitter:
         attempt = 0
         last: ChainError | None = None
         while attempt < self.backoff.attempts:
+            self.nonces.ensure_held()  # only the lease's holder sends for the account
             try:
                 got = await self.adapter.send_raw_transaction(raw)
                 if got != tx_hash:

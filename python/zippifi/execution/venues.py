@@ -31,6 +31,7 @@ from zippifi.domain import FillReport, SignedTx, Urgency, Venue
 from zippifi.errors import (
     ChainError,
     InvalidInputError,
+    LeaseLostError,
     SimulationRevertedError,
     TxRevertedError,
 )
@@ -139,6 +140,10 @@ class LiveVenue(_ChainSimulation):
         ]  # fmt: skip
         try:
             sent = await self.submitter.submit_many(requests, on_signed=on_signed)
+        except LeaseLostError:
+            # what was recorded may yet be sent by the account's new owner: these intents
+            # are not failed, they stay for its engine to resume
+            raise
         except ChainError as exc:
             return [Outcome(p, error=exc) for p in plans]
         return [Outcome(p, sent=s, error=s.error)
