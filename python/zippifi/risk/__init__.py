@@ -5,4 +5,35 @@ it needs."""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from zippifi.risk.gate import (
+    TRADING_STATES,
+    AnomalySource,
+    Decision,
+    DecisionLog,
+    MemoryDecisionLog,
+    PositionSource,
+    Price,
+    PriceSource,
+    RiskEngine,
+    TradingState,
+)
+from zippifi.risk.limits import Limits, RiskPolicy
+from zippifi.risk.sizing import impact_bps, largest, reference_rate
+
+__all__ = [
+    "TRADING_STATES",
+    "AnomalySource",
+    "Decision",
+    "DecisionLog",
+    "Limits",
+    "MemoryDecisionLog",
+    "PositionSource",
+    "Price",
+    "PriceSource",
+    "RiskEngine",
+    "RiskPolicy",
+    "TradingState",
+    "impact_bps",
+    "largest",
+    "reference_rate",
+]
