@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zippifi.errors import InvalidInputError
@@ -167,18 +167,22 @@ DEC_PRICES = st.decimals(min_value=Decimal("0.00000001"), max_value=Decimal(10**
 DEC_SIZES = st.one_of(st.none(), st.decimals(min_value=0, max_value=Decimal(10**6), places=8))
 
 
-@given(
-    offsets=st.lists(st.integers(0, 3 * 3600 * 10**6), max_size=200).map(sorted),
-    data=st.data(),
-)
-def test_builder_equals_pure_python_exactly(offsets: list[int], data: st.DataObject) -> None:
-    intervals = [1, 60, 300, 3600]
+INTERVALS_BUILT = [1, 60, 300, 3600]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+OFFSETS_US = st.lists(st.integers(0, 3 * 3600 * 10**6), max_size=200).map(sorted)
+
+
+def built(
+    offsets: list[int], data: st.DataObject
+) -> tuple[list[Candle], list[tuple[int, Decimal, Decimal]]]:
+    """Decimal ticks at ``offsets`` (µs) fed to a CandleBuilder of INTERVALS_BUILT: the candles
+    it emitted (flushed at the end) and the ticks as (epoch ns, price, size or 0)."""
     t0 = datetime(2024, 5, 1, 11, 59, 58, 123456, tzinfo=UTC)
     ticks = [
         (t0 + timedelta(microseconds=o), data.draw(DEC_PRICES), data.draw(DEC_SIZES))
         for o in offsets
     ]
-    builder = CandleBuilder("binance", "ETH/USDC", intervals)
+    builder = CandleBuilder("binance", "ETH/USDC", INTERVALS_BUILT)
     emitted: list[Candle] = []
     for ts, price, size in ticks:
         closed = builder.add(ts, price, size)
@@ -188,28 +192,42 @@ def test_builder_equals_pure_python_exactly(offsets: list[int], data: st.DataObj
         emitted += closed
     emitted += builder.flush()
     assert builder.open_candles() == []
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    for c in emitted:
+        assert (c.source, c.pair) == ("binance", "ETH/USDC")
     as_ns = [
-        ((ts - epoch) // timedelta(microseconds=1) * 1000, p, Decimal(0) if s is None else s)
+        ((ts - EPOCH) // timedelta(microseconds=1) * 1000, p, Decimal(0) if s is None else s)
         for ts, p, s in ticks
     ]
-    for interval in intervals:
-        got = [
-            (
-                (c.ts - epoch) // timedelta(microseconds=1) * 1000,
-                c.open, c.high, c.low, c.close, c.volume, c.trades,
-            )
-            for c in emitted
-            if c.interval_s == interval
-        ]  # fmt: skip
-        assert got == reference_rollup(as_ns, interval)
-        # and by pandas, on the Decimals themselves (object columns: exact)
-        times, prices, sizes = (
-            (list(column) for column in zip(*as_ns, strict=True)) if as_ns else ([], [], [])
+    return emitted, as_ns
+
+
+def rows_of(emitted: list[Candle], interval: int) -> list[tuple[Any, ...]]:
+    return [
+        (
+            (c.ts - EPOCH) // timedelta(microseconds=1) * 1000,
+            c.open, c.high, c.low, c.close, c.volume, c.trades,
         )
-        assert got == pandas_rollup(times, prices, sizes, interval, resample=False)
-        for c in emitted:
-            assert (c.source, c.pair) == ("binance", "ETH/USDC")
+        for c in emitted
+        if c.interval_s == interval
+    ]  # fmt: skip
+
+
+@given(offsets=OFFSETS_US, data=st.data())
+def test_builder_equals_pure_python_exactly(offsets: list[int], data: st.DataObject) -> None:
+    emitted, as_ns = built(offsets, data)
+    for interval in INTERVALS_BUILT:
+        assert rows_of(emitted, interval) == reference_rollup(as_ns, interval)
+
+
+# pandas on object (Decimal) columns costs ~30 ms an example: fewer examples than the profile's
+@settings(max_examples=100)
+@given(offsets=OFFSETS_US, data=st.data())
+def test_builder_equals_pandas_exactly(offsets: list[int], data: st.DataObject) -> None:
+    emitted, as_ns = built(offsets, data)
+    times, prices, sizes = (list(c) for c in zip(*as_ns, strict=True)) if as_ns else ([], [], [])
+    for interval in INTERVALS_BUILT:
+        want = pandas_rollup(times, prices, sizes, interval, resample=False)
+        assert rows_of(emitted, interval) == want
 
 
 def test_builder_closes_on_a_later_bucket_and_keeps_order() -> None:
