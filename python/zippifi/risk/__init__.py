@@ -15,6 +15,7 @@ from zippifi.risk.gate import (
     Price,
     PriceSource,
     RiskEngine,
+    StoreDecisionLog,
     TradingState,
 )
 from zippifi.risk.limits import Limits, RiskPolicy
@@ -32,6 +33,7 @@ __all__ = [
     "PriceSource",
     "RiskEngine",
     "RiskPolicy",
+    "StoreDecisionLog",
     "TradingState",
     "impact_bps",
     "largest",

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Literal, Protocol
 
@@ -27,6 +28,7 @@ from zippifi.risk.limits import BPS, Limits, RiskPolicy
 from zippifi.risk.sizing import impact_bps, largest, reference_rate
 from zippifi.route import PoolGraph
 from zippifi.sign import to_checksum_address
+from zippifi.store import RiskDecisionRecord, Store
 
 TradingState = Literal["active", "reducing", "halted"]
 TRADING_STATES: tuple[TradingState, ...] = ("active", "reducing", "halted")
@@ -86,6 +88,34 @@ class MemoryDecisionLog:
 
     async def record(self, decision: Decision) -> None:
         self.decisions.append(decision)
+
+
+class StoreDecisionLog:
+    """Decisions kept in the store (``risk_decisions``), read back by :meth:`recent`."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def record(self, decision: Decision) -> None:
+        await self.store.risk_decisions.add(RiskDecisionRecord(
+            intent_id=decision.intent_id, account_id=decision.account_id,
+            proposer=decision.proposer, stage=decision.stage, verdict=decision.verdict,
+            rule=decision.rule, reasons=decision.reasons, numbers=decision.numbers,
+            inputs=decision.inputs, amount_in=decision.amount_in, notional=decision.notional,
+            at=datetime.fromtimestamp(decision.at, UTC),
+        ))  # fmt: skip
+
+    async def recent(self, seconds: float, *, now: float | None = None) -> list[Decision]:
+        """Decisions of the last ``seconds``, oldest first (what :meth:`RiskEngine.restore`
+        needs: the longest window the policy uses)."""
+        since = (time.time() if now is None else now) - seconds
+        rows = await self.store.risk_decisions.since(datetime.fromtimestamp(since, UTC))
+        return [Decision(
+            intent_id=r.intent_id, account_id=r.account_id, proposer=r.proposer,
+            stage=r.stage, verdict=r.verdict, rule=r.rule, reasons=r.reasons,
+            numbers=r.numbers, inputs=r.inputs, amount_in=r.amount_in, notional=r.notional,
+            at=r.at.timestamp(),
+        ) for r in rows]  # fmt: skip
 
 
 class _RefusedError(Exception):
@@ -149,6 +179,17 @@ class RiskEngine:
         return (to_checksum_address(intent.token_in) not in stable
                 and to_checksum_address(intent.token_out) in stable)  # fmt: skip
 
+    def restore(self, decisions: Iterable[Decision]) -> None:
+        """After a restart: the rolling windows and proposal rates as the kept decisions
+        (oldest first) left them."""
+        for d in decisions:
+            if d.stage != "proposed":
+                continue
+            self._asked.setdefault(d.proposer, deque()).append(d.at)
+            exact = d.numbers.get("notional_exact")
+            if d.verdict != "reject" and exact is not None:
+                self._spent.setdefault(d.account_id, deque()).append((d.at, Fraction(exact)))
+
     # --- the review ------------------------------------------------------------------------
 
     async def review(self, intent: TradeIntent) -> RiskDecision:
@@ -188,7 +229,9 @@ class RiskEngine:
         size = bound if verdict == "resize" else intent.amount_in
         size_notional = int(size * price_in.value)
         if first and verdict != "reject":  # exact value: no rounding lets the window creep
-            self._spent.setdefault(intent.account_id, deque()).append((now, size * price_in.value))
+            exact = size * price_in.value
+            numbers["notional_exact"] = str(exact)
+            self._spent.setdefault(intent.account_id, deque()).append((now, exact))
         return await self._decide(intent, verdict, rule, reasons, numbers, inputs, size,
                                   size_notional, now)  # fmt: skip
 
@@ -324,5 +367,6 @@ __all__ = [
     "Price",
     "PriceSource",
     "RiskEngine",
+    "StoreDecisionLog",
     "TradingState",
 ]

@@ -267,6 +267,28 @@ fills = Table(
     Index(None, "intent_id"),
 )
 
+# Every risk gate decision: the rule that decided, the numbers behind it, the inputs' versions.
+risk_decisions = Table(
+    "risk_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("intent_id", Integer, ForeignKey("trade_intents.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("proposer", String(200), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("numbers", JSON, nullable=False),
+    Column("inputs", JSON, nullable=False),
+    Column("amount_in", U256, nullable=False),
+    Column("notional", U256, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    CheckConstraint(_in("verdict", ("approve", "resize", "reject")), name="verdict"),
+    Index(None, "intent_id"),
+    Index(None, "account_id", "at"),
+)
+
 ledger_entries = Table(
     "ledger_entries",
     metadata,

@@ -15,6 +15,7 @@ from zippifi.store.repositories.ledger import LedgerEntry, LedgerRepository, Pos
 from zippifi.store.repositories.market import Candle, MarketRepository, PoolSnapshot, Tick
 from zippifi.store.repositories.nonces import NonceReconciliation, NonceRecord, NonceRepository
 from zippifi.store.repositories.orders import OrderRepository
+from zippifi.store.repositories.risk_decisions import RiskDecisionRecord, RiskDecisionRepository
 from zippifi.store.repositories.strategies import StrategyRepository
 from zippifi.store.repositories.transactions import TransactionRepository
 
@@ -35,6 +36,7 @@ class Repositories:
         self.journal = SignedTxJournal(scope)
         self.cursors = CursorRepository(scope)
         self.market = MarketRepository(scope)
+        self.risk_decisions = RiskDecisionRepository(scope)
 
 
 __all__ = [
@@ -63,6 +65,8 @@ __all__ = [
     "PoolSnapshot",
     "Posting",
     "Repositories",
+    "RiskDecisionRecord",
+    "RiskDecisionRepository",
     "Scope",
     "SignedTxJournal",
     "Strategy",
