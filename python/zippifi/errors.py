@@ -173,6 +173,30 @@ class LockLostError(StoreError):
     """A lease expired or was taken over before its holder renewed or released it."""
 
 
+class OptimizerInputError(InvalidInputError):
+    """Bad input to the portfolio optimizer: a NaN, a covariance that is not positive
+    semidefinite, shapes that do not match, a constraint the objective cannot take, data for a
+    structure the optimizer was not built with; the message names it."""
+
+
+class OptimizerInfeasibleError(OptimizerInputError):
+    """No portfolio satisfies the constraints together; ``constraints`` names the conflicting
+    ones (empty when only the solver's status could tell)."""
+
+    def __init__(self, message: str, constraints: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.constraints = constraints
+
+
+class OptimizerSolverError(ZippiRuntimeError):
+    """The solver stopped without an optimal answer on a problem not known to be infeasible
+    (unbounded, iteration limit, numerical trouble); ``status`` is its status."""
+
+    def __init__(self, message: str, status: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class ExecutionError(ZippiRuntimeError):
     """The execution layer could not carry an intent further (no route, a revert found by
     simulation, a venue that refused); the intent is failed with this message as its cause."""
@@ -272,6 +296,9 @@ __all__ = [
     "MarketDataError",
     "NonceError",
     "NotFoundError",
+    "OptimizerInfeasibleError",
+    "OptimizerInputError",
+    "OptimizerSolverError",
     "OracleError",
     "OrderBookSyncError",
     "PermanentTxError",

@@ -5,6 +5,10 @@ it needs."""
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from zippifi.risk.allocation import Allocation, ObjectiveParts
 from zippifi.risk.gate import (
     TRADING_STATES,
     AnomalySource,
@@ -19,23 +23,56 @@ from zippifi.risk.gate import (
     TradingState,
 )
 from zippifi.risk.limits import Limits, RiskPolicy
+from zippifi.risk.optimize_inputs import (
+    Category,
+    Constraints,
+    TradingCosts,
+    sqrt_impact_coefficients,
+)
 from zippifi.risk.sizing import impact_bps, largest, reference_rate
+
+if TYPE_CHECKING:  # resolved by __getattr__ at run time
+    from zippifi.risk.optimize import MaxSharpe, MeanVariance, MinCVaR, RiskParity, optimize
+
+# The optimizer needs cvxpy, seconds to import: it loads on first use, so the gate (and
+# everything that imports risk) starts without it.
+_OPTIMIZER = frozenset({"MaxSharpe", "MeanVariance", "MinCVaR", "RiskParity", "optimize"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _OPTIMIZER:
+        value = getattr(importlib.import_module("zippifi.risk.optimize"), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "TRADING_STATES",
+    "Allocation",
     "AnomalySource",
+    "Category",
+    "Constraints",
     "Decision",
     "DecisionLog",
     "Limits",
+    "MaxSharpe",
+    "MeanVariance",
     "MemoryDecisionLog",
+    "MinCVaR",
+    "ObjectiveParts",
     "PositionSource",
     "Price",
     "PriceSource",
     "RiskEngine",
+    "RiskParity",
     "RiskPolicy",
     "StoreDecisionLog",
+    "TradingCosts",
     "TradingState",
     "impact_bps",
     "largest",
+    "optimize",
     "reference_rate",
+    "sqrt_impact_coefficients",
 ]
