@@ -23,7 +23,7 @@ from zippifi.risk.gate import (
     TradingState,
 )
 from zippifi.risk.limits import Limits, RiskPolicy
-from zippifi.risk.optimize_inputs import (
+from zippifi.risk.optimizer_inputs import (
     Category,
     Constraints,
     TradingCosts,
@@ -32,16 +32,17 @@ from zippifi.risk.optimize_inputs import (
 from zippifi.risk.sizing import impact_bps, largest, reference_rate
 
 if TYPE_CHECKING:  # resolved by __getattr__ at run time
-    from zippifi.risk.optimize import MaxSharpe, MeanVariance, MinCVaR, RiskParity, optimize
+    from zippifi.risk.optimizer import MaxSharpe, MeanVariance, MinCVaR, RiskParity, optimize
 
 # The optimizer needs cvxpy, seconds to import: it loads on first use, so the gate (and
-# everything that imports risk) starts without it.
+# everything that imports risk) starts without it. Its module is `optimizer`, not `optimize`:
+# a submodule named like the optimize() function would replace it here once imported.
 _OPTIMIZER = frozenset({"MaxSharpe", "MeanVariance", "MinCVaR", "RiskParity", "optimize"})
 
 
 def __getattr__(name: str) -> Any:
     if name in _OPTIMIZER:
-        value = getattr(importlib.import_module("zippifi.risk.optimize"), name)
+        value = getattr(importlib.import_module("zippifi.risk.optimizer"), name)
         globals()[name] = value  # later lookups skip this function
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

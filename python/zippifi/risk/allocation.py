@@ -12,7 +12,7 @@ from fractions import Fraction
 import numpy as np
 
 from zippifi.errors import OptimizerInputError
-from zippifi.risk.optimize_inputs import FloatArray
+from zippifi.risk.optimizer_inputs import FloatArray
 
 Amount = int | float | Decimal | Fraction
 

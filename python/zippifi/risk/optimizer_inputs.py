@@ -1,9 +1,8 @@
 """What the optimizer takes, checked once: constraints, trading costs and market data as
 finite float64 arrays of the right shape. A bad value is an
-:class:`~zippifi.errors.OptimizerInputError` naming it; constraints that cannot hold together
-for a reason visible without solving (bounds that do not reach a fully invested portfolio, a
-turnover limit the bounds alone exceed ...) are an
-:class:`~zippifi.errors.OptimizerInfeasibleError` naming them."""
+:class:`~zippifi.errors.OptimizerInputError` naming it. :func:`precheck` finds constraints that
+cannot hold together for a reason visible without solving (bounds that do not reach a fully
+invested portfolio, a turnover limit the bounds alone exceed ...)."""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from zippifi.errors import OptimizerInfeasibleError, OptimizerInputError
+from zippifi.errors import OptimizerInputError
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -318,64 +317,44 @@ def current_weights(w0: object | None, n: int) -> FloatArray:
 # --- infeasibility visible without solving -------------------------------------------------
 
 
-def _infeasible(message: str, *names: str) -> OptimizerInfeasibleError:
-    return OptimizerInfeasibleError(f"infeasible: {message}", tuple(names))
-
-
 def _assets(idx: npt.NDArray[np.bool_]) -> str:
     where = np.flatnonzero(idx)
     shown = ", ".join(str(i) for i in where[:5])
     return f"asset{'s' if len(where) > 1 else ''} {shown}{' ...' if len(where) > 5 else ''}"
 
 
-def precheck(c: Resolved, w0: FloatArray) -> None:
-    """Raise :class:`OptimizerInfeasibleError` for conflicts visible from the numbers alone."""
+def precheck(c: Resolved, w0: FloatArray) -> str | None:
+    """Why the constraints cannot hold together, when that shows in the numbers alone (O(n),
+    before any solve); None otherwise. Which constraints conflict is the diagnosis' to say."""
     tol = FEASIBILITY_TOL
     lo, hi = c.lower, c.upper
     if lo is not None and hi is not None and (lo > hi + tol).any():
         if c.given_lower is not None and (c.given_lower > hi + tol).any():
-            own = c.given_lower > hi + tol
-            raise _infeasible(f"{_assets(own)}: lower bound above upper bound", WEIGHT_BOUNDS)
-        # only w >= 0 (long-only) lifted the lower bound above the upper one
-        raise _infeasible(
-            f"{_assets(lo > hi + tol)}: upper bound below 0", LONG_ONLY, WEIGHT_BOUNDS
-        )
+            return f"{_assets(c.given_lower > hi + tol)}: lower bound above upper bound"
+        return f"{_assets(lo > hi + tol)}: upper bound below 0"  # w >= 0 lifted the lower one
     if lo is not None and lo.sum() > 1 + tol:
-        raise _infeasible(
-            f"the lower bounds sum to {lo.sum():.6g} > 1", WEIGHT_BOUNDS, FULLY_INVESTED
-        )
+        return f"the lower bounds sum to {lo.sum():.6g} > 1"
     if hi is not None and hi.sum() < 1 - tol:
-        raise _infeasible(
-            f"the upper bounds sum to {hi.sum():.6g} < 1", WEIGHT_BOUNDS, FULLY_INVESTED
-        )
+        return f"the upper bounds sum to {hi.sum():.6g} < 1"
     if c.leverage is not None:
         if c.leverage < 1 - tol:
-            raise _infeasible(
-                f"leverage {c.leverage:g} < 1, the least gross exposure of weights summing to 1",
-                LEVERAGE,
-                FULLY_INVESTED,
-            )
+            return f"leverage {c.leverage:g} < 1, the least gross exposure of weights summing to 1"
         least = 0.0
         if lo is not None:
             least += float(np.clip(lo, 0, None).sum())
         if hi is not None:
             least += float(np.clip(-hi, 0, None).sum())
         if least > c.leverage + tol:
-            raise _infeasible(
-                f"the weight bounds force a gross exposure of {least:.6g} > leverage "
-                f"{c.leverage:g}",
-                WEIGHT_BOUNDS,
-                LEVERAGE,
-            )
+            return f"the weight bounds force a gross exposure of {least:.6g} > {c.leverage:g}"
     for cat in c.categories:
-        _precheck_category(cat, c)
+        reason = _precheck_category(cat, c)
+        if reason:
+            return reason
     if c.turnover is not None:
         if abs(1 - w0.sum()) > c.turnover + tol:
-            raise _infeasible(
+            return (
                 f"the current weights sum to {w0.sum():.6g}: reaching a fully invested "
-                f"portfolio trades at least {abs(1 - w0.sum()):.6g} > turnover {c.turnover:g}",
-                TURNOVER,
-                FULLY_INVESTED,
+                f"portfolio trades at least {abs(1 - w0.sum()):.6g} > turnover {c.turnover:g}"
             )
         need = 0.0
         if lo is not None:
@@ -383,38 +362,26 @@ def precheck(c: Resolved, w0: FloatArray) -> None:
         if hi is not None:
             need += float(np.clip(w0 - hi, 0, None).sum())
         if need > c.turnover + tol:
-            names: tuple[str, ...] = (TURNOVER, WEIGHT_BOUNDS)
-            if c.long_only and (w0 < -tol).any():
-                names = (TURNOVER, WEIGHT_BOUNDS, LONG_ONLY)
-            raise _infeasible(
-                f"moving the current weights inside the bounds trades at least {need:.6g} > "
-                f"turnover {c.turnover:g}",
-                *names,
+            return (
+                f"moving the current weights inside their bounds trades at least {need:.6g} > "
+                f"turnover {c.turnover:g}"
             )
+    return None
 
 
-def _precheck_category(cat: CategorySpec, c: Resolved) -> None:
+def _precheck_category(cat: CategorySpec, c: Resolved) -> str | None:
     tol = FEASIBILITY_TOL
     label = category_name(cat.name)
     if cat.lower is not None and cat.upper is not None and cat.lower > cat.upper + tol:
-        raise _infeasible(f"{label}: lower {cat.lower:g} > upper {cat.upper:g}", label)
+        return f"{label}: lower {cat.lower:g} > upper {cat.upper:g}"
     if cat.upper is not None and c.lower is not None:
         least = float(c.lower[cat.members].sum())
         if least > cat.upper + tol:
-            names = [label, WEIGHT_BOUNDS]
-            if c.long_only and cat.upper < -tol:
-                names = [label, LONG_ONLY]
-            raise _infeasible(
-                f"{label}: its members' lower bounds sum to {least:.6g} > its upper bound "
-                f"{cat.upper:g}",
-                *names,
+            return (
+                f"{label}: its members' lower bounds sum to {least:.6g} > its upper {cat.upper:g}"
             )
     if cat.lower is not None and c.upper is not None:
         most = float(c.upper[cat.members].sum())
         if most < cat.lower - tol:
-            raise _infeasible(
-                f"{label}: its members' upper bounds sum to {most:.6g} < its lower bound "
-                f"{cat.lower:g}",
-                label,
-                WEIGHT_BOUNDS,
-            )
+            return f"{label}: its members' upper bounds sum to {most:.6g} < its lower {cat.lower:g}"
+    return None

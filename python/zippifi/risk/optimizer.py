@@ -21,7 +21,7 @@ per-asset weight bounds; category bounds; a turnover limit from the current weig
 (:class:`TradingCosts`): linear ``c_i |dw_i|`` and price impact ``k_i |dw_i|^(3/2)``.
 
 Each optimizer builds its cvxpy problem once, with Parameters for all data (DPP), and solves
-it through :class:`~zippifi.risk.optimize_compiled.CompiledProblem` (Clarabel; see there for
+it through :class:`~zippifi.risk.optimizer_compiled.CompiledProblem` (Clarabel; see there for
 the solver choice and its measurements). Which constraints and cost terms exist is fixed at
 construction; their numbers, the market data and the current weights change per solve.
 Infeasible constraints raise :class:`~zippifi.errors.OptimizerInfeasibleError` naming them.
@@ -40,15 +40,15 @@ from zippifi.errors import (
     OptimizerSolverError,
 )
 from zippifi.risk.allocation import Allocation, ObjectiveParts
-from zippifi.risk.optimize_compiled import (
+from zippifi.risk.optimizer_compiled import (
     INFEASIBLE_STATUSES,
     SOLVED,
     UNBOUNDED_STATUSES,
     CompiledProblem,
     Outcome,
 )
-from zippifi.risk.optimize_diagnose import ReturnFloor, best_excess_return, conflicting
-from zippifi.risk.optimize_inputs import (
+from zippifi.risk.optimizer_diagnose import ReturnFloor, best_excess_return, conflicting
+from zippifi.risk.optimizer_inputs import (
     Constraints,
     Costs,
     FloatArray,
@@ -64,7 +64,7 @@ from zippifi.risk.optimize_inputs import (
     risk_factor,
     vector,
 )
-from zippifi.risk.optimize_model import RiskFactor, WeightModel
+from zippifi.risk.optimizer_model import RiskFactor, WeightModel
 
 DEFAULT_SOLVER = "CLARABEL"
 
@@ -100,7 +100,13 @@ class _Optimizer:
                 "present or not); build another optimizer"
             )
         start = current_weights(w0, self.n)
-        precheck(spec, start)
+        reason = precheck(spec, start)
+        if reason is not None:
+            names = conflicting(spec, start)
+            if names:  # else the LP's tolerance accepts it: the solver decides
+                raise OptimizerInfeasibleError(
+                    f"infeasible: {', '.join(names)} conflict: {reason}", names
+                )
         return spec, cost, start
 
     def _weights(
@@ -159,6 +165,20 @@ def _variance(r: FloatArray, w: FloatArray) -> float:
     return float(np.sum((r @ w) ** 2))
 
 
+def _unit(size: float) -> float:
+    """The factor that brings a typical magnitude to 1 (1 for a zero one).
+
+    Every objective is scaled so that its terms are of order 1 before solving: the weights do
+    not change, but the solver's absolute tolerances (1e-8) then mean the same thing for daily
+    returns (variances near 1e-4) as for annual ones. Unscaled, a flat optimum was located only
+    to about 1e-2 in weight."""
+    return 1.0 / size if size > 0 else 1.0
+
+
+def _mean_variance(r: FloatArray) -> float:
+    return float(np.sum(r**2)) / int(r.shape[1])
+
+
 class MeanVariance(_Optimizer):
     """Mean-variance for ``n_assets``: the quadratic utility
     ``mu'w - (risk_aversion/2) w'Σw - costs - impact`` (PyPortfolioOpt's
@@ -214,9 +234,12 @@ class MeanVariance(_Optimizer):
         spec, cost, start = self._inputs(constraints, costs, w0)
         mu_ = vector(mu, "mu", self.n)
         r = risk_factor(cov, factor, self.n)
-        values = self.model.values(spec, cost, start)
-        values[self.mu] = mu_
-        values[self.risk.param] = self.risk.value(r)
+        # the utility is scaled by s; a target's constraint keeps its own units
+        s = _unit(_mean_variance(r))
+        in_objective = 1.0 if self.targeted else s
+        values = self.model.values(spec, cost, start, in_objective)
+        values[self.mu] = mu_ * in_objective
+        values[self.risk.param] = self.risk.value(r * np.sqrt(s))
         gamma = number(risk_aversion, "risk_aversion")
         if gamma < 0:
             raise OptimizerInputError(f"risk_aversion: must be >= 0, got {risk_aversion!r}")
@@ -322,16 +345,18 @@ class MinCVaR(_Optimizer):
         if not 0 < level < 1:
             raise OptimizerInputError(f"beta: the confidence must be in (0, 1), got {beta!r}")
         mu_ = returns.mean(axis=0) if mu is None else vector(mu, "mu", self.n)
-        values = self.model.values(spec, cost, start)
-        values[self.scenarios] = returns
+        s = _unit(float(np.abs(returns).mean()))  # objective and target both scaled by s
+        values = self.model.values(spec, cost, start, s)
+        values[self.scenarios] = returns * s
         values[self.tail] = 1.0 / ((1 - level) * self.n_scenarios)
-        values[self.mu] = mu_
+        values[self.mu] = mu_ * s
         floor = None
         if self.targeted:
             if target_return is None:
                 raise OptimizerInputError("target_return: this optimizer was built to meet one")
-            values[self.target] = number(target_return, "target_return")
-            floor = ReturnFloor(mu_, cost.linear, values[self.target])
+            target = number(target_return, "target_return")
+            values[self.target] = target * s
+            floor = ReturnFloor(mu_, cost.linear, target)
         elif target_return is not None:
             raise OptimizerInputError(
                 "target_return: build MinCVaR(..., target_return=True) to meet a target"
@@ -383,7 +408,8 @@ class MaxSharpe(_Optimizer):
                 "so the ratio cannot be made convex); use MeanVariance for impact-aware targets"
             )
         spec = self.spec
-        if not spec.long_only and spec.leverage is None and None in (spec.lower, spec.upper):
+        unbounded = spec.lower is None or spec.upper is None
+        if not spec.long_only and spec.leverage is None and unbounded:
             raise OptimizerInputError(
                 "max_sharpe: needs long-only, a leverage limit or both weight bounds; "
                 "otherwise positions of unbounded size approach the best ratio"
@@ -423,15 +449,18 @@ class MaxSharpe(_Optimizer):
         excess = mu_ - rf
         if spec.long_only and excess.max() <= 0:
             return self._fallback(
-                mu_, r, rf, spec, cost, start, constraints,
+                mu_, r, rf, cost, start, constraints,
                 f"every expected return is at or below the risk-free rate (best "
                 f"{mu_.max():.6g} <= {rf:.6g}): no long-only portfolio has a positive Sharpe "
                 "ratio",
             )  # fmt: skip
-        values = self.model.values(spec, cost, start)
-        values[self.mu] = mu_
-        values[self.rf] = rf
-        values[self.risk.param] = self.risk.value(r)
+        # the ratio does not change when the excess returns (and costs) are scaled by a and
+        # the factor by b: both brought to order 1
+        a = _unit(float(np.abs(excess).max()))
+        values = self.model.values(spec, cost, start, a)
+        values[self.mu] = mu_ * a
+        values[self.rf] = rf * a
+        values[self.risk.param] = self.risk.value(r * np.sqrt(_unit(_mean_variance(r))))
         outcome = self.compiled.solve(values)
         kappa = float(outcome.values[self.kappa.id]) if outcome.status in SOLVED else 0.0
         if outcome.status not in SOLVED or kappa <= 0:
@@ -440,7 +469,7 @@ class MaxSharpe(_Optimizer):
                 raise _infeasible(spec, start, None, False, outcome.status)
             if best <= 1e-12:
                 return self._fallback(
-                    mu_, r, rf, spec, cost, start, constraints,
+                    mu_, r, rf, cost, start, constraints,
                     f"no feasible portfolio has a positive expected excess return net of "
                     f"costs (best {best:.6g})",
                 )  # fmt: skip
@@ -484,7 +513,6 @@ class MaxSharpe(_Optimizer):
         mu: FloatArray,
         r: FloatArray,
         rf: float,
-        spec: Resolved,
         cost: Costs,
         start: FloatArray,
         constraints: Constraints | None,
@@ -494,22 +522,17 @@ class MaxSharpe(_Optimizer):
             self._min_variance = MeanVariance(
                 self.n, constraints=self._constraints, solver=self.solver
             )
-        mv = self._min_variance
-        values = mv.model.values(spec, Costs(None, None), start)
-        values[mv.mu] = np.zeros(self.n)
-        values[mv.risk.param] = mv.risk.value(r)
-        values[mv.half_aversion] = 1.0
-        values[mv.target] = 0.0
-        outcome = mv.compiled.solve(values)
-        w = mv._weights(outcome, mv.model.w, spec, start)
+        least = self._min_variance.solve(
+            np.zeros(self.n), factor=r, w0=start, risk_aversion=2.0, constraints=constraints
+        )
         return self._allocation(
-            w,
+            least.weights,
             mu,
             r,
             rf,
             cost,
             start,
-            outcome,
+            Outcome(least.status, {}, least.iterations, least.solve_seconds),
             "min_variance",
             reason + "; returned the minimum-variance portfolio instead",
         )
@@ -573,7 +596,7 @@ class RiskParity:
                 "covariance can leave a direction with no risk, which has no parity portfolio)",
                 outcome.status,
             )
-        y = outcome.values[self.y.id]
+        y = _newton_polish(r / scale, b, outcome.values[self.y.id])
         w = y / y.sum()
         variance = _variance(r, w)
         return Allocation(
@@ -592,6 +615,29 @@ class RiskParity:
             outcome.iterations,
             outcome.seconds,
         )
+
+
+def _newton_polish(r: FloatArray, b: FloatArray, y: FloatArray, steps: int = 3) -> FloatArray:
+    """Newton steps on the optimality condition of Spinu's program, ``Σy = b / y``, from the
+    solver's answer: it is smooth there, so each step squares the error and a few reach
+    machine precision, where the interior-point stop leaves ~1e-6 in risk share on highly
+    correlated assets. A step is taken only if it keeps y positive and shrinks the residual."""
+    sigma = r.T @ r
+
+    def residual(x: FloatArray) -> FloatArray:
+        return np.asarray(sigma @ x - b / x, dtype=np.float64)
+
+    res = residual(y)
+    for _ in range(steps):
+        step = np.linalg.solve(sigma + np.diag(b / y**2), res)
+        trial = y - step
+        if (trial <= 0).any():
+            break
+        trial_res = residual(trial)
+        if np.linalg.norm(trial_res) >= np.linalg.norm(res):
+            break
+        y, res = trial, trial_res
+    return y
 
 
 Objective = Literal["mean_variance", "min_cvar", "max_sharpe", "risk_parity"]

@@ -14,7 +14,7 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from zippifi.risk.optimize_inputs import Costs, FloatArray, Resolved
+from zippifi.risk.optimizer_inputs import Costs, FloatArray, Resolved
 
 
 class RiskFactor:
@@ -97,16 +97,19 @@ class WeightModel:
             terms.append(k @ cp.power(self.t, 1.5))
         return cp.sum(cp.hstack(terms)) if terms else cp.Constant(0.0)
 
-    def values(self, spec: Resolved, costs: Costs, w0: FloatArray) -> dict[cp.Parameter, Any]:
-        """Every Parameter of the model, for these numbers (same structure as built)."""
+    def values(
+        self, spec: Resolved, costs: Costs, w0: FloatArray, cost_scale: float = 1.0
+    ) -> dict[cp.Parameter, Any]:
+        """Every Parameter of the model, for these numbers (same structure as built); the
+        costs multiplied by ``cost_scale``, the factor the objective is scaled by."""
         numbers: dict[str, Any] = {
             "lower": spec.lower,
             "upper": spec.upper,
             "leverage": spec.leverage,
             "turnover": spec.turnover,
             "w0": w0,
-            "linear_cost": costs.linear,
-            "impact": costs.impact,
+            "linear_cost": None if costs.linear is None else costs.linear * cost_scale,
+            "impact": None if costs.impact is None else costs.impact * cost_scale,
         }
         for side in ("lower", "upper"):
             numbers[f"category_{side}"] = [

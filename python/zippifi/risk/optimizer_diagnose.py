@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linprog
 
-from zippifi.risk.optimize_inputs import (
+from zippifi.risk.optimizer_inputs import (
     FULLY_INVESTED,
     LEVERAGE,
     LONG_ONLY,

@@ -1,0 +1,120 @@
+"""Build once, solve many: every optimizer's problem is DPP, the compiled Clarabel path is the
+one in use, it gives what ``problem.solve()`` gives on the same problem, and re-solving never
+goes back to cvxpy's compiler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cvxpy as cp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from zippifi.risk import (
+    Category,
+    Constraints,
+    MaxSharpe,
+    MeanVariance,
+    MinCVaR,
+    RiskParity,
+    TradingCosts,
+)
+from zippifi.risk.optimizer_compiled import CompiledProblem
+
+from .optimizer_cases import Case, cases, examples, floats
+
+SPEC = Constraints(upper=0.4, turnover=0.8, categories=(Category("stables", (0, 1), upper=0.5),))
+
+
+def optimizers(n: int, scenarios: int) -> list[Any]:
+    return [
+        MeanVariance(n, constraints=SPEC, costs=TradingCosts(linear=0.001, impact=0.01)),
+        MeanVariance(n, constraints=SPEC, target_return=True),
+        MinCVaR(n, scenarios, constraints=SPEC, costs=TradingCosts(linear=0.001)),
+        MaxSharpe(n, constraints=SPEC, costs=TradingCosts(linear=0.001)),
+        RiskParity(n),
+    ]
+
+
+def test_every_problem_is_dpp_and_compiled_for_the_fast_path() -> None:
+    for opt in optimizers(5, 30):
+        assert opt.problem.is_dpp(), type(opt).__name__
+        # if a cvxpy release changes its compiled form this fails, rather than every solve
+        # quietly taking the slower path
+        assert opt.compiled.fast is not None, opt.compiled.fallback_reason
+
+
+@settings(max_examples=examples(30))
+@given(case=cases(), gamma=floats(0.5, 20.0))
+def test_fast_path_equals_problem_solve(case: Case, gamma: float) -> None:
+    mv = MeanVariance(case.n, constraints=case.constraints, costs=case.costs)
+    fast = mv.solve(case.mu, case.cov, w0=case.w0, risk_aversion=gamma)
+    mv.compiled = CompiledProblem(mv.problem, [mv.model.w], fast=False)
+    slow = mv.solve(case.mu, case.cov, w0=case.w0, risk_aversion=gamma)
+    # the same conic data into the same solver with the same settings
+    np.testing.assert_allclose(fast.weights, slow.weights, atol=1e-9, rtol=0)
+    assert fast.status == slow.status
+
+
+@settings(max_examples=examples(15))
+@given(n=st.integers(2, 6), data=st.data())
+def test_fast_path_equals_problem_solve_for_every_objective(n: int, data: st.DataObject) -> None:
+    s = 25
+    scenarios = data.draw(arrays(np.float64, (s, n), elements=floats(-0.1, 0.1)))
+    g = data.draw(arrays(np.float64, (n + 2, n), elements=floats(-0.1, 0.1)))
+    cov = g.T @ g + 1e-4 * np.eye(n)
+    mu = data.draw(arrays(np.float64, n, elements=floats(0.001, 0.03)))
+    spec = Constraints(upper=0.6)
+    for make, call in (
+        (lambda: MinCVaR(n, s, constraints=spec), lambda o: o.solve(scenarios, beta=0.9)),
+        (lambda: MaxSharpe(n, constraints=spec), lambda o: o.solve(mu, cov)),
+        (lambda: RiskParity(n), lambda o: o.solve(cov)),
+    ):
+        opt = make()
+        fast = call(opt)
+        outputs = [v for v in opt.problem.variables() if v.id in opt.compiled.fast.outputs]
+        opt.compiled = CompiledProblem(opt.problem, outputs, fast=False)
+        slow = call(opt)
+        np.testing.assert_allclose(fast.weights, slow.weights, atol=1e-8, rtol=0)
+
+
+def test_resolving_never_compiles_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    n = 8
+    rng = np.random.default_rng(5)
+    opts = optimizers(n, 40)
+
+    def refuse(*args: object, **kw: object) -> None:
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(cp.Problem, "get_problem_data", refuse)
+    monkeypatch.setattr(cp.Problem, "solve", refuse)
+    for _ in range(3):
+        g = rng.normal(0, 0.02, (40, n))
+        cov, mu = g.T @ g, rng.uniform(0.001, 0.02, n)
+        w0 = np.full(n, 1 / n)
+        opts[0].solve(mu, cov, w0=w0, risk_aversion=3.0)
+        opts[1].solve(mu, cov, w0=w0, target_return=float(np.median(mu)))
+        opts[2].solve(g + mu, w0=w0)
+        opts[3].solve(mu, cov, w0=w0)
+        opts[4].solve(cov)
+
+
+def test_another_solver_goes_through_cvxpy() -> None:
+    """OSQP, on request, through problem.solve(): close to Clarabel's answer (OSQP is a
+    first-order method, accurate to about 1e-5 unless its polish succeeds)."""
+    rng = np.random.default_rng(2)
+    n = 6
+    g = rng.normal(0, 0.02, (30, n))
+    mu = rng.uniform(0.001, 0.02, n)
+    spec = Constraints(upper=0.4, turnover=1.0)
+    osqp = MeanVariance(n, constraints=spec, solver="OSQP")
+    assert osqp.compiled.fast is None
+    a = osqp.solve(mu, g.T @ g, w0=np.full(n, 1 / n), risk_aversion=5.0)
+    b = MeanVariance(n, constraints=spec).solve(
+        mu, g.T @ g, w0=np.full(n, 1 / n), risk_aversion=5.0
+    )
+    assert a.solver == "OSQP"
+    np.testing.assert_allclose(a.weights, b.weights, atol=1e-4, rtol=0)
