@@ -25,6 +25,7 @@ try:  # run as a script, python bench/report.py, as the Makefile does
     from report_execution import EXECUTION_TITLE, execution_section
     from report_gas import SECTION_TITLE, gas_section
     from report_market import market_section
+    from report_risk import risk_section
     from report_route import route_section
     from report_store import store_section
 except ImportError:  # imported as bench.report
@@ -32,6 +33,7 @@ except ImportError:  # imported as bench.report
     from bench.report_execution import EXECUTION_TITLE, execution_section
     from bench.report_gas import SECTION_TITLE, gas_section
     from bench.report_market import market_section
+    from bench.report_risk import risk_section
     from bench.report_route import route_section
     from bench.report_store import store_section
 
@@ -188,6 +190,7 @@ def main() -> None:
         store_section(data),
         market_section(data),
         route_section(data),
+        risk_section(data),
         execution_section(data),
         gas_section(data),
     ):

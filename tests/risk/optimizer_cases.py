@@ -53,7 +53,10 @@ def cases(
     costs: bool = True,
     impact: bool = True,
     sizes: tuple[int, ...] = (2, 3, 5, 8),
+    slack: float = 0.0,
 ) -> Case:
+    """``slack``: the least room every constraint leaves around the known point (0 lets
+    hypothesis pin it exactly, the hardest case for a solver; scipy's SLSQP needs some)."""
     n = draw(st.sampled_from(sizes))
     long = draw(st.booleans()) if long_only is None else long_only
     raw = draw(vec(n, 0.02, 1.0))
@@ -63,25 +66,25 @@ def cases(
         point = point + shift - shift.mean()
     lower = upper = None
     if long or draw(st.booleans()):
-        lower = point - draw(vec(n, 0.0, 0.3))
+        lower = point - draw(vec(n, slack, 0.3))
     if long or draw(st.booleans()):
-        upper = point + draw(vec(n, 0.0, 0.3))
+        upper = point + draw(vec(n, slack, 0.3))
     leverage = None
     if not long and (draw(st.booleans()) or lower is None or upper is None):
-        leverage = float(np.abs(point).sum()) + draw(floats(0.0, 0.5))
+        leverage = float(np.abs(point).sum()) + draw(floats(slack, 0.5))
     cats = []
     for i in range(draw(st.integers(0, 2))):
         members = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n, unique=True))
         total = float(point[members].sum())
-        lo = total - draw(floats(0.0, 0.2)) if draw(st.booleans()) else None
-        hi = total + draw(floats(0.0, 0.2)) if lo is None or draw(st.booleans()) else None
+        lo = total - draw(floats(slack, 0.2)) if draw(st.booleans()) else None
+        hi = total + draw(floats(slack, 0.2)) if lo is None or draw(st.booleans()) else None
         cats.append(Category(f"c{i}", tuple(members), lo, hi))
     w0 = draw(vec(n, 0.0, 1.0))
     if draw(st.booleans()):
         w0 = w0 / w0.sum() if w0.sum() > 0 else np.full(n, 1 / n)
     turnover = None
     if draw(st.booleans()):
-        turnover = float(np.abs(point - w0).sum()) + draw(floats(0.0, 0.5))
+        turnover = float(np.abs(point - w0).sum()) + draw(floats(slack, 0.5))
     cost = None
     if costs and draw(st.booleans()):
         linear = draw(st.none() | vec(n, 0.0, 0.01))

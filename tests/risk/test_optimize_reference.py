@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from pypfopt import EfficientCVaR, EfficientFrontier
 from pypfopt.exceptions import OptimizationError
-from scipy.optimize import least_squares, minimize
+from scipy.optimize import minimize
 
 from zippifi.risk import (
     Constraints,
@@ -51,10 +51,11 @@ def pypfopt_frontier(case: Case, cls: Any = EfficientFrontier, **kw: Any) -> Any
     n = case.n
     # an absent bound is one nothing here reaches (PyPortfolioOpt's own "none", infinity,
     # breaks its max_sharpe, which rescales every bound)
-    lo = np.zeros(n) if c.long_only else np.full(n, -FAR)
+    far = FAR if c.leverage is None else c.leverage  # |w_i| <= leverage anyway
+    lo = np.zeros(n) if c.long_only else np.full(n, -far)
     if c.lower is not None:
         lo = np.maximum(lo, np.asarray(c.lower)) if c.long_only else np.asarray(c.lower)
-    hi = np.full(n, FAR) if c.upper is None else np.asarray(c.upper, dtype=float)
+    hi = np.full(n, far) if c.upper is None else np.asarray(c.upper, dtype=float)
     bounds = [(float(a), float(b)) for a, b in zip(lo, hi, strict=True)]
     ef = cls(weight_bounds=bounds, solver="CLARABEL", solver_options=TIGHT, **kw)
     if c.leverage is not None:
@@ -100,7 +101,8 @@ def test_quadratic_utility_matches_pypfopt(case: Case, gamma: float) -> None:
 
 
 @settings(max_examples=examples(30))
-@given(case=cases(costs=False), slack=floats(0.0, 0.005))
+# PyPortfolioOpt refuses a target within its own solver's tolerance of the largest return
+@given(case=cases(costs=False), slack=floats(1e-6, 0.005))
 def test_target_return_matches_pypfopt(case: Case, slack: float) -> None:
     target = float(case.mu @ case.point) - slack
     mv = MeanVariance(case.n, constraints=case.constraints, target_return=True)
@@ -125,7 +127,8 @@ def test_max_sharpe_matches_pypfopt(case: Case, rf: float) -> None:
         case.mu, case.cov, risk_free_rate=rf
     )
     # the ratio's optimum is unchanged by scaling the excess returns and the covariance
-    a = 1 / max(float(np.abs(case.mu - rf).max()), 1e-12)
+    biggest = float(np.abs(case.mu - rf).max())
+    a = 1 / biggest if biggest > 0 else 1.0
     ef = pypfopt_frontier(
         case, expected_returns=case.mu * a, cov_matrix=case.cov * unit_variance(case)
     )
@@ -275,7 +278,9 @@ def scipy_utility(case: Case, gamma: float) -> np.ndarray:
 
 
 @settings(max_examples=examples(25))
-@given(case=cases(long_only=True, sizes=(2, 3, 5)), gamma=floats(1.0, 20.0), data=st.data())
+@given(
+    case=cases(long_only=True, sizes=(2, 3, 5), slack=0.01), gamma=floats(1.0, 20.0), data=st.data()
+)
 def test_costs_and_impact_match_scipy(case: Case, gamma: float, data: st.DataObject) -> None:
     n = case.n
     costs = TradingCosts(
@@ -325,10 +330,13 @@ def test_risk_parity_matches_the_definition_solved_by_scipy(
     np.testing.assert_allclose(shares(w), b, atol=1e-9, rtol=0)
     assert w.min() > 0
     assert abs(w.sum() - 1) < 1e-9
-    # scipy, from inverse-volatility weights, on the same definition
+    # scipy's L-BFGS-B from inverse-volatility weights on the convex program whose optimum is
+    # the only long-only portfolio with those shares (least squares on the shares themselves
+    # stalls at the boundary on strongly correlated assets)
     inv = 1 / np.sqrt(np.diag(cov))
-    res = least_squares(
-        lambda x: np.append(shares(x) - b, x.sum() - 1), inv / inv.sum(), bounds=(1e-9, 1),
-        xtol=1e-15, ftol=1e-15, gtol=1e-15,
+    res = minimize(
+        lambda y: (0.5 * y @ cov @ y - b @ np.log(y), cov @ y - b / y),
+        inv / inv.sum(), jac=True, method="L-BFGS-B", bounds=[(1e-12, None)] * n,
+        options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10_000},
     )  # fmt: skip
-    np.testing.assert_allclose(w, res.x, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(w, res.x / res.x.sum(), atol=1e-6, rtol=0)

@@ -49,6 +49,8 @@ from zippifi.risk.optimizer_compiled import (
 )
 from zippifi.risk.optimizer_diagnose import ReturnFloor, best_excess_return, conflicting
 from zippifi.risk.optimizer_inputs import (
+    ANSWER_TOL,
+    TARGET_RETURN,
     Constraints,
     Costs,
     FloatArray,
@@ -63,6 +65,7 @@ from zippifi.risk.optimizer_inputs import (
     resolve_costs,
     risk_factor,
     vector,
+    violation,
 )
 from zippifi.risk.optimizer_model import RiskFactor, WeightModel
 
@@ -116,10 +119,13 @@ class _Optimizer:
         spec: Resolved,
         w0: FloatArray,
         floor: ReturnFloor | None = None,
-        impact: bool = False,
+        costs: Costs | None = None,
     ) -> FloatArray:
+        impact = costs is not None and costs.impact is not None
         if outcome.status in SOLVED:
-            return outcome.values[var.id]
+            w = outcome.values[var.id]
+            self._check(w, spec, w0, outcome.status, floor, costs)
+            return w
         if outcome.status in INFEASIBLE_STATUSES:
             raise _infeasible(spec, w0, floor, impact, outcome.status)
         if outcome.status in UNBOUNDED_STATUSES:
@@ -132,6 +138,31 @@ class _Optimizer:
             f"{self.objective}: {self.solver} stopped with status {outcome.status!r}",
             outcome.status,
         )
+
+    def _check(
+        self,
+        w: FloatArray,
+        spec: Resolved,
+        w0: FloatArray,
+        status: str,
+        floor: ReturnFloor | None = None,
+        costs: Costs | None = None,
+    ) -> None:
+        """Never hand out weights that break a constraint: a solver reporting success on data
+        whose scale is beyond double precision can still be wrong."""
+        broken = violation(spec, w, w0)
+        if broken is None and floor is not None and costs is not None:
+            net = float(floor.mu @ w) - sum(costs.of(w - w0))
+            short = floor.floor - net
+            if short > ANSWER_TOL * max(1.0, abs(floor.floor)):
+                broken = (TARGET_RETURN, short)
+        if broken is not None:
+            raise OptimizerSolverError(
+                f"{self.objective}: {self.solver} reported {status!r} but its answer breaks "
+                f"{broken[0]} by {broken[1]:.3g}; check the data's scale (numbers far below "
+                "the others, like a variance of 1e-30 beside costs of 1e-3, defeat the solver)",
+                status,
+            )
 
 
 def _infeasible(
@@ -165,14 +196,26 @@ def _variance(r: FloatArray, w: FloatArray) -> float:
     return float(np.sum((r @ w) ** 2))
 
 
-def _unit(size: float) -> float:
-    """The factor that brings a typical magnitude to 1 (1 for a zero one).
+# Terms this much smaller than the largest other one do not set the scale (see _unit).
+_RANGE = 1e6
+
+
+def _unit(size: float, *others: float) -> float:
+    """The factor that brings the magnitude ``size`` of the objective's main term to 1 (1 when
+    everything is zero).
 
     Every objective is scaled so that its terms are of order 1 before solving: the weights do
-    not change, but the solver's absolute tolerances (1e-8) then mean the same thing for daily
-    returns (variances near 1e-4) as for annual ones. Unscaled, a flat optimum was located only
-    to about 1e-2 in weight."""
+    not change, but the solver's absolute tolerances then mean the same thing for daily returns
+    (variances near 1e-4) as for annual ones. Unscaled, a flat optimum was located only to
+    about 1e-2 in weight. ``others`` are the other terms' magnitudes (returns, costs): ``size``
+    counts as at least 1e-6 of the largest, so that a vanishing variance next to real costs
+    does not scale those costs past what a double-precision solver can use."""
+    size = max(size, max((abs(o) for o in others), default=0.0) / _RANGE)
     return 1.0 / size if size > 0 else 1.0
+
+
+def _largest(*arrays: FloatArray | None) -> list[float]:
+    return [float(np.abs(a).max()) for a in arrays if a is not None and a.size]
 
 
 def _mean_variance(r: FloatArray) -> float:
@@ -235,7 +278,10 @@ class MeanVariance(_Optimizer):
         mu_ = vector(mu, "mu", self.n)
         r = risk_factor(cov, factor, self.n)
         # the utility is scaled by s; a target's constraint keeps its own units
-        s = _unit(_mean_variance(r))
+        if self.targeted:
+            s = _unit(_mean_variance(r))
+        else:
+            s = _unit(_mean_variance(r), *_largest(mu_, cost.linear, cost.impact))
         in_objective = 1.0 if self.targeted else s
         values = self.model.values(spec, cost, start, in_objective)
         values[self.mu] = mu_ * in_objective
@@ -257,7 +303,7 @@ class MeanVariance(_Optimizer):
         else:
             values[self.target] = 0.0
         outcome = self.compiled.solve(values)
-        w = self._weights(outcome, self.model.w, spec, start, floor, cost.impact is not None)
+        w = self._weights(outcome, self.model.w, spec, start, floor, cost)
         variance = _variance(r, w)
         paid = cost.of(w - start)
         ret = float(mu_ @ w)
@@ -345,7 +391,8 @@ class MinCVaR(_Optimizer):
         if not 0 < level < 1:
             raise OptimizerInputError(f"beta: the confidence must be in (0, 1), got {beta!r}")
         mu_ = returns.mean(axis=0) if mu is None else vector(mu, "mu", self.n)
-        s = _unit(float(np.abs(returns).mean()))  # objective and target both scaled by s
+        # objective and target both scaled by s
+        s = _unit(float(np.abs(returns).mean()), *_largest(cost.linear, cost.impact))
         values = self.model.values(spec, cost, start, s)
         values[self.scenarios] = returns * s
         values[self.tail] = 1.0 / ((1 - level) * self.n_scenarios)
@@ -364,7 +411,7 @@ class MinCVaR(_Optimizer):
         else:
             values[self.target] = 0.0
         outcome = self.compiled.solve(values)
-        w = self._weights(outcome, self.model.w, spec, start, floor, cost.impact is not None)
+        w = self._weights(outcome, self.model.w, spec, start, floor, cost)
         cvar = scenario_cvar(-(returns @ w), level)
         paid = cost.of(w - start)
         return Allocation(
@@ -456,7 +503,7 @@ class MaxSharpe(_Optimizer):
             )  # fmt: skip
         # the ratio does not change when the excess returns (and costs) are scaled by a and
         # the factor by b: both brought to order 1
-        a = _unit(float(np.abs(excess).max()))
+        a = _unit(float(np.abs(excess).max()), *_largest(cost.linear))
         values = self.model.values(spec, cost, start, a)
         values[self.mu] = mu_ * a
         values[self.rf] = rf * a
@@ -476,6 +523,7 @@ class MaxSharpe(_Optimizer):
             self._weights(outcome, self.model.w, spec, start)  # raises with the status
             raise OptimizerSolverError(f"max_sharpe: degenerate scale {kappa!r}", outcome.status)
         w = outcome.values[self.model.w.id] / kappa
+        self._check(w, spec, start, outcome.status)
         return self._allocation(w, mu_, r, rf, cost, start, outcome)
 
     def _allocation(

@@ -199,29 +199,35 @@ class _ClarabelMap:
             arr = np.asarray(value, dtype=np.float64)
             self.theta[col : col + size] = arr.ravel(order="F") if arr.ndim > 1 else arr
 
-    def _data(self) -> tuple[sp.csc_array, FloatArray, float, sp.csc_array, FloatArray]:
+    def _data(self) -> tuple[FloatArray, FloatArray, float, FloatArray, FloatArray]:
+        """The nonzero values of P (upper triangle) and A in their fixed patterns, q, the
+        objective's constant and b."""
         theta = self.theta
         qd = self.q_map @ theta
         av = self.a_map @ theta
-        a = sp.csc_array((-av[: self.a_nnz], self.a_indices, self.a_indptr), shape=(self.m, self.n))
         b = np.zeros(self.m)
         b[self.b_rows] = av[self.a_nnz :]
-        if self.p_map is None:
-            p = sp.csc_array((self.n, self.n))
-        else:
-            p = sp.csc_array(
-                (self.p_map @ theta, self.p_indices, self.p_indptr), shape=(self.n, self.n)
-            )
-        return p, np.asarray(qd[:-1]), float(qd[-1]), a, b
+        p = np.zeros(0) if self.p_map is None else self.p_map @ theta
+        return p, np.asarray(qd[:-1]), float(qd[-1]), -av[: self.a_nnz], b
+
+    def _matrices(self, p: FloatArray, a: FloatArray) -> tuple[sp.csc_array, sp.csc_array]:
+        shape = (self.n, self.n)
+        pm = (
+            sp.csc_array(shape)
+            if self.p_map is None
+            else sp.csc_array((p, self.p_indices, self.p_indptr), shape=shape)
+        )
+        am = sp.csc_array((a, self.a_indices, self.a_indptr), shape=(self.m, self.n))
+        return pm, am
 
     def _check(self, data: Mapping[str, Any], parameters: Sequence[cp.Parameter]) -> None:
         """The map gives cvxpy's own problem data for the placeholder values."""
         self._fill({p: p.value for p in parameters})
-        p, q, _, a, b = self._data()
+        p_vals, q, _, a_vals, b = self._data()
+        p, a = self._matrices(p_vals, a_vals)
         ref_p = data.get("P")
         ref_p = sp.csc_array((self.n, self.n)) if ref_p is None else sp.triu(ref_p)
-        pairs = (("A", a, data["A"]), ("P", p, ref_p))
-        for name, mine, ref in pairs:
+        for name, mine, ref in (("A", a, data["A"]), ("P", p, ref_p)):
             diff = abs(sp.csc_array(mine) - sp.csc_array(ref))
             if diff.nnz and diff.max() > 1e-9 * max(1.0, abs(sp.csc_array(ref)).max()):
                 raise NotImplementedError(f"compiled {name} differs from cvxpy's")
@@ -233,10 +239,15 @@ class _ClarabelMap:
         self._fill(values)
         p, q, _, a, b = self._data()
         if self.solver is not None and self.solver.is_data_update_allowed():
-            # same sparsity pattern: Clarabel keeps its allocations and symbolic factorization
-            self.solver.update(P=p.data, q=q, A=a.data, b=b)
+            # same sparsity pattern: Clarabel keeps its allocations and symbolic
+            # factorization, and takes the nonzero values as they are
+            if self.p_map is None:
+                self.solver.update(q=q, A=a, b=b)
+            else:
+                self.solver.update(P=p, q=q, A=a, b=b)
         else:
-            self.solver = clarabel.DefaultSolver(p, q, a, b, self.cones, self.settings)
+            pm, am = self._matrices(p, a)
+            self.solver = clarabel.DefaultSolver(pm, q, am, b, self.cones, self.settings)
         sol = self.solver.solve()
         status = _CLARABEL_STATUS.get(str(sol.status), f"solver_error: {sol.status}")
         out: dict[int, FloatArray] = {}

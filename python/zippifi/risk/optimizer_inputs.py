@@ -385,3 +385,35 @@ def _precheck_category(cat: CategorySpec, c: Resolved) -> str | None:
         if most < cat.lower - tol:
             return f"{label}: its members' upper bounds sum to {most:.6g} < its lower {cat.lower:g}"
     return None
+
+
+# An answer may miss a constraint by this much (times its largest weight, at least 1): an
+# order above the solver's own feasibility tolerance, far below anything a trade would see.
+ANSWER_TOL = 1e-6
+
+
+def violation(c: Resolved, w: FloatArray, w0: FloatArray) -> tuple[str, float] | None:
+    """The first constraint the weights ``w`` break by more than ``ANSWER_TOL``, and by how
+    much; None when they satisfy them all."""
+    tol = ANSWER_TOL * max(1.0, float(np.abs(w).max()))
+    checks = [(FULLY_INVESTED, abs(float(w.sum()) - 1))]
+    if c.long_only:
+        checks.append((LONG_ONLY, -float(w.min())))
+    if c.lower is not None:
+        checks.append((WEIGHT_BOUNDS, float((c.lower - w).max())))
+    if c.upper is not None:
+        checks.append((WEIGHT_BOUNDS, float((w - c.upper).max())))
+    if c.leverage is not None:
+        checks.append((LEVERAGE, float(np.abs(w).sum()) - c.leverage))
+    for cat in c.categories:
+        total = float(w[cat.members].sum())
+        if cat.lower is not None:
+            checks.append((category_name(cat.name), cat.lower - total))
+        if cat.upper is not None:
+            checks.append((category_name(cat.name), total - cat.upper))
+    if c.turnover is not None:
+        checks.append((TURNOVER, float(np.abs(w - w0).sum()) - c.turnover))
+    for name, amount in checks:
+        if amount > tol:
+            return name, amount
+    return None
