@@ -35,6 +35,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from zippifi.chain import (
+    ChainAdapter,
     ChainRegistry,
     EvmAdapter,
     LegKind,
@@ -62,12 +63,22 @@ from zippifi.execution import (
 )
 from zippifi.log import get_logger
 from zippifi.market import Factory, PoolState, PoolSync
+from zippifi.risk import (
+    RiskEngine,
+    RiskPolicy,
+    StoreDecisionLog,
+    VaultBalances,
+    VaultOraclePrices,
+)
 from zippifi.route import PoolGraph
 from zippifi.settings import ChainConfig, Settings, load_settings
 from zippifi.sign import Signer, to_checksum_address
 from zippifi.store import Infra, Store, open_infra, open_store_from_settings
 
 log = get_logger(__name__)
+# a restarted risk gate reads back at least this much of its decisions (its proposers' rates);
+# longer when a notional window is longer
+RESTORE_WINDOW_S = 60
 
 Mode = Literal["live", "embedded", "backtest"]
 MODES: tuple[Mode, ...] = ("live", "embedded", "backtest")
@@ -342,6 +353,7 @@ class Runtime:
         max_splits: int = 1,
         swaps_per_tx: int = 8,
         wrapped_native: str | None = None,
+        risk: RiskPolicy | None = None,
     ) -> ExecutionEngine:
         """The execution engine of ``vault`` (a stored account of kind ``vault``), trading as
         ``agent`` on the live chain or in paper mode, through one vault target:
@@ -354,8 +366,11 @@ class Runtime:
 
         A live step folds up to ``swaps_per_tx`` swaps into one ``swapBatch`` transaction
         (1: one transaction per swap). Fills' gas is valued in the token they bought through
-        ``wrapped_native`` (default: the chain's configured one). Until the risk engine lands,
-        ``gate`` defaults to the vault's own rules checked off-chain."""
+        ``wrapped_native`` (default: the chain's configured one). The gate: ``gate`` if given;
+        else, with a ``risk`` policy, the risk engine over the vault's own rules (prices from
+        the vault's oracle in the policy's quote token, positions from its balances, decisions
+        kept in the store and its windows restored from them); else the vault's own rules
+        checked off-chain."""
         if vault.kind != "vault":
             raise ConfigError(f"account {vault.id} is a {vault.kind}, not a vault")
         if (router is None) == (executor is None):
@@ -391,6 +406,8 @@ class Runtime:
 
             encoder = V2RouterEncoder(router, factory or router, factory_of)
             max_splits = 1
+        if gate is None and risk is not None:
+            gate = await self._risk_gate(risk, vault, adapter, VaultRulesGate(rules))
         planner = Router(self.graph, rules, encoder, chain_id=adapter.chain_id,
                          max_hops=max_hops, max_splits=max_splits)  # fmt: skip
         chosen: ExecutionVenue = (
@@ -403,6 +420,22 @@ class Runtime:
             confirmations=self.chains.config(vault.chain_id).confirmations,
             refresh=self.sync_pools, wrapped_native=wrapped_native,
         )  # fmt: skip
+
+    async def _risk_gate(
+        self, policy: RiskPolicy, vault: Account, adapter: ChainAdapter, inner: RiskGate
+    ) -> RiskEngine:
+        if policy.quote is None:
+            raise ConfigError("the risk policy needs a quote token to count notional in")
+        log_ = StoreDecisionLog(self.store)
+        engine = RiskEngine(policy, graph=self.graph,
+                            prices=VaultOraclePrices(adapter, vault.address, policy.quote),
+                            positions=VaultBalances(adapter, vault.address), log=log_,
+                            inner=inner)  # fmt: skip
+        scopes = [policy.default, *policy.vaults.values(), *policy.strategies.values(),
+                  *policy.tokens.values()]  # fmt: skip
+        longest = max([s.window_s for s in scopes if s.window_s] + [RESTORE_WINDOW_S])
+        engine.restore(await log_.recent(longest))
+        return engine
 
     async def backtest_execution(
         self,

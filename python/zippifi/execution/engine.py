@@ -232,7 +232,20 @@ class ExecutionEngine:
         routed = replace(intent, status="routed", amount_in=plan.amount_in,
                          min_amount_out=plan.min_out)  # fmt: skip
         decision = await self.gate.review(routed)  # again, just before signing
-        if not decision.allowed:
+        smaller = decision.amount_in
+        if decision.verdict == "resize" and smaller is not None and smaller < plan.amount_in:
+            # the market moved since the first look: plan the size the gate allows now, once
+            try:
+                plan = await self.router.plan(replace(intent, amount_in=smaller), now=self._clock())
+            except ExecutionError as exc:
+                moves.append(_Move(intent.id, "failed", str(exc)))
+                return None
+            if busy & set(plan.pools):
+                return None
+            routed = replace(intent, status="routed", amount_in=plan.amount_in,
+                             min_amount_out=plan.min_out)  # fmt: skip
+            decision = await self.gate.review(routed)
+        if decision.verdict != "approve":  # only an approval signs
             moves.append(_Move(intent.id, "rejected", "; ".join(decision.reasons)))
             return None
         try:

@@ -6,6 +6,7 @@ it needs."""
 from __future__ import annotations
 
 from zippifi.risk.gate import (
+    KILL_SWITCH,
     TRADING_STATES,
     AnomalySource,
     Decision,
@@ -18,14 +19,19 @@ from zippifi.risk.gate import (
     StoreDecisionLog,
     TradingState,
 )
+from zippifi.risk.kill import KillReport, kill
 from zippifi.risk.limits import Limits, RiskPolicy
 from zippifi.risk.sizing import impact_bps, largest, reference_rate
+from zippifi.risk.sources import GraphPrices, VaultBalances, VaultOraclePrices
 
 __all__ = [
+    "KILL_SWITCH",
     "TRADING_STATES",
     "AnomalySource",
     "Decision",
     "DecisionLog",
+    "GraphPrices",
+    "KillReport",
     "Limits",
     "MemoryDecisionLog",
     "PositionSource",
@@ -35,7 +41,10 @@ __all__ = [
     "RiskPolicy",
     "StoreDecisionLog",
     "TradingState",
+    "VaultBalances",
+    "VaultOraclePrices",
     "impact_bps",
+    "kill",
     "largest",
     "reference_rate",
 ]
