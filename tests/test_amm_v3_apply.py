@@ -66,7 +66,7 @@ def test_result_from_another_pool_is_refused() -> None:
     """Even from a pool built from the very same state: it is another pool, which may move
     independently of this one."""
     pool, twin = amm.V3Pool(**POOL), amm.V3Pool(**POOL)
-    other = amm.V3Pool(**{**POOL, "liquidity": 5})
+    other = amm.V3Pool(**{**POOL, "fee": 500})
     _refused(pool, other.swap(True, 10**15), "another pool")
     _refused(pool, twin.swap(True, 10**15), "another pool")
     # the refusals changed nothing: the pool's own result still applies

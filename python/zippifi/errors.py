@@ -200,6 +200,7 @@ if TYPE_CHECKING:  # the names below resolve through __getattr__ at run time
         InvalidTransactionError,
         InvalidTypedDataError,
         KernelPanicError,
+        SwapResultMismatchError,
         UnsupportedTransactionTypeError,
     )
 
@@ -218,6 +219,7 @@ _KERNEL_ERRORS = frozenset(
         "InvalidTransactionError",
         "InvalidTypedDataError",
         "KernelPanicError",
+        "SwapResultMismatchError",
         "UnsupportedTransactionTypeError",
     }
 )
@@ -275,6 +277,7 @@ __all__ = [
     "StaleFencingTokenError",
     "StaleOracleError",
     "StoreError",
+    "SwapResultMismatchError",
     "TransientRpcError",
     "TxRevertedError",
     "TxTimeoutError",
