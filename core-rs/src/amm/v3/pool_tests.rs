@@ -491,6 +491,45 @@ fn a_clone_shares_results_until_either_moves() {
     });
 }
 
+proptest! {
+    /// Any sequence of swaps and applies over a pool, its clone and an identical but separate
+    /// pool: apply takes a result exactly when it came from the same pool (a clone is the same
+    /// pool) in the state the target is in now, and a refusal changes nothing.
+    #[test]
+    fn apply_takes_exactly_the_results_of_the_current_state(
+        ops in prop::collection::vec((0usize..3, any::<bool>(), 1u64..1u64 << 50, any::<bool>(), 0usize..64), 1..40),
+    ) {
+        let l = 2 * E18;
+        let original = pool_with(0, 3000, 60, &[(-600, 600, l as i128), (-1200, 1200, l as i128)]);
+        let mut pools = [original.clone(), original, pool_with(0, 3000, 60, &[(-600, 600, l as i128), (-1200, 1200, l as i128)])];
+        // The model: a pool's identity and a label for its state (clones start in one state).
+        let identity = [0, 0, 1];
+        let mut label = [0u32, 0, 1];
+        let mut next_label = 2;
+        let mut kept: Vec<(usize, u32, V3SwapResult)> = Vec::new();
+        for (p, zfo, amount, apply, k) in ops {
+            if !apply || kept.is_empty() {
+                if let Ok(r) = pools[p].swap(zfo, pos(u128::from(amount)), None) {
+                    kept.push((identity[p], label[p], r));
+                }
+                continue;
+            }
+            let (from, at, r) = kept[k % kept.len()].clone();
+            let before = (pools[p].sqrt_price_x96(), pools[p].tick(), pools[p].liquidity());
+            let applied = pools[p].apply(&r);
+            if from == identity[p] && at == label[p] {
+                prop_assert!(applied.is_ok());
+                prop_assert_eq!((pools[p].sqrt_price_x96(), pools[p].tick(), pools[p].liquidity()), (r.sqrt_price_x96, r.tick, r.liquidity));
+                label[p] = next_label;
+                next_label += 1;
+            } else {
+                prop_assert!(matches!(applied, Err(AmmError::ResultMismatch(_))));
+                prop_assert_eq!((pools[p].sqrt_price_x96(), pools[p].tick(), pools[p].liquidity()), before);
+            }
+        }
+    }
+}
+
 #[test]
 fn quote_many_matches_swap() {
     let p = pool_with(
