@@ -206,6 +206,7 @@ if TYPE_CHECKING:  # the names below resolve through __getattr__ at run time
         InvalidTransactionError,
         InvalidTypedDataError,
         KernelPanicError,
+        SwapResultMismatchError,
         UnsupportedTransactionTypeError,
     )
 
@@ -224,6 +225,7 @@ _KERNEL_ERRORS = frozenset(
         "InvalidTransactionError",
         "InvalidTypedDataError",
         "KernelPanicError",
+        "SwapResultMismatchError",
         "UnsupportedTransactionTypeError",
     }
 )
@@ -282,6 +284,7 @@ __all__ = [
     "StaleFencingTokenError",
     "StaleOracleError",
     "StoreError",
+    "SwapResultMismatchError",
     "TransientRpcError",
     "TxRevertedError",
     "TxTimeoutError",
