@@ -121,6 +121,11 @@ class NonceError(ChainError):
     (the fenced lock over the account) was lost."""
 
 
+class PreSignRefusedError(ChainError):
+    """A pre-sign check refused a transaction (it names the rule): nothing of its batch was
+    signed or sent."""
+
+
 class LeaseLostError(NonceError):
     """This process no longer holds the account's nonce lease (it expired while the process
     was paused, or another holder's fencing token is newer): it must not sign or send for the
@@ -277,6 +282,7 @@ __all__ = [
     "OracleError",
     "OrderBookSyncError",
     "PermanentTxError",
+    "PreSignRefusedError",
     "ReorgDetectedError",
     "RouteNotFound",
     "RpcError",

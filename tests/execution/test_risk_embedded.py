@@ -12,6 +12,7 @@ from typing import Any
 from zippifi.domain import IntentProposal, RiskGate
 from zippifi.risk import (
     Limits,
+    PreSignPolicy,
     RiskEngine,
     RiskPolicy,
     VaultBalances,
@@ -126,3 +127,26 @@ async def test_the_kill_switch_halts_and_reduces_positions_through_execution() -
         assert await balances.balance(vault.id, box.token(WETH)) == weth_before - fill.amount_in
         assert await balances.balance(vault.id, box.token(USDC)) == usdc_before + fill.amount_out
         assert fill.amount_in == box.specs[WETH].units(box.specs[WETH].max_trade)
+
+
+async def test_the_pre_sign_policy_stands_behind_the_agent_key() -> None:
+    """The agent's submitter asks the pre-sign policy before every signature: what it allows
+    settles; a swap through a token it does not list fails unsigned, nothing sent."""
+    async with Runtime.embedded() as rt:
+        box = await Sandbox.deploy(rt)
+        assert box.vault_account is not None
+        assert box.executor is not None
+        rt.pre_sign = PreSignPolicy(
+            vaults=frozenset({box.vault}), targets=frozenset({box.executor}),
+            executors=frozenset({box.executor}),
+            tokens=frozenset({box.token(WETH), box.token(USDC)}),
+        )  # fmt: skip
+        engine = await rt.execution(box.vault_account, box.agent, **box.target())
+        ok = await engine.propose(proposal(box, "ok", WETH, USDC, box.specs[WETH].units(1)))
+        bad = await engine.propose(proposal(box, "bad", WETH, DAI, box.specs[WETH].units(1)))
+        await engine.run_until_idle()
+        assert (await rt.store.intents.get(ok.id)).status == "settled"
+        refused = await rt.store.intents.get(bad.id)
+        assert refused.status == "failed"
+        assert "not allowed" in (refused.status_cause or "")
+        assert await rt.store.transactions.for_intent(bad.id) == []

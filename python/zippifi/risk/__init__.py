@@ -21,6 +21,7 @@ from zippifi.risk.gate import (
 )
 from zippifi.risk.kill import KillReport, kill
 from zippifi.risk.limits import Limits, RiskPolicy
+from zippifi.risk.presign import PreSignPolicy
 from zippifi.risk.sizing import impact_bps, largest, reference_rate
 from zippifi.risk.sources import GraphPrices, VaultBalances, VaultOraclePrices
 
@@ -35,6 +36,7 @@ __all__ = [
     "Limits",
     "MemoryDecisionLog",
     "PositionSource",
+    "PreSignPolicy",
     "Price",
     "PriceSource",
     "RiskEngine",
