@@ -5,6 +5,13 @@ it needs."""
 
 from __future__ import annotations
 
+from zippifi.risk.covariance import (
+    ShrunkCovariance,
+    correlation,
+    ewma_covariance,
+    ledoit_wolf,
+    sample_covariance,
+)
 from zippifi.risk.gate import (
     KILL_SWITCH,
     TRADING_STATES,
@@ -21,11 +28,24 @@ from zippifi.risk.gate import (
 )
 from zippifi.risk.kill import KillReport, kill
 from zippifi.risk.limits import Limits, RiskPolicy
+from zippifi.risk.portfolio import (
+    VarContributions,
+    VarEstimate,
+    cornish_fisher_from_moments,
+    cornish_fisher_var,
+    historical_var,
+    normal_var,
+    parametric_var,
+    portfolio_returns,
+    var_contributions,
+)
 from zippifi.risk.sizing import impact_bps, largest, reference_rate
 from zippifi.risk.sources import GraphPrices, VaultBalances, VaultOraclePrices
+from zippifi.risk.volatility import RISKMETRICS_LAMBDA, ewma_variance, ewma_volatility, volatility
 
 __all__ = [
     "KILL_SWITCH",
+    "RISKMETRICS_LAMBDA",
     "TRADING_STATES",
     "AnomalySource",
     "Decision",
@@ -39,12 +59,29 @@ __all__ = [
     "PriceSource",
     "RiskEngine",
     "RiskPolicy",
+    "ShrunkCovariance",
     "StoreDecisionLog",
     "TradingState",
+    "VarContributions",
+    "VarEstimate",
     "VaultBalances",
     "VaultOraclePrices",
+    "cornish_fisher_from_moments",
+    "cornish_fisher_var",
+    "correlation",
+    "ewma_covariance",
+    "ewma_variance",
+    "ewma_volatility",
+    "historical_var",
     "impact_bps",
     "kill",
     "largest",
+    "ledoit_wolf",
+    "normal_var",
+    "parametric_var",
+    "portfolio_returns",
     "reference_rate",
+    "sample_covariance",
+    "var_contributions",
+    "volatility",
 ]
