@@ -36,6 +36,7 @@ def panels(draw: st.DrawFn, min_n: int = 2, max_n: int = 80, max_p: int = 12) ->
     return rng.standard_t(4, size=(n, p)) @ mix + rng.normal(size=p)
 
 
+@settings(max_examples=150)
 @given(r=series, lam=decays, seed=st.none() | st.floats(0, 0.1))
 def test_ewma_recursion_equals_the_unrolled_weighted_sum(
     r: list[float], lam: float, seed: float | None
@@ -50,6 +51,7 @@ def test_ewma_recursion_equals_the_unrolled_weighted_sum(
         assert got[t] == pytest.approx(direct, rel=1e-10, abs=1e-300)
 
 
+@settings(max_examples=150)
 @given(r=series, lam=decays)
 def test_ewma_variance_equals_pandas_ewm(r: list[float], lam: float) -> None:
     """pandas' ewm(adjust=False) starts at the first value: the default seed r[0]^2."""
@@ -107,6 +109,7 @@ def test_ledoit_wolf_shrinks_more_when_observations_are_few() -> None:
     assert np.linalg.eigvalsh(few.covariance).min() > 0
 
 
+@settings(max_examples=150)
 @given(returns=panels(), h=st.integers(1, 30))
 def test_sample_statistics_equal_numpy(returns: np.ndarray, h: int) -> None:
     np.testing.assert_allclose(

@@ -73,6 +73,7 @@ def tail_whole(n: int, c: float) -> bool:
     return (n * (1 - Fraction(repr(c)))).denominator == 1
 
 
+@settings(max_examples=150)
 @given(
     data=st.lists(st.floats(-1, 1), min_size=10, max_size=400),
     c=st.sampled_from([0.5, 0.8, 0.9, 0.95, 0.99]),
@@ -94,6 +95,7 @@ def test_historical_var_is_numpys_inverted_cdf_quantile_of_rolling_sums(
         assert got.cvar == pytest.approx(np.sort(-sums)[-k:].mean(), abs=1e-12)
 
 
+@settings(max_examples=150)
 @given(
     data=st.lists(st.floats(-1, 1), min_size=20, max_size=200),
     c=st.sampled_from([0.9, 0.93, 0.95, 0.97]) | st.floats(0.9, 0.95),
@@ -137,6 +139,7 @@ def test_historical_var_converges_to_the_normal_closed_form(c: float, h: int) ->
 # --- Cornish-Fisher ---------------------------------------------------------------------------
 
 
+@settings(max_examples=150)
 @given(mean=means, std=stds, c=confidences, h=horizons)
 def test_cornish_fisher_without_skew_or_kurtosis_is_the_normal(
     mean: float, std: float, c: float, h: int
@@ -174,6 +177,7 @@ def test_cornish_fisher_cvar_is_the_tail_integral_of_its_quantile(
     assert got.cvar == pytest.approx(-integral / a, rel=1e-7, abs=1e-12)
 
 
+@settings(max_examples=150)
 @given(
     data=st.lists(st.floats(-1, 1), min_size=4, max_size=300).filter(
         lambda xs: float(np.std(xs)) > 1e-6
@@ -229,6 +233,7 @@ def books(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     return positions, cov, mean
 
 
+@settings(max_examples=100)
 @given(book=books(), c=confidences, h=horizons)
 def test_euler_components_sum_to_the_total_and_marginals_are_derivatives(
     book: tuple[np.ndarray, np.ndarray, np.ndarray | None], c: float, h: int

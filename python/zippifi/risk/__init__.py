@@ -39,8 +39,21 @@ from zippifi.risk.portfolio import (
     portfolio_returns,
     var_contributions,
 )
+from zippifi.risk.shocks import PoolState, StablePoolState, V2PoolState, V3PoolState
 from zippifi.risk.sizing import impact_bps, largest, reference_rate
 from zippifi.risk.sources import GraphPrices, VaultBalances, VaultOraclePrices
+from zippifi.risk.stress import (
+    Scenario,
+    StressResult,
+    Valuation,
+    depeg,
+    drained,
+    graph_of,
+    price_move,
+    shock,
+    stress_test,
+    value_positions,
+)
 from zippifi.risk.volatility import RISKMETRICS_LAMBDA, ewma_variance, ewma_volatility, volatility
 
 __all__ = [
@@ -54,14 +67,21 @@ __all__ = [
     "KillReport",
     "Limits",
     "MemoryDecisionLog",
+    "PoolState",
     "PositionSource",
     "Price",
     "PriceSource",
     "RiskEngine",
     "RiskPolicy",
+    "Scenario",
     "ShrunkCovariance",
+    "StablePoolState",
     "StoreDecisionLog",
+    "StressResult",
     "TradingState",
+    "V2PoolState",
+    "V3PoolState",
+    "Valuation",
     "VarContributions",
     "VarEstimate",
     "VaultBalances",
@@ -69,9 +89,12 @@ __all__ = [
     "cornish_fisher_from_moments",
     "cornish_fisher_var",
     "correlation",
+    "depeg",
+    "drained",
     "ewma_covariance",
     "ewma_variance",
     "ewma_volatility",
+    "graph_of",
     "historical_var",
     "impact_bps",
     "kill",
@@ -80,8 +103,12 @@ __all__ = [
     "normal_var",
     "parametric_var",
     "portfolio_returns",
+    "price_move",
     "reference_rate",
     "sample_covariance",
+    "shock",
+    "stress_test",
+    "value_positions",
     "var_contributions",
     "volatility",
 ]
