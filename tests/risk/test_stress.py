@@ -211,6 +211,9 @@ def test_stressed_values_equal_the_brute_force_on_the_shocked_pools() -> None:
                                           min_size=1, max_size=2), label="moves")  # fmt: skip
         left = data.draw(st.dictionaries(st.sampled_from([p.address for p in pools]), kept,
                                          max_size=2), label="drains")  # fmt: skip
+        stable = [p.address for p in pools if isinstance(p, StablePoolState)]
+        if stable and data.draw(st.booleans(), label="drain a StableSwap pool"):
+            left[data.draw(st.sampled_from(stable), label="stable pool")] = data.draw(kept)
         scenario = Scenario("random", prices=moves, liquidity=left)
         quote = data.draw(st.sampled_from(market.tokens), label="quote")
         others = data.draw(st.lists(st.sampled_from(market.tokens), max_size=2), label="held")
@@ -249,7 +252,7 @@ def test_stressed_values_equal_the_brute_force_on_the_shocked_pools() -> None:
             "position with a gain": 5,
             "V2PoolState shocked": 20,
             "V3PoolState shocked": 20,
-            "StablePoolState shocked": 2,
+            "StablePoolState shocked": 5,
         }
     )
 
