@@ -1,8 +1,10 @@
 """Pool states a stress test can shock, and the shocks, exact in ints.
 
 A price shock says a token's price moves by a factor against every other token; each pool
-holding it is then arbitraged to its new relative price by a real swap, computed by the AMM
-kernels and applied as the pool would apply it (its fee stays in the pool):
+holding it is then arbitraged to its new relative price (its own current price times the
+factor: pools that disagreed before the shock still disagree after it, no oracle is consulted)
+by a real swap, computed by the AMM kernels and applied as the pool would apply it (its fee
+stays in the pool):
 
 - Uniswap V2: the largest input whose post-trade price (reserve_out / reserve_in, fee-free)
   is still no lower than the target; one raw unit more would cross it.
