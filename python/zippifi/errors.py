@@ -198,6 +198,16 @@ class SimulationRevertedError(ExecutionError):
         self.error = error
 
 
+class InvalidRiskInputError(InvalidInputError):
+    """Bad input to a risk statistic or a stress test: a NaN or infinite return, a confidence
+    outside (0, 1), a horizon below 1, mismatched shapes, an unknown pool; the message names it."""
+
+
+class InsufficientDataError(InvalidRiskInputError):
+    """Too few observations for the statistic asked (e.g. a historical VaR whose tail holds no
+    observation); the message says how many it has and how many it needs."""
+
+
 if TYPE_CHECKING:  # the names below resolve through __getattr__ at run time
     from zippifi._core import (
         AmmRevertError,
@@ -256,6 +266,7 @@ __all__ = [
     "ExecutionError",
     "FeeCeilingError",
     "IncompleteRoundError",
+    "InsufficientDataError",
     "InsufficientFundsError",
     "InvalidAmmInputError",
     "InvalidInputError",
@@ -264,6 +275,7 @@ __all__ = [
     "InvalidOracleAnswerError",
     "InvalidOrderBookError",
     "InvalidRawTransactionError",
+    "InvalidRiskInputError",
     "InvalidRouteInputError",
     "InvalidSignatureError",
     "InvalidTransactionError",
