@@ -396,7 +396,8 @@ def _floor_div(budget: int | Fraction, price: Fraction) -> int:
 
 
 __all__ = [
-    "BPS",
+    "KILL_SWITCH",
+    "TRADING_STATES",
     "AnomalySource",
     "Decision",
     "DecisionLog",
