@@ -24,7 +24,7 @@ from typing import Literal, Protocol
 
 from zippifi.domain import RiskDecision, RiskGate, TradeIntent
 from zippifi.errors import RouteNotFound
-from zippifi.risk.limits import BPS, Limits, RiskPolicy
+from zippifi.risk.limits import Limits, RiskPolicy
 from zippifi.risk.sizing import impact_bps, largest, reference_rate
 from zippifi.route import PoolGraph
 from zippifi.sign import to_checksum_address
