@@ -6,8 +6,9 @@ manager, starts in order and stops in reverse:
 1. the store (SQLite under ``data_dir`` by default, PostgreSQL by URL), migrated;
 2. the cache, queue and locks (in-process, or Redis by URL);
 3. the chain registry and the default chain's adapter, connected (fails fast on a bad chain);
-4. the pool graph, and its sync from the configured factories (bootstrapped before start()
-   returns);
+4. the pool graph, and its sync from the configured factories up to the chain's head (not the
+   confirmation depth: routes are quoted on the state swaps run on), bootstrapped before
+   start() returns;
 5. on demand, one nonce manager and submitter per (chain, account), each reconciled with the
    chain and its in-flight records rebroadcast before first use.
 
@@ -228,8 +229,11 @@ class Runtime:
         known.update((f.address.lower(), f) for f in factories)
         self._followed = known
         adapter = await self.adapter()
+        # the graph follows the head, not the chain's confirmation depth: routes are quoted on
+        # the state the next swap runs on (the engine's own last fill included); a reorg's
+        # rewind re-reads what it touched, and settlement keeps the depth
         self._pool_sync = PoolSync(adapter, self.store.cursors, self.graph, list(known.values()),
-                                   start_block=config.pools_start_block,
+                                   start_block=config.pools_start_block, confirmations=0,
                                    snapshots=self.store.market)  # fmt: skip
         return await self.sync_pools()
 

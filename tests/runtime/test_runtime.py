@@ -148,3 +148,34 @@ async def test_live_runtime_syncs_the_configured_factories(
         )
         route = rt.graph.best_route(t0, t1, 10**18)
         assert route.amount_out == amm.v2_amount_out(10**18, r0, r1)
+
+
+async def test_the_pool_graph_follows_the_head_whatever_the_confirmation_depth(
+    hardhat_node: HardhatNode, tmp_path: Path
+) -> None:
+    """Routes are quoted on the state the next swap runs on: the graph follows the head, while
+    settlement waits for the chain's confirmation depth (3 here)."""
+    env = hardhat_env(hardhat_node.url)
+    market = UniswapMarket(env.chain, n_tokens=2)
+    start = env.chain.w3.eth.block_number
+    pair = market.create_pair(0, 1)
+    market.v2_add(pair, 3 * 10**21, 7 * 10**20)  # its last block is the head
+    settings = load_settings(
+        data_dir=tmp_path,
+        chains={"default": "hardhat", "networks": [{
+            "chain_id": HARDHAT_CHAIN_ID, "name": "hardhat", "rpc_urls": [hardhat_node.url],
+            "confirmations": 3, "pools_start_block": start,
+            "factories": [{"kind": "v2", "address": market.v2_factory.address}],
+        }]},
+    )  # fmt: skip
+    t0, t1 = market.v2_tokens(pair)
+
+    def on_chain() -> int:
+        return amm.v2_amount_out(10**18, *market.v2_reserves(pair))
+
+    async with Runtime(settings) as rt:
+        assert rt.graph.best_route(t0, t1, 10**18).amount_out == on_chain()
+        market.v2_swap(pair, True, 5 * 10**19)  # the head again
+        assert await rt.sync_pools() >= 1
+        assert rt.graph.best_route(t0, t1, 10**18).amount_out == on_chain()
+
