@@ -43,9 +43,17 @@ from zippifi.chain import (
     PoolRef,
     Recovery,
     Submitter,
+    encode_call,
 )
+from zippifi.chain.artifacts import load
 from zippifi.domain import Account, FillSink, PreSignCheck, RiskGate
-from zippifi.errors import ConfigError, KeystoreError, ZippiRuntimeError
+from zippifi.errors import (
+    ConfigError,
+    KeystoreError,
+    TxRevertedError,
+    ZippiError,
+    ZippiRuntimeError,
+)
 from zippifi.execution import (
     BacktestRules,
     BacktestVenue,
@@ -69,6 +77,7 @@ from zippifi.sign import Signer, to_checksum_address
 from zippifi.store import Infra, Store, open_infra, open_store_from_settings
 
 log = get_logger(__name__)
+_VAULT = load("ZippiVault")
 
 Mode = Literal["live", "embedded", "backtest"]
 MODES: tuple[Mode, ...] = ("live", "embedded", "backtest")
@@ -329,6 +338,37 @@ class Runtime:
         return submitter
 
     # --- execution ----------------------------------------------------------------------------
+
+    async def vault(
+        self, address: str, chain: str | int | None = None, *, label: str = ""
+    ) -> Account:
+        """The stored account of a ZippiVault already on ``chain`` (the default chain for
+        None), added the first time: what :meth:`execution` takes for a vault deployed by
+        someone else. Refused, naming the address, when no vault answers there or the address
+        is known as another kind of account."""
+        adapter = await self.adapter(chain)
+        try:
+            checksummed = to_checksum_address(address)
+        except ZippiError as exc:
+            raise ConfigError(f"vault address {address!r}: {exc}") from None
+        where = f"on chain {adapter.chain_id}"
+        code = await adapter.rpc("eth_getCode", [checksummed, "latest"])
+        if not (code.hex() if isinstance(code, bytes) else str(code).removeprefix("0x")):
+            raise ConfigError(f"no contract at vault address {checksummed} {where}")
+        answer: bytes | None = None
+        # a revert means no such function there; a transport failure propagates as it is
+        with contextlib.suppress(TxRevertedError):
+            answer = await adapter.call({"to": checksummed,
+                                         "data": encode_call(_VAULT, "nonce")})  # fmt: skip
+        if answer is None or len(answer) != 32:  # a vault's nonce() returns one uint256
+            raise ConfigError(f"{checksummed} {where} does not answer as a ZippiVault")
+        found = await self.store.accounts.find(adapter.chain_id, checksummed)
+        if found is None:
+            return await self.store.accounts.add(adapter.chain_id, checksummed.lower(),
+                                                 kind="vault", label=label)  # fmt: skip
+        if found.kind != "vault":
+            raise ConfigError(f"{checksummed} {where} is stored as a {found.kind}, not a vault")
+        return found
 
     async def execution(
         self,

@@ -179,3 +179,29 @@ async def test_the_pool_graph_follows_the_head_whatever_the_confirmation_depth(
         assert await rt.sync_pools() >= 1
         assert rt.graph.best_route(t0, t1, 10**18).amount_out == on_chain()
 
+
+async def test_a_vault_deployed_elsewhere_is_stored_once_and_anything_else_is_refused() -> None:
+    from zippifi.chain import deploy_code, implementation_initcode
+    from zippifi.sandbox import Sandbox
+
+    async with Runtime.embedded() as rt:
+        box = await Sandbox.deploy(rt)  # the sandbox finds its vault through rt.vault
+        assert box.vault_account is not None
+        again = await rt.vault(box.vault.lower(), label="ignored: already stored")
+        assert again == box.vault_account
+        assert (again.kind, again.chain_id, again.address) == ("vault", box.chain_id,
+                                                               box.vault.lower())  # fmt: skip
+        cases = [(box.agent.address, "no contract at vault address"),
+                 (box.token("WETH"), "does not answer as a ZippiVault"),
+                 ("0x1234", "vault address '0x1234'")]  # fmt: skip
+        for address, message in cases:
+            with pytest.raises(ConfigError, match=message):
+                await rt.vault(address)
+        # a contract that answers as a vault, but known to the store as another kind
+        other = await deploy_code(await rt.submitter(box.deployer), implementation_initcode())
+        await rt.store.accounts.add(box.chain_id, other.lower(), kind="eoa")
+        with pytest.raises(ConfigError, match="stored as a eoa, not a vault"):
+            await rt.vault(other)
+    async with Runtime.backtest() as bt:
+        with pytest.raises(ZippiRuntimeError, match="no chain"):
+            await bt.vault(box.vault)
