@@ -6,16 +6,17 @@ router plans on it, the executor encoder encodes the route and the live venue se
 the vault as the agent.
 
 For every intent: it settles, with the full status path on record and exactly one ``Swapped``
-event on chain; its transaction is alone in its block, and the fill equals the route kernel's
-exact quote on a graph read independently from the pools' own views at the block before (the
-same route, pool for pool); every pool took and paid exactly the kernel's leg amounts; and the
-vault's balances moved by exactly the fill's amounts."""
+event on chain; the fill equals the route kernel's exact quote on a graph read independently
+from the pools' own views at the block before (the same route, pool for pool), and each of its
+pools took and paid exactly the kernel's leg amounts. For every transaction (a swapBatch may
+carry several intents' swaps, on disjoint pools): it is alone in its block, touches no other
+pool, and the vault's balances moved by exactly the sum of its fills."""
 
 from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -57,9 +58,10 @@ class Deployment:
 
 
 @pytest.fixture(scope="module")
-def deployment(hardhat_node: HardhatNode) -> Deployment:
+def deployed(hardhat_node: HardhatNode) -> tuple[Deployment, list[Any]]:
     """The vault, executor and Uniswap market, deployed once per module with the node's
-    unlocked accounts (web3), and an agent key of our own allowed by the vault's owners."""
+    unlocked accounts (web3), and an agent key of our own allowed by the vault's owners;
+    snapshotted."""
     try:
         uniswap_artifact("UniswapV3Pool")
         helper_artifact("V3Callee")
@@ -71,7 +73,18 @@ def deployment(hardhat_node: HardhatNode) -> Deployment:
     agent = Signer(os.urandom(32))
     chain.w3.provider.make_request("hardhat_setBalance", [agent.address, hex(10**21)])  # type: ignore[arg-type]
     market.env.admin(ActionKind.SET_AGENT, agent.address, True)
-    return Deployment(hardhat_node, market, agent, first_block)
+    return Deployment(hardhat_node, market, agent, first_block), [chain.snapshot()]
+
+
+@pytest.fixture
+def deployment(deployed: tuple[Deployment, list[Any]]) -> Iterator[Deployment]:
+    """The deployment as configured, fresh for each test: the node reverts to the snapshot,
+    so each test's routes are chosen on the market as built."""
+    d, snapshot = deployed
+    yield d
+    chain = d.market.env.chain
+    chain.revert(snapshot[0])
+    snapshot[0] = chain.snapshot()  # hardhat forgets a snapshot once reverted to
 
 
 @asynccontextmanager
@@ -139,9 +152,10 @@ def pools_of(route: Route | SplitRoute) -> tuple[str, ...]:
     return tuple(pool for part in parts for pool in part.pools)
 
 
-async def check_settled(rt: Runtime, d: Deployment, engine: ExecutionEngine, recorded: Recorded,
-                        intent: TradeIntent) -> tuple[SwapPlan, Fill]:  # fmt: skip
-    """Everything the module's docstring promises for one intent; its plan and fill."""
+async def check_intent(rt: Runtime, d: Deployment, engine: ExecutionEngine, recorded: Recorded,
+                       intent: TradeIntent) -> tuple[SwapPlan, Fill]:  # fmt: skip
+    """One intent settled at the kernel's exact quote, with its own Swapped event and legs;
+    its plan and fill."""
     market, w3 = d.market, d.market.env.w3
     done = await rt.store.intents.get(intent.id)
     assert done.status == "settled", done.status_cause
@@ -152,64 +166,82 @@ async def check_settled(rt: Runtime, d: Deployment, engine: ExecutionEngine, rec
     assert fill.status == "final"
     assert fill.tx_hash == tx.tx_hash
     assert fill.block_number is not None
-    block = w3.eth.get_block(fill.block_number)
-    assert [Web3.to_hex(h) for h in block["transactions"]] == [fill.tx_hash]  # alone
-    before = fill.block_number - 1
 
-    # the kernel's exact quote on the pools as they were just before, read independently
-    route = kernel_route(d, before, plan, engine)
+    # the kernel's exact quote on the pools as they were at the block before, read
+    # independently (the batch's other swaps, if any, ran on other pools)
+    route = kernel_route(d, fill.block_number - 1, plan, engine)
     assert pools_of(route) == plan.pools
     assert (fill.amount_in, fill.amount_out) == (route.amount_in, route.amount_out)
     assert (fill.amount_in, fill.amount_out) == (done.amount_in, plan.quoted_out)
     assert fill.amount_out >= done.min_amount_out
     assert (fill.token_in, fill.token_out) == (intent.token_in, intent.token_out)
 
-    # on chain: one Swapped, through the executor; each pool paid the kernel's leg amounts
+    # on chain: its Swapped event, through the executor; its pools paid the kernel's legs
     receipt = w3.eth.get_transaction_receipt(fill.tx_hash)
-    vault = market.env.vault
-    swapped = [e["args"] for e in vault.events.Swapped().process_receipt(receipt, errors=DISCARD)]
-    assert len(swapped) == 1
-    assert (swapped[0]["amountIn"], swapped[0]["amountOut"]) == (fill.amount_in, fill.amount_out)
-    assert swapped[0]["target"] == market.executor.address
+    events = market.env.vault.events.Swapped().process_receipt(receipt, errors=DISCARD)
+    swapped = {e["logIndex"]: e["args"] for e in events}
+    event = swapped[fill.log_index]
+    tokens = (Web3.to_checksum_address(intent.token_in), Web3.to_checksum_address(intent.token_out))
+    assert (event["tokenIn"], event["tokenOut"]) == tokens
+    assert (event["amountIn"], event["amountOut"]) == (fill.amount_in, fill.amount_out)
+    assert event["target"] == market.executor.address
     legs: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for hop in plan.hops:
         legs[hop.pool].append((hop.amount_in, hop.amount_out))
-    assert market.legs_paid(receipt) == legs
-
-    # the vault's balances moved by exactly the fill
-    was = market.holdings(vault.address, block=before)
-    now = market.holdings(vault.address, block=fill.block_number)
-    symbols = {d.token(s).lower(): s for s in ("WETH", "USDC", "DAI")}
-    moved = {s: now[s] - was[s] for s in was}
-    expected = dict.fromkeys(was, 0)
-    expected[symbols[fill.token_in.lower()]] = -fill.amount_in
-    expected[symbols[fill.token_out.lower()]] = fill.amount_out
-    assert moved == expected
-    assert all(v == 0 for v in market.holdings(market.executor.address).values())
+    paid = market.legs_paid(receipt)
+    assert {pool: paid[pool] for pool in legs} == legs
     return plan, fill
 
 
-def swapped_between(d: Deployment, first: int, last: int) -> list[str]:
-    """The transaction hashes of the vault's Swapped events in blocks [first, last]."""
-    vault = d.market.env.vault
-    logs = vault.events.Swapped().get_logs(from_block=first, to_block=last)
-    return [Web3.to_hex(log["transactionHash"]) for log in logs]
+def check_transaction(d: Deployment, tx_hash: str, done: list[tuple[SwapPlan, Fill]]) -> None:
+    """One transaction of the run and the intents it carried: alone in its block, one Swapped
+    per intent, no pool touched but theirs, and the vault's balances moved by exactly the sum
+    of their fills."""
+    market, w3 = d.market, d.market.env.w3
+    receipt = w3.eth.get_transaction_receipt(tx_hash)
+    number = receipt["blockNumber"]
+    assert [Web3.to_hex(h) for h in w3.eth.get_block(number)["transactions"]] == [tx_hash]
+    vault = market.env.vault
+    assert len(vault.events.Swapped().process_receipt(receipt, errors=DISCARD)) == len(done)
+    assert set(market.legs_paid(receipt)) == {pool for plan, _ in done for pool in plan.pools}
+    was = market.holdings(vault.address, block=number - 1)
+    now = market.holdings(vault.address, block=number)
+    symbols = {d.token(s).lower(): s for s in ("WETH", "USDC", "DAI")}
+    expected = dict.fromkeys(was, 0)
+    for _, fill in done:
+        expected[symbols[fill.token_in.lower()]] -= fill.amount_in
+        expected[symbols[fill.token_out.lower()]] += fill.amount_out
+    assert {s: now[s] - was[s] for s in was} == expected
+    assert all(v == 0 for v in market.holdings(market.executor.address).values())
+
+
+def swapped_between(d: Deployment, first: int, last: int) -> list[tuple[str, int]]:
+    """(transaction hash, log index) of the vault's Swapped events in blocks [first, last]."""
+    logs = d.market.env.vault.events.Swapped().get_logs(from_block=first, to_block=last)
+    return [(Web3.to_hex(log["transactionHash"]), log["logIndex"]) for log in logs]
 
 
 async def run_intents(
     rt: Runtime, d: Deployment, engine: ExecutionEngine, recorded: Recorded,
     trades: list[tuple[str, str, str, int]],
 ) -> list[tuple[SwapPlan, Fill]]:  # fmt: skip
-    """Propose ``trades`` together, run the engine until idle, check each intent."""
+    """Propose ``trades`` together, run the engine until idle, check each intent and each
+    transaction."""
     w3 = d.market.env.w3
     first = w3.eth.block_number + 1
     intents = [await propose(engine, d, key, a, b, amount) for key, a, b, amount in trades]
     report = await engine.run_until_idle()
     assert sorted(report.settled) == sorted(i.id for i in intents)
-    checked = [await check_settled(rt, d, engine, recorded, i) for i in intents]
+    checked = [await check_intent(rt, d, engine, recorded, i) for i in intents]
+    by_tx: dict[str, list[tuple[SwapPlan, Fill]]] = defaultdict(list)
+    for plan, fill in checked:
+        assert fill.tx_hash is not None
+        by_tx[fill.tx_hash].append((plan, fill))
+    for tx_hash, done in by_tx.items():
+        check_transaction(d, tx_hash, done)
     # exactly one Swapped per intent on chain, none other, over the run's blocks
     assert sorted(swapped_between(d, first, w3.eth.block_number)) == sorted(
-        f.tx_hash for _, f in checked
+        (f.tx_hash, f.log_index) for _, f in checked
     )
     return checked
 
@@ -220,18 +252,29 @@ def kind(d: Deployment, pool: str) -> str:
     return "v2" if pool in market.v2_pairs else "v3"
 
 
-async def test_single_hop_v2_and_v3_in_one_batch(deployment: Deployment, tmp_path: Path) -> None:
+SINGLE_HOPS = [("v2", "WETH", "DAI", 3 * ETH), ("v3", "USDC", "WETH", 5_000 * 10**6)]
+
+
+@pytest.mark.parametrize("swaps_per_tx", [8, 1])
+async def test_single_hop_v2_and_v3_in_one_batch(
+    deployment: Deployment, tmp_path: Path, swaps_per_tx: int
+) -> None:
     """One hop at most: WETH -> DAI's deepest pool is the V2 pair, USDC -> WETH's the 0.05%
-    V3 pool; their pools are disjoint, so the two go out in one batch (consecutive nonces)."""
+    V3 pool; their pools are disjoint, so the two go out in one step: folded into one
+    swapBatch transaction, or as single swaps in consecutive nonces."""
     d = deployment
     async with runtime(d, tmp_path) as rt:
-        engine, recorded = await engine_of(rt, d, max_hops=1)
-        (v2_plan, _), (v3_plan, _) = await run_intents(rt, d, engine, recorded, [
-            ("v2", "WETH", "DAI", 3 * ETH), ("v3", "USDC", "WETH", 5_000 * 10**6)])  # fmt: skip
+        engine, recorded = await engine_of(rt, d, max_hops=1, swaps_per_tx=swaps_per_tx)
+        (v2_plan, _), (v3_plan, _) = await run_intents(rt, d, engine, recorded, SINGLE_HOPS)
         assert [kind(d, h.pool) for h in v2_plan.hops] == ["v2"]
         assert [kind(d, h.pool) for h in v3_plan.hops] == ["v3"]
-        txs = [(await rt.store.transactions.for_intent(p.intent_id))[0] for p in (v2_plan, v3_plan)]
-        assert txs[1].nonce == txs[0].nonce + 1  # one batch
+        ids = (v2_plan.intent_id, v3_plan.intent_id)
+        txs = [(await rt.store.transactions.for_intent(i))[0] for i in ids]
+        if swaps_per_tx > 1:
+            assert txs[0].id == txs[1].id
+            assert await rt.store.transactions.intents_of(txs[0].id) == ids
+        else:
+            assert txs[1].nonce == txs[0].nonce + 1
 
 
 async def test_multi_hop(deployment: Deployment, tmp_path: Path) -> None:
@@ -264,3 +307,8 @@ async def test_split_route_across_v2_and_v3(deployment: Deployment, tmp_path: Pa
             plan.token_in, plan.token_out, plan.amount_in
         )
         assert fill.amount_out > best.amount_out  # what splitting bought, to the wei
+        # the next intent on the same pools is quoted on the state the split left, the block
+        # before (the graph follows the head, not the confirmation depth)
+        ((_, after),) = await run_intents(rt, d, engine, recorded,
+                                          [("after", "WETH", "USDC", 50 * ETH)])  # fmt: skip
+        assert after.block_number == fill.block_number + 1
