@@ -7,7 +7,9 @@ and eth-account's signing of the same vault call.
 
 Rows (suite "execution" in extra_info, read by bench/report_execution.py): per-intent latencies
 (p50/p99) with ``best_route`` and with ``split_route`` (up to 4 paths), the share of each
-stage, and the peer's calldata+sign beside ours. Scaled by ZIPPIFI_BENCH_SCALE.
+stage, and the peer's calldata+sign beside ours; and the whole engine's throughput, proposal to
+settlement on the sandbox market, live and paper, on the in-process EVM and on a hardhat node
+(which CI=true requires). Scaled by ZIPPIFI_BENCH_SCALE.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import asyncio
 import itertools
 import os
 import random
+import tempfile
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from fractions import Fraction
 from pathlib import Path
@@ -30,6 +34,8 @@ from web3 import Web3
 
 from bench.conftest import scaled
 from bench.graphs import BenchGraph, make_graph
+from tests.chain import hardhat
+from tests.chain.hardhat import HARDHAT_CHAIN_ID
 from zippifi.chain import encode_call
 from zippifi.chain.artifacts import load
 from zippifi.domain import IntentProposal, SignedTx, UnsignedTx
@@ -250,13 +256,21 @@ def test_calldata_and_sign_web3_peer(benchmark: Any) -> None:
     _info(benchmark, "calldata_sign_peer", raw=raw.hex(), cpu_count=os.cpu_count())
 
 
-def _throughput(venue: str, n: int) -> tuple[int, float]:
+def _throughput(venue: str, n: int, hardhat_url: str | None = None) -> tuple[int, float]:
+    """Intents proposed, then carried to settlement by the engine, on the sandbox market; the
+    runtime is embedded (py-evm in process), or live on the hardhat node at ``hardhat_url``."""
     from zippifi.runtime import Runtime
     from zippifi.sandbox import Sandbox
+    from zippifi.settings import load_settings
 
-    async def go() -> tuple[int, float]:
-        async with Runtime.embedded() as rt:
-            box = await Sandbox.deploy(rt)
+    async def go(rt: Runtime) -> tuple[int, float]:
+        async with rt:
+            deployer, agent = Signer(os.urandom(32)), Signer(os.urandom(32))
+            if hardhat_url is not None:
+                adapter = await rt.adapter()
+                for key in (deployer, agent):
+                    await adapter.rpc("hardhat_setBalance", [key.address, hex(10**21)])
+            box = await Sandbox.deploy(rt, deployer=deployer, agent=agent)
             assert box.vault_account is not None
             engine = await rt.execution(box.vault_account, box.agent, **box.target(),
                                         venue=venue)  # type: ignore[arg-type]  # fmt: skip
@@ -278,7 +292,17 @@ def _throughput(venue: str, n: int) -> tuple[int, float]:
             settled = statuses.count("settled")
             return settled, seconds
 
-    return asyncio.run(go())
+    if hardhat_url is None:
+        return asyncio.run(go(Runtime.embedded()))
+    with tempfile.TemporaryDirectory(prefix="zippifi-bench-") as tmp:
+        # as the embedded chain: settled once mined (the node mines each transaction at once)
+        settings = load_settings(
+            data_dir=tmp, store={"database_url": f"sqlite:///{tmp}/bench.db"},
+            chains={"default": "hardhat", "networks": [{
+                "chain_id": HARDHAT_CHAIN_ID, "name": "hardhat", "rpc_urls": [hardhat_url],
+                "confirmations": 0, "poll_interval_s": 0.05}]},
+        )  # fmt: skip
+        return asyncio.run(go(Runtime(settings)))
 
 
 @pytest.mark.parametrize("venue", ["live", "paper"])
@@ -289,3 +313,30 @@ def test_engine_throughput_on_the_embedded_chain(benchmark: Any, venue: str) -> 
     settled, seconds = benchmark.pedantic(_throughput, args=(venue, n), rounds=1, iterations=1)
     assert settled == n
     _info(benchmark, f"throughput_{venue}", n_intents=n, seconds=seconds)
+
+
+@pytest.fixture(scope="module")
+def hardhat_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A hardhat node (tests/chain/hardhat.py): ZIPPIFI_TEST_HARDHAT_URL, else ``npx hardhat
+    node`` started here; skipped when neither can be had, failed instead under CI=true."""
+    reason = hardhat.unavailable_reason()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"hardhat node unavailable under CI=true: {reason}")
+        pytest.skip(f"hardhat node unavailable: {reason}")
+    node = hardhat.start(tmp_path_factory.mktemp("hardhat"))
+    try:
+        yield node.url
+    finally:
+        node.stop()
+
+
+@pytest.mark.parametrize("venue", ["live", "paper"])
+def test_engine_throughput_on_a_hardhat_node(benchmark: Any, hardhat_url: str, venue: str) -> None:
+    """The same intents on a hardhat node over JSON-RPC (HTTP, automine): what a real node's
+    round trips cost the engine; bound by the node, reported, not a goal."""
+    n = max(scaled(100), 12)
+    settled, seconds = benchmark.pedantic(_throughput, args=(venue, n, hardhat_url), rounds=1,
+                                          iterations=1)  # fmt: skip
+    assert settled == n
+    _info(benchmark, f"throughput_{venue}_hardhat", n_intents=n, seconds=seconds)

@@ -6,8 +6,9 @@ manager, starts in order and stops in reverse:
 1. the store (SQLite under ``data_dir`` by default, PostgreSQL by URL), migrated;
 2. the cache, queue and locks (in-process, or Redis by URL);
 3. the chain registry and the default chain's adapter, connected (fails fast on a bad chain);
-4. the pool graph, and its sync from the configured factories (bootstrapped before start()
-   returns);
+4. the pool graph, and its sync from the configured factories up to the chain's head (not the
+   confirmation depth: routes are quoted on the state swaps run on), bootstrapped before
+   start() returns;
 5. on demand, one nonce manager and submitter per (chain, account), each reconciled with the
    chain and its in-flight records rebroadcast before first use.
 
@@ -43,9 +44,17 @@ from zippifi.chain import (
     PoolRef,
     Recovery,
     Submitter,
+    encode_call,
 )
+from zippifi.chain.artifacts import load
 from zippifi.domain import Account, FillSink, PreSignCheck, RiskGate
-from zippifi.errors import ConfigError, KeystoreError, ZippiRuntimeError
+from zippifi.errors import (
+    ConfigError,
+    KeystoreError,
+    TxRevertedError,
+    ZippiError,
+    ZippiRuntimeError,
+)
 from zippifi.execution import (
     BacktestRules,
     BacktestVenue,
@@ -79,6 +88,7 @@ log = get_logger(__name__)
 # a restarted risk gate reads back at least this much of its decisions (its proposers' rates);
 # longer when a notional window is longer
 RESTORE_WINDOW_S = 60
+_VAULT = load("ZippiVault")
 
 Mode = Literal["live", "embedded", "backtest"]
 MODES: tuple[Mode, ...] = ("live", "embedded", "backtest")
@@ -239,8 +249,11 @@ class Runtime:
         known.update((f.address.lower(), f) for f in factories)
         self._followed = known
         adapter = await self.adapter()
+        # the graph follows the head, not the chain's confirmation depth: routes are quoted on
+        # the state the next swap runs on (the engine's own last fill included); a reorg's
+        # rewind re-reads what it touched, and settlement keeps the depth
         self._pool_sync = PoolSync(adapter, self.store.cursors, self.graph, list(known.values()),
-                                   start_block=config.pools_start_block,
+                                   start_block=config.pools_start_block, confirmations=0,
                                    snapshots=self.store.market)  # fmt: skip
         return await self.sync_pools()
 
@@ -336,6 +349,37 @@ class Runtime:
         return submitter
 
     # --- execution ----------------------------------------------------------------------------
+
+    async def vault(
+        self, address: str, chain: str | int | None = None, *, label: str = ""
+    ) -> Account:
+        """The stored account of a ZippiVault already on ``chain`` (the default chain for
+        None), added the first time: what :meth:`execution` takes for a vault deployed by
+        someone else. Refused, naming the address, when no vault answers there or the address
+        is known as another kind of account."""
+        adapter = await self.adapter(chain)
+        try:
+            checksummed = to_checksum_address(address)
+        except ZippiError as exc:
+            raise ConfigError(f"vault address {address!r}: {exc}") from None
+        where = f"on chain {adapter.chain_id}"
+        code = await adapter.rpc("eth_getCode", [checksummed, "latest"])
+        if not (code.hex() if isinstance(code, bytes) else str(code).removeprefix("0x")):
+            raise ConfigError(f"no contract at vault address {checksummed} {where}")
+        answer: bytes | None = None
+        # a revert means no such function there; a transport failure propagates as it is
+        with contextlib.suppress(TxRevertedError):
+            answer = await adapter.call({"to": checksummed,
+                                         "data": encode_call(_VAULT, "nonce")})  # fmt: skip
+        if answer is None or len(answer) != 32:  # a vault's nonce() returns one uint256
+            raise ConfigError(f"{checksummed} {where} does not answer as a ZippiVault")
+        found = await self.store.accounts.find(adapter.chain_id, checksummed)
+        if found is None:
+            return await self.store.accounts.add(adapter.chain_id, checksummed.lower(),
+                                                 kind="vault", label=label)  # fmt: skip
+        if found.kind != "vault":
+            raise ConfigError(f"{checksummed} {where} is stored as a {found.kind}, not a vault")
+        return found
 
     async def execution(
         self,
