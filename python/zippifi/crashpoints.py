@@ -5,7 +5,11 @@ point where a crash would be interesting. They do nothing unless the test enviro
 ``ZIPPIFI_TEST_CRASH_AT`` names the point (``name``, or ``name@N`` for its N-th time, counting
 from 1), read once when this module loads: a production process pays one comparison with None.
 Before dying the process writes ``ZIPPIFI-CRASH-POINT <name>`` to stderr, so the test harness
-knows it died where it was told to (tests/crash/harness.py).
+knows it died where it was told to (tests/crash/harness.py). ``name@0`` never fires: it only
+counts (:func:`reached`), so a test can measure how often a clean run passes the point.
+
+A point reached too often for a call in the code (every SQL statement: ``store.statement``) is
+hooked in only when :func:`armed` says the environment names it, so it costs nothing otherwise.
 """
 
 from __future__ import annotations
@@ -27,6 +31,16 @@ def _target(spec: str | None) -> tuple[str, int] | None:
 
 _TARGET = _target(os.environ.get(CRASH_ENV))
 _hits = 0
+
+
+def armed(prefix: str) -> bool:
+    """Whether the test environment names a crash point starting with ``prefix``."""
+    return _TARGET is not None and _TARGET[0].startswith(prefix)
+
+
+def reached() -> int:
+    """How many times the armed point was reached so far (0 when none is armed)."""
+    return _hits
 
 
 def crash_point(name: str) -> None:
