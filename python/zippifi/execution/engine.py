@@ -468,9 +468,20 @@ class ExecutionEngine:
         has already rebroadcast what the node lacked. The ids it moved."""
         moved = []
         for intent in await self._mine(("routed", "signed")):
-            txs = [t for t in await self.store.transactions.for_intent(intent.id)
-                   if t.status not in ("replaced", "dropped")]  # fmt: skip
+            every = await self.store.transactions.for_intent(intent.id)
+            txs = [t for t in every if t.status not in ("replaced", "dropped")]
+            if txs and all(t.status == "signed" for t in txs) and await self._never_mined(txs):
+                # recorded, never sent, and its nonce taken by another transaction meanwhile
+                async with self.store.transaction() as uow:
+                    why = "its nonce was used by another transaction"
+                    for t in txs:
+                        await uow.transactions.mark_dropped(t.chain_id, t.tx_hash, error=why)
+                every, txs = await self.store.transactions.for_intent(intent.id), []
             if not txs:
+                if every and intent.status == "signed":  # all it had was replaced or dropped
+                    cause = "its transaction was replaced or dropped before it was mined"
+                    await self.store.intents.transition(intent.id, "failed", cause=cause)
+                    moved.append(intent.id)
                 continue
             cause = f"tx {txs[-1].tx_hash}"
             if intent.status == "routed":
@@ -479,3 +490,15 @@ class ExecutionEngine:
                 await self.store.intents.transition(intent.id, "submitted", cause=cause)
             moved.append(intent.id)
         return moved
+
+    async def _never_mined(self, txs: Sequence[ChainTransaction]) -> bool:
+        """Whether none of ``txs`` can ever be mined: the node knows none of them and the
+        sender's nonce has moved past each (another transaction took it)."""
+        if self.adapter is None:
+            return False
+        for t in txs:
+            if await self.adapter.get_transaction(bytes.fromhex(t.tx_hash[2:])) is not None:
+                return False
+            if await self.adapter.get_transaction_count(t.sender, "latest") <= t.nonce:
+                return False
+        return True
