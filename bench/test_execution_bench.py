@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 from eth_account import Account
-from sqlalchemy import text
+from sqlalchemy import event, text
 from web3 import Web3
 
 from bench.conftest import scaled
@@ -80,6 +80,8 @@ class Pipeline:
         self.times: dict[str, list[float]] = {s: [] for s in STAGES}
         self.totals: list[float] = []
         self.round_trip_s = 0.0
+        self.statements = 0  # SQL statements sent while intents ran (BEGIN included)
+        self.commits = 0
 
     async def one(self, n: int, account_id: int, fence: int) -> None:
         a, b, amount = self.queries[n % len(self.queries)]
@@ -162,6 +164,20 @@ class Pipeline:
         self.totals.extend([(t[-1] - t[0]) / size] * size)
 
 
+def _count_statements(store: Store, pipe: Pipeline) -> None:
+    """Count what the pipeline sends the database: every statement (an executemany is one
+    call, as it is one round trip through the driver) and every commit."""
+
+    def statement(*_: Any) -> None:
+        pipe.statements += 1
+
+    def commit(*_: Any) -> None:
+        pipe.commits += 1
+
+    event.listen(store.engine.sync_engine, "before_cursor_execute", statement)
+    event.listen(store.engine.sync_engine, "commit", commit)
+
+
 def _run(store_url: str, graph: PoolGraph, bench_graph: BenchGraph, max_splits: int,
          batch: int = 1) -> Pipeline:  # fmt: skip
     async def go() -> Pipeline:
@@ -176,6 +192,7 @@ def _run(store_url: str, graph: PoolGraph, bench_graph: BenchGraph, max_splits: 
                 for _ in range(200):
                     await conn.execute(text("SELECT 1"))
                 pipe.round_trip_s = (time.perf_counter() - start) / 200
+            _count_statements(store, pipe)
             if batch == 1:
                 for n in range(N_INTENTS):
                     await pipe.one(n, account.id, fence)
@@ -195,7 +212,8 @@ def _report(benchmark: Any, row: str, pipe: Pipeline) -> None:
     shares = {s: sum(v) / sum(totals) for s, v in pipe.times.items()}
     _info(benchmark, row, n_intents=len(totals), p50_s=cuts[49], p99_s=cuts[98],
           mean_s=sum(totals) / len(totals), shares=shares,
-          round_trip_s=pipe.round_trip_s)  # fmt: skip
+          round_trip_s=pipe.round_trip_s, statements_per_intent=pipe.statements / len(totals),
+          commits_per_intent=pipe.commits / len(totals))  # fmt: skip
 
 
 BATCH = 32
