@@ -18,10 +18,12 @@ def execution_section(data: dict[str, Any]) -> list[str]:
         "",
         "Store the intent, the risk gate (the vault's rules in memory), route on the benchmark "
         "graph, minimum output and vault calldata, the gate again, sign, record the signed "
-        "transaction with its nonce, on a SQLite store; no node, no eth_call. One at a time: "
-        "every write its own transaction. In batches: as the engine carries a batch, each "
-        "proposal stored on its own, then each stage's writes for the batch in one transaction "
-        "and the batch signed in one call; each intent is charged the batch's time / 32.",
+        "transaction with its nonce, on a SQLite store; no node, no eth_call. Through the store "
+        "calls the engine makes: each proposal stored on its own (as proposers send them), then "
+        "each stage's writes for the batch in one transaction (a stage's status changes in one "
+        "`transition_many`, the nonces in one `reserve_many`, the signed transactions and their "
+        "nonce marks in one journal record) and the batch signed in one call. One at a time is "
+        "a batch of one; in batches of 32 each intent is charged the batch's time / 32.",
         "",
         "| route | intents | p50 ms | p99 ms | SQL statements / intent | store | gate | route | "
         "sign | record | goal |",
