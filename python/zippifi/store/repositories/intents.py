@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, bindparam, case, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from zippifi.domain import (
@@ -31,7 +32,7 @@ from zippifi.domain import (
     check_transition,
 )
 from zippifi.errors import ConflictError, InvalidInputError, InvalidTransitionError, NotFoundError
-from zippifi.store.repositories._base import Repository, upsert_insert
+from zippifi.store.repositories._base import Repository
 from zippifi.store.schema import intent_events, trade_intents
 from zippifi.store.types import check_u256, normalize_hex, utcnow
 
@@ -117,6 +118,25 @@ def _check_move(intent_id: int, current: str, status: str, expect: str | None) -
     check_transition(f"trade intent {intent_id}", current, status, INTENT_TRANSITIONS)
 
 
+# Statements built once: on SQLite building one costs about what running it does; each call
+# brings only its parameters.
+_LOG = insert(intent_events)
+_READ_STATUSES = select(trade_intents.c.id, trade_intents.c.status).where(
+    trade_intents.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+@functools.cache
+def _create_statement(dialect: str) -> Any:
+    """Store a proposal unless its idempotency key is taken (then no row comes back)."""
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        dialect_insert(trade_intents)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(*trade_intents.c)
+    )
+
+
 # intents per compare-and-set UPDATE (each takes 6 parameters; SQLite allows 32,766)
 _CAS_CHUNK = 256
 
@@ -155,15 +175,12 @@ class IntentRepository(Repository):
         values = _values(proposal)
         now = utcnow()
         exact_in = proposal.kind == "exact_in"
-        insert = (
-            upsert_insert(self._scope, trade_intents)
-            .values(**values, amount_in=values["amount"] if exact_in else 0, min_amount_out=0,
-                    status="proposed", status_cause=None, created_at=now, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(*trade_intents.c)
-        )  # fmt: skip
+        row_values = {**values, "amount_in": values["amount"] if exact_in else 0,
+                      "min_amount_out": 0, "status": "proposed", "status_cause": None,
+                      "created_at": now, "updated_at": now}  # fmt: skip
         async with self._scope.begin() as conn:
-            row = (await conn.execute(insert)).first()
+            insert = _create_statement(self._scope.dialect)
+            row = (await conn.execute(insert, row_values)).first()
             if row is not None:
                 created = _intent(row)
                 await self._log(conn, created.id, None, "proposed", "proposed", now)
@@ -183,8 +200,8 @@ class IntentRepository(Repository):
         self, conn: AsyncConnection, intent_id: int, old: str | None, new: str,
         cause: str | None, at: Any,
     ) -> None:  # fmt: skip
-        await conn.execute(intent_events.insert().values(
-            intent_id=intent_id, from_status=old, to_status=new, cause=cause, at=at))  # fmt: skip
+        await conn.execute(_LOG, {"intent_id": intent_id, "from_status": old, "to_status": new,
+                                  "cause": cause, "at": at})  # fmt: skip
 
     async def get(self, intent_id: int) -> TradeIntent:
         async with self._scope.begin() as conn:
@@ -291,8 +308,7 @@ class IntentRepository(Repository):
         now = utcnow()
         ids = list(dict.fromkeys(m.intent_id for m in moves))
         async with self._scope.begin() as conn:
-            read = select(trade_intents.c.id, trade_intents.c.status)
-            rows = await conn.execute(read.where(trade_intents.c.id.in_(ids)))
+            rows = await conn.execute(_READ_STATUSES, {"ids": ids})
             found: dict[int, str] = {r.id: r.status for r in rows}
             status = dict(found)
             final: dict[int, dict[str, Any]] = {}
@@ -316,7 +332,7 @@ class IntentRepository(Repository):
                     f"{', '.join(str(i) for i in ids if i not in changed)} changed status "
                     "concurrently"
                 )
-            await conn.execute(insert(intent_events), events)
+            await conn.execute(_LOG, events)
         return [changed[i] for i in ids]
 
     @staticmethod
