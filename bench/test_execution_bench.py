@@ -7,9 +7,10 @@ and eth-account's signing of the same vault call.
 
 Rows (suite "execution" in extra_info, read by bench/report_execution.py): per-intent latencies
 (p50/p99) with ``best_route`` and with ``split_route`` (up to 4 paths), the share of each
-stage, and the peer's calldata+sign beside ours; and the whole engine's throughput, proposal to
-settlement on the sandbox market, live and paper, on the in-process EVM and on a hardhat node
-(which CI=true requires). Scaled by ZIPPIFI_BENCH_SCALE.
+stage, the SQL statements and commits sent per intent, and the peer's calldata+sign beside
+ours; and the whole engine's throughput, proposal to settlement on the sandbox market, live and
+paper, on the in-process EVM and on a hardhat node (which CI=true requires). Scaled by
+ZIPPIFI_BENCH_SCALE.
 """
 
 from __future__ import annotations
