@@ -5,7 +5,11 @@ point where a crash would be interesting. They do nothing unless the test enviro
 ``ZIPPIFI_TEST_CRASH_AT`` names the point (``name``, or ``name@N`` for its N-th time, counting
 from 1), read once when this module loads: a production process pays one comparison with None.
 Before dying the process writes ``ZIPPIFI-CRASH-POINT <name>`` to stderr, so the test harness
-knows it died where it was told to (tests/crash/harness.py).
+knows it died where it was told to (tests/crash/harness.py). ``name@0`` never fires: it only
+counts (:func:`reached`), so a test can measure how often a clean run passes the point.
+
+A point reached too often for a call in the code (every SQL statement: ``store.statement``) is
+hooked in only when :func:`armed` says the environment names it, so it costs nothing otherwise.
 
 ``ZIPPIFI_TEST_PAUSE_AT`` (same form) stops the process there instead (SIGSTOP, after writing
 ``ZIPPIFI-PAUSE-POINT <name>``), for a test that lets its leases expire and resumes it with
@@ -35,6 +39,16 @@ _TARGET = _target(os.environ.get(CRASH_ENV))
 _PAUSE = _target(os.environ.get(PAUSE_ENV))
 _hits = 0
 _pause_hits = 0
+
+
+def armed(prefix: str) -> bool:
+    """Whether the test environment names a crash point starting with ``prefix``."""
+    return _TARGET is not None and _TARGET[0].startswith(prefix)
+
+
+def reached() -> int:
+    """How many times the armed point was reached so far (0 when none is armed)."""
+    return _hits
 
 
 def crash_point(name: str) -> None:

@@ -141,15 +141,21 @@ DEMO_INTENTS = (
     ("policy:rebalance", "USDC", "DAI", 5_000, "exact_in", 50),
     ("policy:hedge", "DAI", "WETH", 1, "exact_out", 80),
     ("policy:big", "WETH", "USDC", 6, "exact_in", 100),  # over the per-trade cap: resized
-    # resized to the cap, and still more price impact than the vault's oracle bound allows
+    # resized to the vault's cap, then again by the risk policy's price-impact limit
     ("policy:whale", "USDC", "WETH", 250_000, "exact_in", 100),
+    # a slippage bound looser than the risk policy allows: rejected before anything is sent
+    ("policy:loose", "WETH", "DAI", 1, "exact_in", 300),
 )
+# the risk engine's policy over the vault's own rules (limits in raw units of the quote, USDC)
+DEMO_MAX_IMPACT_BPS = 50
+DEMO_MAX_SLIPPAGE_BPS = 200
 
 
 async def _trading_loop() -> dict[str, Any]:
     from datetime import timedelta
 
     from zippifi.domain import Fill, IntentProposal
+    from zippifi.risk import Limits, RiskPolicy
     from zippifi.runtime import Runtime
     from zippifi.sandbox import Sandbox
     from zippifi.store.types import utcnow
@@ -165,8 +171,13 @@ async def _trading_loop() -> dict[str, Any]:
         box = await Sandbox.deploy(rt)
         deployed = time.perf_counter() - start
         assert box.vault_account is not None
+        policy = RiskPolicy(
+            default=Limits(max_price_impact_bps=DEMO_MAX_IMPACT_BPS,
+                           max_slippage_bps=DEMO_MAX_SLIPPAGE_BPS),
+            stable=frozenset({box.token("USDC"), box.token("DAI")}), quote=box.token("USDC"),
+        )  # fmt: skip
         live = await rt.execution(box.vault_account, box.agent, **box.target(),
-                                  fill_sink=Ledger())  # fmt: skip
+                                  fill_sink=Ledger(), risk=policy)  # fmt: skip
         paper = await rt.execution(box.vault_account, box.agent, **box.target(), venue="paper")
         deadline = utcnow() + timedelta(minutes=10)
         proposals = []

@@ -121,6 +121,11 @@ class NonceError(ChainError):
     (the fenced lock over the account) was lost."""
 
 
+class PreSignRefusedError(ChainError):
+    """A pre-sign check refused a transaction (it names the rule): nothing of its batch was
+    signed or sent."""
+
+
 class LeaseLostError(NonceError):
     """This process no longer holds the account's nonce lease (it expired while the process
     was paused, or another holder's fencing token is newer): it must not sign or send for the
@@ -173,7 +178,37 @@ class LockLostError(StoreError):
     """A lease expired or was taken over before its holder renewed or released it."""
 
 
-class OptimizerInputError(InvalidInputError):
+class ExecutionError(ZippiRuntimeError):
+    """The execution layer could not carry an intent further (no route, a revert found by
+    simulation, a venue that refused); the intent is failed with this message as its cause."""
+
+
+class InvalidIntentError(InvalidInputError):
+    """A proposed intent that can never be executed as given (an unknown token, a zero or
+    out-of-range amount, an expired deadline, the same token in and out, slippage over 100%);
+    the message names the field. Nothing is stored."""
+
+
+class SimulationRevertedError(ExecutionError):
+    """eth_call of the transaction an intent would send reverts; ``error`` is the decoded
+    custom error (e.g. ``TradeCapExceeded(...)``) when the contract's ABI knows it."""
+
+    def __init__(self, message: str, *, error: str = "") -> None:
+        super().__init__(message)
+        self.error = error
+
+
+class InvalidRiskInputError(InvalidInputError):
+    """Bad input to a risk statistic or a stress test: a NaN or infinite return, a confidence
+    outside (0, 1), a horizon below 1, mismatched shapes, an unknown pool; the message names it."""
+
+
+class InsufficientDataError(InvalidRiskInputError):
+    """Too few observations for the statistic asked (e.g. a historical VaR whose tail holds no
+    observation); the message says how many it has and how many it needs."""
+
+
+class OptimizerInputError(InvalidRiskInputError):
     """Bad input to the portfolio optimizer: a NaN, a covariance that is not positive
     semidefinite, shapes that do not match, a constraint the objective cannot take, data for a
     structure the optimizer was not built with; the message names it."""
@@ -197,26 +232,6 @@ class OptimizerSolverError(ZippiRuntimeError):
         self.status = status
 
 
-class ExecutionError(ZippiRuntimeError):
-    """The execution layer could not carry an intent further (no route, a revert found by
-    simulation, a venue that refused); the intent is failed with this message as its cause."""
-
-
-class InvalidIntentError(InvalidInputError):
-    """A proposed intent that can never be executed as given (an unknown token, a zero or
-    out-of-range amount, an expired deadline, the same token in and out, slippage over 100%);
-    the message names the field. Nothing is stored."""
-
-
-class SimulationRevertedError(ExecutionError):
-    """eth_call of the transaction an intent would send reverts; ``error`` is the decoded
-    custom error (e.g. ``TradeCapExceeded(...)``) when the contract's ABI knows it."""
-
-    def __init__(self, message: str, *, error: str = "") -> None:
-        super().__init__(message)
-        self.error = error
-
-
 if TYPE_CHECKING:  # the names below resolve through __getattr__ at run time
     from zippifi._core import (
         AmmRevertError,
@@ -230,6 +245,7 @@ if TYPE_CHECKING:  # the names below resolve through __getattr__ at run time
         InvalidTransactionError,
         InvalidTypedDataError,
         KernelPanicError,
+        SwapResultMismatchError,
         UnsupportedTransactionTypeError,
     )
 
@@ -248,6 +264,7 @@ _KERNEL_ERRORS = frozenset(
         "InvalidTransactionError",
         "InvalidTypedDataError",
         "KernelPanicError",
+        "SwapResultMismatchError",
         "UnsupportedTransactionTypeError",
     }
 )
@@ -273,6 +290,7 @@ __all__ = [
     "ExecutionError",
     "FeeCeilingError",
     "IncompleteRoundError",
+    "InsufficientDataError",
     "InsufficientFundsError",
     "InvalidAmmInputError",
     "InvalidInputError",
@@ -281,6 +299,7 @@ __all__ = [
     "InvalidOracleAnswerError",
     "InvalidOrderBookError",
     "InvalidRawTransactionError",
+    "InvalidRiskInputError",
     "InvalidRouteInputError",
     "InvalidSignatureError",
     "InvalidTransactionError",
@@ -302,6 +321,7 @@ __all__ = [
     "OracleError",
     "OrderBookSyncError",
     "PermanentTxError",
+    "PreSignRefusedError",
     "ReorgDetectedError",
     "RouteNotFound",
     "RpcError",
@@ -309,6 +329,7 @@ __all__ = [
     "StaleFencingTokenError",
     "StaleOracleError",
     "StoreError",
+    "SwapResultMismatchError",
     "TransientRpcError",
     "TxRevertedError",
     "TxTimeoutError",

@@ -204,9 +204,4 @@ class Sandbox:
 
 async def _vault_account(rt: Runtime, market: Sandbox) -> Account:
     """The vault as an account of the store (kind ``vault``), the agent's label on it."""
-    found = await rt.store.accounts.find(market.chain_id, market.vault)
-    if found is not None:
-        return found
-    label = f"sandbox vault, agent {market.agent.address}"
-    return await rt.store.accounts.add(market.chain_id, market.vault.lower(), kind="vault",
-                                       label=label)  # fmt: skip
+    return await rt.vault(market.vault, label=f"sandbox vault, agent {market.agent.address}")

@@ -263,3 +263,30 @@ async def test_twap_slices_a_large_order_within_its_impact_cap() -> None:
         assert all(i <= 10 for i in impacts)
         fills = [f for s in state.slices for f in await rt.store.fills.for_intent(s.id)]
         assert sum(f.amount_in for f in fills) == total
+
+
+async def test_an_intent_whose_recorded_transaction_can_never_be_mined_fails() -> None:
+    """A transaction recorded before a crash and never sent, whose nonce another transaction
+    took meanwhile, can never be mined: resume() marks it dropped and fails its intent, which
+    would otherwise sit in ``signed`` forever."""
+    async with market() as (rt, box, engine, _):
+        intent = await engine.propose(proposal(box, "lost", WETH, USDC, box.specs[WETH].units(1)))
+        await rt.store.intents.transition(intent.id, "approved")
+        await rt.store.intents.transition(intent.id, "routed")
+        await rt.store.intents.transition(intent.id, "signed")
+        # the dev account funded the sandbox, so its nonce 0 is used on chain: a transaction
+        # recorded at it (and never sent) can never be mined
+        adapter = await rt.adapter()
+        dev = (await adapter.rpc("eth_accounts", []))[0]
+        assert await adapter.get_transaction_count(dev, "latest") > 0
+        await rt.store.transactions.record_signed(chain_id=box.chain_id, sender=dev, nonce=0,
+                                                  tx_hash="0x" + "ee" * 32,
+                                                  intent_id=intent.id)  # fmt: skip
+        assert await engine.resume() == [intent.id]
+        done = await rt.store.intents.get(intent.id)
+        assert done.status == "failed"
+        assert done.status_cause == "its transaction was replaced or dropped before it was mined"
+        (tx,) = await rt.store.transactions.for_intent(intent.id)
+        assert tx.status == "dropped"
+        # one whose node still has it, or whose nonce is still ahead, is left to recovery
+        assert await engine.resume() == []

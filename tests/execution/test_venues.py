@@ -13,7 +13,13 @@ from eth_abi import encode
 
 from zippifi.chain import SentTx, TxRequest
 from zippifi.domain import SignedTx, UnsignedTx
-from zippifi.errors import InvalidInputError, LeaseLostError, RpcError, TxRevertedError
+from zippifi.errors import (
+    InvalidInputError,
+    LeaseLostError,
+    PreSignRefusedError,
+    RpcError,
+    TxRevertedError,
+)
 from zippifi.execution import LiveVenue, SwapPlan, batch_calldata
 
 VAULT = "0x" + "5a" * 20
@@ -44,15 +50,19 @@ class Adapter:
 class Submitter:
     account = "0x" + "ab" * 20
 
-    def __init__(self, failure: Exception | None = None, reverts: bool = False) -> None:
+    def __init__(self, failure: Exception | None = None, reverts: bool = False,
+                 refuse: int | None = None) -> None:  # fmt: skip
         self.failure = failure
+        self.refuse = refuse
         self.adapter = Adapter(reverts)
         self.requests: list[TxRequest] = []
 
     async def submit_many(self, requests: Sequence[TxRequest], *, on_signed: Any) -> list[SentTx]:
-        self.requests.extend(requests)
         if self.failure is not None:
             raise self.failure
+        if any(self.refuse in r.intent_ids for r in requests):  # refused whole: nothing signed
+            raise PreSignRefusedError(f"intent {self.refuse}'s swap is not allowed")
+        self.requests.extend(requests)
         out = []
         for i, r in enumerate(requests):
             tx = UnsignedTx(chain_id=1, nonce=i, to=r.to, value=0, data=r.data, gas=r.gas or 0,
@@ -96,6 +106,16 @@ async def test_a_batch_that_reverts_together_goes_out_as_single_swaps() -> None:
     await venue.execute(plans, urgency="normal", on_signed=None)
     assert [r.intent_ids for r in sub.requests] == [(1,), (2,), (3,)]
     assert [r.data for r in sub.requests] == [p.vault_calldata for p in plans]
+
+
+async def test_a_refused_swap_does_not_take_its_batch_down() -> None:
+    sub = Submitter(refuse=2)
+    venue = LiveVenue(sub, swaps_per_tx=8)  # type: ignore[arg-type]
+    outcomes = await venue.execute([plan(1), plan(2), plan(3)], urgency="normal", on_signed=None)
+    assert [r.intent_ids for r in sub.requests] == [(1,), (3,)]  # the others, alone
+    assert [(o.plan.intent_id, o.sent is not None, type(o.error).__name__) for o in outcomes] == [
+        (1, True, "NoneType"), (2, False, "PreSignRefusedError"), (3, True, "NoneType"),
+    ]  # fmt: skip
 
 
 def test_swaps_per_tx_must_be_positive() -> None:

@@ -108,7 +108,7 @@ def test_notional_cap_resizes_exactly() -> None:
     assert d.reasons[0].startswith(f"{5 * E18} resized to {d.amount_in}")
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     amount=st.integers(1, 200 * E18),
     cap=st.one_of(st.none(), st.integers(1, 500_000 * E6)),
@@ -215,6 +215,8 @@ def test_inner_gate_rejection_and_resize_are_respected() -> None:
     assert (d.verdict, d.reasons) == ("reject", ("the vault is paused",))
     e = engine(Limits(), inner=Inner(RiskDecision("resize", ("cap",), amount_in=E18 // 2)))
     assert review(e, intent(E18)).amount_in == E18 // 2
-    # a routed (pre-sign) look never resizes: over a limit is a rejection
+    # the pre-sign look may shrink an exact input (the market moved); an exact output is
+    # rejected instead, for its input cannot be cut
     e = engine(Limits(max_notional_per_trade=E6))
-    assert review(e, replace(intent(E18), status="routed")).verdict == "reject"
+    assert review(e, replace(intent(E18), status="routed")).amount_in == E18 // 3000
+    assert review(e, replace(intent(E18), status="routed", kind="exact_out")).verdict == "reject"

@@ -32,6 +32,7 @@ from zippifi.errors import (
     ChainError,
     InvalidInputError,
     LeaseLostError,
+    PreSignRefusedError,
     SimulationRevertedError,
     TxRevertedError,
 )
@@ -132,6 +133,26 @@ class LiveVenue(_ChainSimulation):
         self, plans: Sequence[SwapPlan], *, urgency: Urgency, on_signed: OnSigned | None
     ) -> list[Outcome]:
         groups = await self._transactions(plans)
+        try:
+            return await self._send(groups, urgency, on_signed)
+        except PreSignRefusedError as exc:
+            if len(plans) == 1:
+                return [Outcome(plans[0], error=exc)]
+            # a pre-sign check refuses a submission whole: find the swaps it refuses by
+            # sending each alone, so one refused swap does not take the others down with it
+            log.info("pre-sign check refused the batch; sending its swaps one by one",
+                     error=str(exc))  # fmt: skip
+            out: list[Outcome] = []
+            for p in plans:
+                try:
+                    out.extend(await self._send([[p]], urgency, on_signed))
+                except PreSignRefusedError as alone:
+                    out.append(Outcome(p, error=alone))
+            return out
+
+    async def _send(
+        self, groups: Sequence[Sequence[SwapPlan]], urgency: Urgency, on_signed: OnSigned | None
+    ) -> list[Outcome]:
         requests = [
             TxRequest(to=g[0].vault, simulate=False, urgency=urgency, gas=_gas_limit(g),
                       data=g[0].vault_calldata if len(g) == 1 else batch_calldata(g),
@@ -140,12 +161,13 @@ class LiveVenue(_ChainSimulation):
         ]  # fmt: skip
         try:
             sent = await self.submitter.submit_many(requests, on_signed=on_signed)
-        except LeaseLostError:
-            # what was recorded may yet be sent by the account's new owner: these intents
-            # are not failed, they stay for its engine to resume
+        except (LeaseLostError, PreSignRefusedError):
+            # lease: what was recorded may yet be sent by the account's new owner, so these
+            # intents are not failed, they stay for its engine to resume; pre-sign: the
+            # caller finds the refused swaps
             raise
         except ChainError as exc:
-            return [Outcome(p, error=exc) for p in plans]
+            return [Outcome(p, error=exc) for g in groups for p in g]
         return [Outcome(p, sent=s, error=s.error)
                 for g, s in zip(groups, sent, strict=True) for p in g]  # fmt: skip
 

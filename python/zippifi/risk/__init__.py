@@ -9,7 +9,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from zippifi.risk.allocation import Allocation, ObjectiveParts
+from zippifi.risk.covariance import (
+    ShrunkCovariance,
+    correlation,
+    ewma_covariance,
+    ledoit_wolf,
+    sample_covariance,
+)
 from zippifi.risk.gate import (
+    KILL_SWITCH,
     TRADING_STATES,
     AnomalySource,
     Decision,
@@ -22,6 +30,7 @@ from zippifi.risk.gate import (
     StoreDecisionLog,
     TradingState,
 )
+from zippifi.risk.kill import KillReport, kill
 from zippifi.risk.limits import Limits, RiskPolicy
 from zippifi.risk.optimizer_inputs import (
     Category,
@@ -29,7 +38,34 @@ from zippifi.risk.optimizer_inputs import (
     TradingCosts,
     sqrt_impact_coefficients,
 )
+from zippifi.risk.portfolio import (
+    VarContributions,
+    VarEstimate,
+    cornish_fisher_from_moments,
+    cornish_fisher_var,
+    historical_var,
+    normal_var,
+    parametric_var,
+    portfolio_returns,
+    var_contributions,
+)
+from zippifi.risk.presign import PreSignPolicy
+from zippifi.risk.shocks import PoolState, StablePoolState, V2PoolState, V3PoolState
 from zippifi.risk.sizing import impact_bps, largest, reference_rate
+from zippifi.risk.sources import GraphPrices, VaultBalances, VaultOraclePrices
+from zippifi.risk.stress import (
+    Scenario,
+    StressResult,
+    Valuation,
+    depeg,
+    drained,
+    graph_of,
+    price_move,
+    shock,
+    stress_test,
+    value_positions,
+)
+from zippifi.risk.volatility import RISKMETRICS_LAMBDA, ewma_variance, ewma_volatility, volatility
 
 if TYPE_CHECKING:  # resolved by __getattr__ at run time
     from zippifi.risk.optimizer import MaxSharpe, MeanVariance, MinCVaR, RiskParity, optimize
@@ -49,6 +85,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "KILL_SWITCH",
+    "RISKMETRICS_LAMBDA",
     "TRADING_STATES",
     "Allocation",
     "AnomalySource",
@@ -56,24 +94,61 @@ __all__ = [
     "Constraints",
     "Decision",
     "DecisionLog",
+    "GraphPrices",
+    "KillReport",
     "Limits",
     "MaxSharpe",
     "MeanVariance",
     "MemoryDecisionLog",
     "MinCVaR",
     "ObjectiveParts",
+    "PoolState",
     "PositionSource",
+    "PreSignPolicy",
     "Price",
     "PriceSource",
     "RiskEngine",
     "RiskParity",
     "RiskPolicy",
+    "Scenario",
+    "ShrunkCovariance",
+    "StablePoolState",
     "StoreDecisionLog",
+    "StressResult",
     "TradingCosts",
     "TradingState",
+    "V2PoolState",
+    "V3PoolState",
+    "Valuation",
+    "VarContributions",
+    "VarEstimate",
+    "VaultBalances",
+    "VaultOraclePrices",
+    "cornish_fisher_from_moments",
+    "cornish_fisher_var",
+    "correlation",
+    "depeg",
+    "drained",
+    "ewma_covariance",
+    "ewma_variance",
+    "ewma_volatility",
+    "graph_of",
+    "historical_var",
     "impact_bps",
+    "kill",
     "largest",
+    "ledoit_wolf",
+    "normal_var",
     "optimize",
+    "parametric_var",
+    "portfolio_returns",
+    "price_move",
     "reference_rate",
+    "sample_covariance",
+    "shock",
     "sqrt_impact_coefficients",
+    "stress_test",
+    "value_positions",
+    "var_contributions",
+    "volatility",
 ]

@@ -108,3 +108,6 @@ def _exact(value: Amount, name: str) -> Fraction:
     if not finite or (isinstance(value, Decimal) and not value.is_finite()):
         raise OptimizerInputError(f"{name}: expected a finite number, got {value!r}")
     return Fraction(value)
+
+
+__all__ = ["Allocation", "ObjectiveParts"]

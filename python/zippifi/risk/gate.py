@@ -24,14 +24,18 @@ from typing import Literal, Protocol
 
 from zippifi.domain import RiskDecision, RiskGate, TradeIntent
 from zippifi.errors import RouteNotFound
-from zippifi.risk.limits import BPS, Limits, RiskPolicy
+from zippifi.risk.limits import Limits, RiskPolicy
 from zippifi.risk.sizing import impact_bps, largest, reference_rate
 from zippifi.route import PoolGraph
 from zippifi.sign import to_checksum_address
 from zippifi.store import RiskDecisionRecord, Store
 
 TradingState = Literal["active", "reducing", "halted"]
+KILL_SWITCH = "risk:kill-switch"  # the proposer of the kill switch's closing intents
 TRADING_STATES: tuple[TradingState, ...] = ("active", "reducing", "halted")
+# a size rule searched on the graph: given an upper bound, the largest input it allows there,
+# its name and why
+SizeRule = Callable[[int], tuple[int, str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,11 +203,11 @@ class RiskEngine:
                                     token=intent.token_in)  # fmt: skip
         numbers: dict[str, str] = {}
         inputs: dict[str, str] = {}
-        amount = intent.amount_in
         price_in = await self.prices.price(intent.token_in)
         inputs["price_in"] = price_in.version
-        notional = int(amount * price_in.value)
         try:
+            requested = amount = self._input_of(intent)
+            notional = int(amount * price_in.value)
             self._check_state(intent)
             if self.inner is not None:
                 inner = await self.inner.review(intent)
@@ -217,16 +221,19 @@ class RiskEngine:
             bound, rule, why = await self._size_bound(intent, amount, limits, price_in, now,
                                                       numbers)  # fmt: skip
         except _RefusedError as refused:
+            notional = int(intent.amount_in * price_in.value)
             return await self._decide(intent, "reject", refused.rule, (refused.reason,),
                                       numbers, inputs, intent.amount_in, notional, now)  # fmt: skip
-        resizable = first and intent.kind == "exact_in"
-        if bound >= intent.amount_in:
+        # an exact input can shrink, at the first look or just before signing (the market
+        # moved meanwhile: execution plans the smaller size again); an exact output cannot
+        resizable = intent.kind == "exact_in"
+        if bound >= requested:
             verdict, rule, reasons = "approve", "all rules", ("within every limit",)
         elif bound > 0 and resizable:
-            verdict, reasons = "resize", (f"{intent.amount_in} resized to {bound}: {why}",)
+            verdict, reasons = "resize", (f"{requested} resized to {bound}: {why}",)
         else:
             verdict, reasons = "reject", (why,)
-        size = bound if verdict == "resize" else intent.amount_in
+        size = bound if verdict == "resize" else requested
         size_notional = int(size * price_in.value)
         if first and verdict != "reject":  # exact value: no rounding lets the window creep
             exact = size * price_in.value
@@ -249,9 +256,24 @@ class RiskEngine:
             return RiskDecision("resize", reasons, amount_in=amount_in)
         return RiskDecision(verdict, reasons)  # type: ignore[arg-type]
 
+    def _input_of(self, intent: TradeIntent) -> int:
+        """The input the size rules judge: the intent's, or for an exact-output intent not yet
+        routed (no input fixed), what the graph says the output costs now."""
+        if intent.amount_in > 0:
+            return intent.amount_in
+        try:
+            return self.graph.best_route_exact_out(intent.token_in, intent.token_out,
+                                                   intent.amount,
+                                                   max_hops=self.max_hops).amount_in  # fmt: skip
+        except RouteNotFound:
+            raise _RefusedError("route", "no route to price the trade on") from None
+
     def _check_state(self, intent: TradeIntent) -> None:
         state = self.state(intent.account_id)
         if state == "halted":
+            # only the kill switch's own sales into stables, which close the book, go on
+            if intent.proposer == KILL_SWITCH and self.reduces_exposure(intent):
+                return
             raise _RefusedError("state", "trading is halted")
         if state == "reducing" and not self.reduces_exposure(intent):
             raise _RefusedError("state", "trading is reducing: only sales into stable tokens pass")
@@ -304,18 +326,29 @@ class RiskEngine:
             numbers["notional_window"] = f"{int(used)} used of {window} per {span} s"
             bounds.append((_floor_div(left, value), "notional window",
                            f"{int(used)} of {window} already used in {span} s"))  # fmt: skip
+        best = min(b for b, _, _ in bounds)
+        rule, why = next((r, w) for b, r, w in bounds if b == best)
+        # the searched rules, asked again below each new bound until all agree: integer
+        # rounding makes a dust-sized trade's impact jagged, so one rule's bound can land where
+        # another fails; at the fixed point every rule passes and the one that set it fails
+        # one raw unit above
+        searched: list[SizeRule] = []
         impact = limits.max_price_impact_bps
         if impact is not None:
-            bounds.append(self._impact_bound(intent, amount, impact, numbers))
+            searched.append(self._impact_rule(intent, amount, impact, numbers))
         out_limits = self.policy.limits(vault=intent.account_id, strategy=intent.strategy_id,
                                         token=intent.token_out)  # fmt: skip
         if out_limits.max_position is not None and self.positions is not None:
-            bounds.append(await self._position_bound(intent, amount, out_limits.max_position,
-                                                     numbers))  # fmt: skip
-        best = min(b for b, _, _ in bounds)
-        binding = [(rule, why) for b, rule, why in bounds if b == best]
-        rule, why = binding[0]
-        return min(best, amount), rule, why
+            searched.append(await self._position_rule(intent, amount, out_limits.max_position,
+                                                      numbers))  # fmt: skip
+        moved = True
+        while moved and best > 0:
+            moved = False
+            for search in searched:
+                most, found_rule, found_why = search(best)
+                if most < best:
+                    best, rule, why, moved = most, found_rule, found_why, True
+        return best, rule, why
 
     def _quote(self, intent: TradeIntent, amount: int) -> int:
         if amount == 0:
@@ -326,8 +359,8 @@ class RiskEngine:
         except RouteNotFound:
             return 0
 
-    def _impact_bound(self, intent: TradeIntent, amount: int, cap: int,
-                      numbers: dict[str, str]) -> tuple[int, str, str]:  # fmt: skip
+    def _impact_rule(self, intent: TradeIntent, amount: int, cap: int,
+                     numbers: dict[str, str]) -> SizeRule:  # fmt: skip
         try:
             rate = reference_rate(self.graph, intent.token_in, intent.token_out, self.max_hops)
         except RouteNotFound:
@@ -335,19 +368,24 @@ class RiskEngine:
         at = impact_bps(self.graph, intent.token_in, intent.token_out, amount, rate,
                         self.max_hops)  # fmt: skip
         numbers["price_impact_bps"] = f"{float(at):.2f} of {cap}"
-        most = largest(lambda a: a == 0 or impact_bps(
-            self.graph, intent.token_in, intent.token_out, a, rate, self.max_hops) <= cap,
-            amount)  # fmt: skip
-        return most, "price impact", f"price impact {float(at):.2f} bps over {cap} bps"
+        why = f"price impact {float(at):.2f} bps over {cap} bps"
 
-    async def _position_bound(self, intent: TradeIntent, amount: int, cap: int,
-                              numbers: dict[str, str]) -> tuple[int, str, str]:  # fmt: skip
+        def within(a: int) -> bool:
+            return a == 0 or impact_bps(self.graph, intent.token_in, intent.token_out, a, rate,
+                                        self.max_hops) <= cap  # fmt: skip
+
+        return lambda upto: (largest(within, upto), "price impact", why)
+
+    async def _position_rule(self, intent: TradeIntent, amount: int, cap: int,
+                             numbers: dict[str, str]) -> SizeRule:  # fmt: skip
         assert self.positions is not None
         held = await self.positions.balance(intent.account_id, intent.token_out)
         after = held + self._quote(intent, amount)
         numbers["position_after"] = f"{after} of {cap}"
-        most = largest(lambda a: held + self._quote(intent, a) <= cap, amount)
-        return most, "position", f"position in {intent.token_out} would be {after}, over {cap}"
+        why = f"position in {intent.token_out} would be {after}, over {cap}"
+        return lambda upto: (
+            largest(lambda a: held + self._quote(intent, a) <= cap, upto), "position", why,
+        )  # fmt: skip
 
 
 def _floor_div(budget: int | Fraction, price: Fraction) -> int:
@@ -358,7 +396,8 @@ def _floor_div(budget: int | Fraction, price: Fraction) -> int:
 
 
 __all__ = [
-    "BPS",
+    "KILL_SWITCH",
+    "TRADING_STATES",
     "AnomalySource",
     "Decision",
     "DecisionLog",

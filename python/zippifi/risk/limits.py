@@ -52,11 +52,18 @@ class RiskPolicy(BaseModel):
     allowlist: frozenset[str] | None = None
     # tokens that are the quote side of exposure (stablecoins): trades into them reduce it
     stable: frozenset[str] = frozenset()
+    # the token notional limits are counted in (raw units); None: the runtime picks one
+    quote: str | None = None
 
     @field_validator("tokens")
     @classmethod
     def _token_keys(cls, value: dict[str, Limits]) -> dict[str, Limits]:
         return {to_checksum_address(k): v for k, v in value.items()}
+
+    @field_validator("quote")
+    @classmethod
+    def _quote(cls, value: str | None) -> str | None:
+        return None if value is None else to_checksum_address(value)
 
     @field_validator("allowlist", "stable")
     @classmethod

@@ -771,3 +771,6 @@ def _asset_count(*arrays: object | None) -> int:
                 raise OptimizerInputError(f"expected an array with one entry per asset, got {a!r}")
             return int(shape[-1])
     raise OptimizerInputError("give the market data: mu, cov, factor or scenarios")
+
+
+__all__ = ["MaxSharpe", "MeanVariance", "MinCVaR", "RiskParity", "optimize"]

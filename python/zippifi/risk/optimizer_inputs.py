@@ -417,3 +417,6 @@ def violation(c: Resolved, w: FloatArray, w0: FloatArray) -> tuple[str, float] |
         if amount > tol:
             return name, amount
     return None
+
+
+__all__ = ["Category", "Constraints", "TradingCosts", "sqrt_impact_coefficients"]

@@ -9,7 +9,7 @@ from zippifi.store.repositories.accounts import AccountRepository
 from zippifi.store.repositories.audit import AuditRecord, AuditRepository, AuditVerification
 from zippifi.store.repositories.cursors import BlockRef, Cursor, CursorRepository
 from zippifi.store.repositories.fills import FillRepository
-from zippifi.store.repositories.intents import IntentRepository
+from zippifi.store.repositories.intents import IntentMove, IntentRepository
 from zippifi.store.repositories.journal import SignedTxJournal
 from zippifi.store.repositories.ledger import LedgerEntry, LedgerRepository, Posting
 from zippifi.store.repositories.market import Candle, MarketRepository, PoolSnapshot, Tick
@@ -52,6 +52,7 @@ __all__ = [
     "CursorRepository",
     "Fill",
     "FillRepository",
+    "IntentMove",
     "IntentRepository",
     "LedgerEntry",
     "LedgerRepository",
