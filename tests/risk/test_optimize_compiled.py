@@ -118,3 +118,50 @@ def test_another_solver_goes_through_cvxpy() -> None:
     )
     assert a.solver == "OSQP"
     np.testing.assert_allclose(a.weights, b.weights, atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_stalled_solve_is_retried_with_shorter_steps(fast: bool) -> None:
+    """A weight pinned by equal bounds leaves the constraints no interior; on a near-singular
+    covariance Clarabel stalls after a few iterations. The retry reaches the optimum, checked
+    against SLSQP from many starts."""
+    from scipy.optimize import minimize
+
+    g = np.vstack([np.full((7, 5), 0.0625), 0.01 * np.eye(5)])
+    cov = g.T @ g
+    mu = np.array([0.0, -0.00585938, -0.00585938, 0.0, -0.00585938])
+    rf = -0.0031149740868671514
+    lo = np.array([0.17613636, 0.09090909, 0, 0, 0.17613636])
+    hi = np.array([0.36363636, 0.09090909, 0.34090909, 0.34090909, 0.61363636])
+    spec = Constraints(
+        lower=lo,
+        upper=hi,
+        categories=(Category("c0", (1, 2), lower=2 / 11), Category("c1", (0,), upper=4 / 11)),
+    )
+    ms = MaxSharpe(5, constraints=spec)
+    if not fast:
+        ms.compiled = CompiledProblem(ms.problem, [ms.model.w, ms.kappa], fast=False)
+    a = ms.solve(mu, cov, risk_free_rate=rf)
+
+    def ratio(w: np.ndarray) -> float:
+        return float((mu @ w - rf) / np.sqrt(w @ cov @ w))
+
+    cons = [
+        {"type": "eq", "fun": lambda w: w.sum() - 1},
+        {"type": "ineq", "fun": lambda w: w[1] + w[2] - 2 / 11},
+    ]
+    best = max(
+        ratio(r.x)
+        for seed in range(10)
+        if (
+            r := minimize(
+                lambda w: -ratio(w),
+                np.random.default_rng(seed).uniform(lo, hi),
+                method="SLSQP",
+                bounds=list(zip(lo, hi, strict=True)),
+                constraints=cons,
+                options={"ftol": 1e-15, "maxiter": 1000},
+            )
+        ).success
+    )
+    assert a.parts.value == pytest.approx(best, rel=1e-8)

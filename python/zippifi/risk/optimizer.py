@@ -211,7 +211,9 @@ def _unit(size: float, *others: float) -> float:
     counts as at least 1e-6 of the largest, so that a vanishing variance next to real costs
     does not scale those costs past what a double-precision solver can use."""
     size = max(size, max((abs(o) for o in others), default=0.0) / _RANGE)
-    return 1.0 / size if size > 0 else 1.0
+    # within [1e-12, 1e12]: past that the data is noise (subnormal returns from a generator)
+    # and its reciprocal would overflow
+    return float(np.clip(1.0 / size, 1e-12, 1e12)) if size > 0 else 1.0
 
 
 def _largest(*arrays: FloatArray | None) -> list[float]:
