@@ -30,13 +30,24 @@ from zippifi.risk import (
 from .optimizer_cases import Case, cases, check_constraints, examples, floats, paid
 
 # Both sides solve to a duality gap of 1e-10 on data scaled to order 1 (the optimizer scales
-# its own; PyPortfolioOpt is handed the same problem scaled, below), so their objectives agree
-# to OBJ_TOL in those units. Weights are a weaker witness: on degenerate optima (a bound active
-# with a zero multiplier) and near-singular covariances (the generators make both often) the
-# objective is so flat that interior-point answers differ by ~1e-5 in weight, both optimal to
-# tolerance; W_TOL only catches a different optimum.
+# its own; PyPortfolioOpt is handed the same problem scaled, below). Ours must score at least
+# as well as theirs to OBJ_TOL in those units; theirs may trail by up to LOOSE (PyPortfolioOpt
+# was seen 3e-6 short where the utility was ~40, its costs in cp.abs terms). Weights are a
+# weaker witness: on degenerate optima (a bound active with a zero multiplier) and near-
+# singular covariances, which the generators make often, the objective is so flat that
+# answers optimal to tolerance differ by ~1e-5 in weight; W_TOL only catches another optimum.
 OBJ_TOL = 1e-7
+LOOSE = 1e-5
 W_TOL = 1e-3
+
+
+def at_least_as_good(ours: float, theirs: float) -> None:
+    """``ours`` (to be maximised) is no worse than ``theirs`` and not suspiciously better."""
+    scale = max(1.0, abs(theirs))
+    assert ours >= theirs - OBJ_TOL * scale, (ours, theirs)
+    assert ours - theirs <= LOOSE * scale, (ours, theirs)
+
+
 FAR = 1e4
 TIGHT = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10}
 
@@ -106,7 +117,7 @@ def test_quadratic_utility_matches_pypfopt(case: Case, gamma: float) -> None:
     def utility(w: np.ndarray) -> float:  # in PyPortfolioOpt's scaled units
         return s * float(case.mu @ w - gamma / 2 * w @ case.cov @ w - sum(paid(case, w)))
 
-    assert abs(utility(ours.weights) - utility(theirs)) <= OBJ_TOL
+    at_least_as_good(utility(ours.weights), utility(theirs))
     np.testing.assert_allclose(ours.weights, theirs, atol=W_TOL, rtol=0)
 
 
@@ -123,7 +134,7 @@ def test_target_return_matches_pypfopt(case: Case, slack: float) -> None:
     theirs = weights(ef)
     check_constraints(case, theirs)
     assert case.mu @ theirs >= target - 1e-6
-    assert abs(s * ours.parts.risk - s * float(theirs @ case.cov @ theirs)) <= OBJ_TOL
+    at_least_as_good(-s * ours.parts.risk, -s * float(theirs @ case.cov @ theirs))
     np.testing.assert_allclose(ours.weights, theirs, atol=W_TOL, rtol=0)
 
 
@@ -144,9 +155,14 @@ def test_max_sharpe_matches_pypfopt(case: Case, rf: float) -> None:
     ef = pypfopt_frontier(
         case, expected_returns=case.mu * a, cov_matrix=case.cov * unit_variance(case)
     )
-    if ours.fallback is not None:  # then nothing feasible earns more than rf: it must fail
-        with pytest.raises((ValueError, OptimizationError)):
+    if ours.fallback is not None:
+        # nothing feasible earns more than rf (1e-12 counts as nothing): PyPortfolioOpt fails,
+        # or finds no more than that either
+        try:
             ef.max_sharpe(risk_free_rate=rf * a)
+        except (ValueError, OptimizationError, cp.error.SolverError):
+            return
+        assert case.mu @ weights(ef) - rf <= 1e-12
         return
     if (case.mu <= rf).all():
         # PyPortfolioOpt refuses whenever no asset beats rf, though shorting one may: ours
@@ -157,11 +173,16 @@ def test_max_sharpe_matches_pypfopt(case: Case, rf: float) -> None:
         assert ours.parts.value > 0
         assert ours.weights.min() < 0
         return
-    ef.max_sharpe(risk_free_rate=rf * a)
-    theirs = weights(ef)
+    try:
+        ef.max_sharpe(risk_free_rate=rf * a)
+        theirs = weights(ef)
+    except (OptimizationError, cp.error.SolverError):
+        # PyPortfolioOpt's solve fails (a weight pinned by equal bounds on a near-singular
+        # covariance leaves no interior): SLSQP from several starts stands in
+        theirs = scipy_max_sharpe(case, rf)
     check_constraints(case, theirs)
     ratio = float((case.mu @ theirs - rf) / np.sqrt(theirs @ case.cov @ theirs))
-    assert abs(ours.parts.value - ratio) <= OBJ_TOL * max(1.0, abs(ratio))
+    at_least_as_good(ours.parts.value, ratio)
     np.testing.assert_allclose(ours.weights, theirs, atol=W_TOL, rtol=0)
 
 
@@ -260,6 +281,54 @@ def test_min_cvar_target_return_matches_pypfopt() -> None:
     assert ours.parts.risk == pytest.approx(theirs, rel=1e-6)
 
 
+def scipy_constraints(case: Case, weights_of: Any) -> list[dict[str, Any]]:
+    """The case's constraints on ``weights_of(x)`` as SLSQP dictionaries (bounds aside)."""
+    c = case.constraints
+    n = case.n
+    cons: list[dict[str, Any]] = [{"type": "eq", "fun": lambda x: weights_of(x).sum() - 1}]
+    if c.leverage is not None:
+        limit = c.leverage
+        cons.append({"type": "ineq", "fun": lambda x: limit - np.abs(weights_of(x)).sum()})
+    for cat in c.categories:
+        member = np.isin(np.arange(n), cat.assets)
+        for bound, sign in ((cat.lower, 1.0), (cat.upper, -1.0)):
+            if bound is not None:
+                cons.append(
+                    {
+                        "type": "ineq",
+                        "fun": lambda x, m=member, b=bound, s=sign: s * (weights_of(x) @ m - b),
+                    }
+                )
+    return cons
+
+
+def scipy_max_sharpe(case: Case, rf: float) -> np.ndarray:
+    """SLSQP on the ratio itself from the known point and ten random starts; the best."""
+    c = case.constraints
+    n = case.n
+    lo = np.zeros(n) if c.long_only else np.full(n, -FAR)
+    if c.lower is not None:
+        lo = np.maximum(lo, np.asarray(c.lower)) if c.long_only else np.asarray(c.lower)
+    hi = np.full(n, FAR) if c.upper is None else np.asarray(c.upper, dtype=float)
+    lo, hi = np.maximum(lo, -3.0), np.minimum(hi, 3.0)  # leverage or bounds keep |w| small
+
+    def ratio(w: np.ndarray) -> float:
+        return float((case.mu @ w - rf) / np.sqrt(w @ case.cov @ w))
+
+    starts = [case.point] + [np.random.default_rng(i).uniform(lo, hi) for i in range(10)]
+    found = []
+    for x0 in starts:
+        r = minimize(
+            lambda w: -ratio(w), x0, method="SLSQP", bounds=list(zip(lo, hi, strict=True)),
+            constraints=scipy_constraints(case, lambda w: w),
+            options={"ftol": 1e-15, "maxiter": 1000},
+        )  # fmt: skip
+        if r.success:
+            found.append(r.x)
+    assert found, "SLSQP found nothing either"
+    return max(found, key=ratio)
+
+
 def scipy_utility(case: Case, gamma: float) -> np.ndarray:
     """SLSQP on x = [buys, sells] >= 0, w = w0 + buys - sells: |dw| = buys + sells at the
     optimum, which makes costs and impact smooth; constraints as scipy dictionaries."""
@@ -275,7 +344,7 @@ def scipy_utility(case: Case, gamma: float) -> np.ndarray:
         w, moved = split(x)
         return -(case.mu @ w - gamma / 2 * w @ case.cov @ w - lin @ moved - k @ moved**1.5)
 
-    cons: list[dict[str, Any]] = [{"type": "eq", "fun": lambda x: split(x)[0].sum() - 1}]
+    cons = scipy_constraints(case, lambda x: split(x)[0])
     lo = np.zeros(n) if c.lower is None else np.maximum(np.asarray(c.lower), 0)
     cons.append({"type": "ineq", "fun": lambda x: split(x)[0] - lo})
     if c.upper is not None:
@@ -284,24 +353,20 @@ def scipy_utility(case: Case, gamma: float) -> np.ndarray:
     if c.turnover is not None:
         limit = c.turnover
         cons.append({"type": "ineq", "fun": lambda x: limit - split(x)[1].sum()})
-    for cat in c.categories:
-        member = np.isin(np.arange(n), cat.assets)
-        for bound, sign in ((cat.lower, 1.0), (cat.upper, -1.0)):
-            if bound is not None:
-                cons.append(
-                    {
-                        "type": "ineq",
-                        "fun": lambda x, m=member, b=bound, s=sign: s * (split(x)[0] @ m - b),
-                    }
-                )
-    buys = np.clip(case.point - case.w0, 0, None)
-    start = np.concatenate([buys, buys - (case.point - case.w0)])
-    res = minimize(
-        objective, start, method="SLSQP", bounds=[(0, 2)] * (2 * n), constraints=cons,
-        options={"ftol": 1e-14, "maxiter": 2000},
-    )  # fmt: skip
-    assert res.success, res.message
-    return split(res.x)[0]
+    # from the known point, then from the current weights: SLSQP's line search sometimes
+    # fails from one start and not another
+    found = []
+    for target in (case.point, case.w0):
+        buys = np.clip(target - case.w0, 0, None)
+        start = np.concatenate([buys, buys - (target - case.w0)])
+        res = minimize(
+            objective, start, method="SLSQP", bounds=[(0, 2)] * (2 * n), constraints=cons,
+            options={"ftol": 1e-14, "maxiter": 2000},
+        )  # fmt: skip
+        if res.success:
+            found.append(res)
+    assert found, "SLSQP failed from every start"
+    return split(min(found, key=lambda r: r.fun).x)[0]
 
 
 @settings(max_examples=examples(25))

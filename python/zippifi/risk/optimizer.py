@@ -159,8 +159,9 @@ class _Optimizer:
         if broken is not None:
             raise OptimizerSolverError(
                 f"{self.objective}: {self.solver} reported {status!r} but its answer breaks "
-                f"{broken[0]} by {broken[1]:.3g}; check the data's scale (numbers far below "
-                "the others, like a variance of 1e-30 beside costs of 1e-3, defeat the solver)",
+                f"{broken[0]} by {broken[1]:.3g} (more than {ANSWER_TOL:g}): the solver's "
+                "accuracy, or data whose scale defeats it (numbers far below the others, like "
+                "a variance of 1e-30 beside costs of 1e-3)",
                 status,
             )
 
