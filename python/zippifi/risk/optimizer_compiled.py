@@ -81,7 +81,7 @@ _RETRY_ON = frozenset({"InsufficientProgress", "NumericalError", "MaxIterations"
 # that pass the optimizer's 1e-6 check of every constraint (at their defaults, OSQP's broke
 # the turnover limit by 2.5e-5 on the benchmark's problem)
 SOLVER_OPTIONS: dict[str, dict[str, Any]] = {
-    "OSQP": {"eps_abs": 1e-9, "eps_rel": 1e-9, "max_iter": 100_000, "polish": True},
+    "OSQP": {"eps_abs": 1e-9, "eps_rel": 1e-9, "max_iter": 100_000, "polishing": True},
     "SCS": {"eps_abs": 1e-9, "eps_rel": 1e-9, "max_iters": 100_000},
 }
 
