@@ -21,6 +21,7 @@ from zippifi.risk import (
     MinCVaR,
     RiskParity,
     TradingCosts,
+    optimize,
 )
 from zippifi.risk.optimizer_compiled import CompiledProblem
 
@@ -165,3 +166,37 @@ def test_a_stalled_solve_is_retried_with_shorter_steps(fast: bool) -> None:
         ).success
     )
     assert a.parts.value == pytest.approx(best, rel=1e-8)
+
+
+def test_optimize_is_one_solve_of_the_classes() -> None:
+    rng = np.random.default_rng(9)
+    n = 6
+    g = rng.normal(0, 0.02, (60, n))
+    cov, mu, w0 = g.T @ g, rng.uniform(0.001, 0.02, n), np.full(n, 1 / n)
+    spec = Constraints(upper=0.4, turnover=1.0)
+    costs = TradingCosts(linear=0.001)
+    pairs = [
+        (
+            optimize("mean_variance", mu=mu, cov=cov, w0=w0, constraints=spec, costs=costs),
+            MeanVariance(n, constraints=spec, costs=costs).solve(mu, cov, w0=w0),
+        ),
+        (
+            optimize("mean_variance", mu=mu, factor=g, target_return=0.01, constraints=spec),
+            MeanVariance(n, constraints=spec, target_return=True).solve(
+                mu, factor=g, target_return=0.01
+            ),
+        ),
+        (
+            optimize("min_cvar", scenarios=g, beta=0.9, w0=w0, constraints=spec, costs=costs),
+            MinCVaR(n, 60, constraints=spec, costs=costs).solve(g, beta=0.9, w0=w0),
+        ),
+        (
+            optimize("max_sharpe", mu=mu, cov=cov, risk_free_rate=0.002, constraints=spec),
+            MaxSharpe(n, constraints=spec).solve(mu, cov, risk_free_rate=0.002),
+        ),
+        (optimize("risk_parity", cov=cov), RiskParity(n).solve(cov)),
+    ]
+    for one, built in pairs:
+        assert one.objective == built.objective
+        np.testing.assert_allclose(one.weights, built.weights, atol=1e-12, rtol=0)
+        assert one.parts == built.parts

@@ -127,6 +127,11 @@ def mv(**kw: object) -> MeanVariance:
             lambda: optimize("risk_parity", cov=COV, constraints=Constraints(upper=0.5)),
             r"risk_parity: takes no constraints",
         ),
+        (
+            lambda: optimize("risk_parity", cov=COV, constraints=Constraints(upper=np.ones(N))),
+            r"risk_parity: takes no constraints",
+        ),
+        (lambda: optimize("risk_parity", cov=COV, constraints=Constraints()), None),
     ],
 )
 def test_bad_input_is_named(call: object, message: str | None) -> None:

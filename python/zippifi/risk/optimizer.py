@@ -25,6 +25,7 @@ it through :class:`~zippifi.risk.optimizer_compiled.CompiledProblem` (Clarabel; 
 the solver choice and its measurements). Which constraints and cost terms exist is fixed at
 construction; their numbers, the market data and the current weights change per solve.
 Infeasible constraints raise :class:`~zippifi.errors.OptimizerInfeasibleError` naming them.
+An optimizer holds its solver's state: one per thread.
 """
 
 from __future__ import annotations
@@ -748,7 +749,15 @@ def optimize(
             _required(mu, "mu", objective), cov, factor=factor, w0=w0, risk_free_rate=risk_free_rate
         )
     if objective == "risk_parity":
-        if constraints not in (None, Constraints()):
+        c = constraints
+        if c is not None and not (
+            c.long_only
+            and c.lower is None
+            and c.upper is None
+            and c.leverage is None
+            and not c.categories
+            and c.turnover is None
+        ):
             raise OptimizerInputError(
                 "risk_parity: takes no constraints beyond long-only and fully invested"
             )
