@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import replace
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     invariant,
-    precondition,
     rule,
     run_state_machine_as_test,
 )
@@ -64,6 +64,7 @@ from tests.contracts.vault_invariants import ChainChecks, Sent
 from zippifi.chain import ActionKind, VaultAction
 from zippifi.sign import Signer, keccak256
 
+F = TypeVar("F", bound=Callable[..., Any])
 LONG = os.environ.get("ZIPPIFI_LONG_TESTS") == "1"
 SEQUENCES = int(os.environ.get("ZIPPIFI_STATEFUL_EXAMPLES", 500 if LONG else 30))
 STEPS = 50 if LONG else 40
@@ -71,35 +72,108 @@ STEPS = 50 if LONG else 40
 INITIALIZABLE_SLOT = 0xF0C57E16840DF040F15088DC2F81FE391C3923BEC73E23A9662EFC9C229C6A00
 STRANGER_KEY = bytes([0x44]) * 32  # the attacker's own signing key: not an owner's
 
-# mostly pairs our router has a pool for; sometimes others, the zero address included
-_VALID = [("WETH", "USDC"), ("USDC", "WETH"), ("DAI", "USDC"), ("USDC", "DAI"), ("EVIL", "USDC")]
-_ODD = [("WETH", "DAI"), ("JUNK", "USDC"), ("USDC", "JUNK"), ("ZERO", "USDC"), ("WETH", "ZERO")]
-TOKEN_PAIRS = st.sampled_from([*_VALID * 3, ("USDC", "EVIL"), *_ODD, ("WETH", "WETH")])
-_USUAL = ["tiny", "small", "small", "small", "half", "half", "cap", "rest", "cap+1", "rest+1"]
-SIZES = st.sampled_from([*_USUAL, "zero", "balance+1", "huge"])
-MIN_OUTS = st.sampled_from(["bound"] * 6 + ["bound-1", "one", "zero", "expected", "expected+1"])
+# An attack is mostly what an honest agent would send, with one twist at most (the tokens,
+# the size, the minimum output or the calldata): every refusal is reached, and enough swaps get
+# through to exercise what must hold when they do.
+TWISTS = st.sampled_from(["none"] * 4 + ["tokens", "size", "min_out", "payload"])
+_PAIRS = [("WETH", "USDC"), ("USDC", "WETH"), ("DAI", "USDC"), ("USDC", "DAI"), ("EVIL", "USDC")]
+VALID_PAIRS = st.sampled_from([*_PAIRS, ("USDC", "EVIL")])
+_NO_POOL = [("WETH", "DAI"), ("JUNK", "USDC"), ("USDC", "JUNK")]
+ODD_PAIRS = st.sampled_from([*_NO_POOL, ("ZERO", "USDC"), ("WETH", "ZERO"), ("WETH", "WETH")])
+USUAL_SIZES = st.sampled_from(["tiny", "small", "small", "half", "cap"])
+ODD_SIZES = st.sampled_from(["rest", "cap+1", "rest+1", "zero", "balance+1", "huge"])
+ODD_MIN_OUTS = st.sampled_from(["bound-1", "one", "zero", "expected", "expected+1"])
+# minOut: our own reading of the README's bound, or the vault's (oracleMinOut), as an attacker
+# would ask it for the least it accepts
+USUAL_MIN_OUTS = st.sampled_from(["bound", "vault_bound"])
 DEADLINES = st.sampled_from(["ok"] * 6 + ["expired", "now"])
 SENDERS = st.sampled_from(["agent"] * 8 + ["attacker", "guardian"])
-SCRIPTS = st.builds(
-    Payload,
-    kind=st.just("script"),
-    pull=st.sampled_from(["none", "half", "all", "all", "more"]),
-    pull_to=st.sampled_from(["self", "attacker"]),
-    refund=st.sampled_from(["none", "none", "one", "half"]),
-    pay=st.sampled_from(["none", "short", "exact", "exact", "double"]),
-    pay_to=st.sampled_from(["vault", "vault", "vault", "attacker"]),
-    extra=st.sampled_from(EXTRAS + ("none",) * 8),
-    ret=st.sampled_from(["empty", "false", "junk"]),
-)
-ROUTER_KINDS = st.sampled_from(["honest"] * 4 + ["more", "elsewhere", "other_token"])
-EXECUTOR_KINDS = st.sampled_from(["honest"] * 3 + ["partial", "more", "malformed", "wrong_pool"])
+
+
+def scripts(pulls: list[str], honest: bool = False) -> st.SearchStrategy[Payload]:
+    """A hostile target's script; ``pulls``: how much of the vault's tokenIn it transferFroms
+    (an executor-mode target, given the input, has no allowance to pull with). An honest-looking
+    one takes its input and pays at least the minimum to the vault."""
+    if honest:
+        return st.builds(
+            Payload,
+            kind=st.just("script"),
+            pull=st.sampled_from(pulls),
+            pay=st.sampled_from(["exact", "double"]),
+            ret=st.sampled_from(["empty", "false", "junk"]),
+        )
+    return st.builds(
+        Payload,
+        kind=st.just("script"),
+        pull=st.sampled_from(pulls),
+        pull_to=st.sampled_from(["self", "attacker"]),
+        refund=st.sampled_from(["none", "none", "none", "one", "half"]),
+        pay=st.sampled_from(["exact", "exact", "double", "short", "none"]),
+        pay_to=st.sampled_from(["vault", "vault", "vault", "vault", "attacker"]),
+        extra=st.sampled_from(EXTRAS + ("none",) * 4),
+        ret=st.sampled_from(["empty", "false", "junk"]),
+    )
+
+
+PAYLOADS = {  # role -> (honest, twisted)
+    "router": (
+        st.just(Payload("honest")),
+        st.sampled_from(["more", "elsewhere", "other_token"]).map(Payload),
+    ),
+    "executor": (
+        st.just(Payload("honest")),
+        st.sampled_from(["partial", "more", "malformed", "wrong_pool"]).map(Payload),
+    ),
+    "h_approve": (scripts(["all", "half"], honest=True), scripts(["all", "half", "none", "more"])),
+    "h_push": (scripts(["none"], honest=True), scripts(["none", "none", "all"])),
+}
+
+
+@dataclass(frozen=True)
+class Shape:
+    """An attack's swap before it meets the chain's numbers (see AttackerMachine._swap)."""
+
+    tokens: tuple[str, str]
+    size: str
+    min_out: str
+    payload: Payload
+
+
+def shapes(role: str) -> st.SearchStrategy[Shape]:
+    honest, twisted = PAYLOADS[role]
+
+    def build(twist: str) -> st.SearchStrategy[Shape]:
+        return st.builds(
+            Shape,
+            tokens=ODD_PAIRS if twist == "tokens" else VALID_PAIRS,
+            size=ODD_SIZES if twist == "size" else USUAL_SIZES,
+            min_out=ODD_MIN_OUTS if twist == "min_out" else USUAL_MIN_OUTS,
+            payload=twisted if twist == "payload" else honest,
+        )
+
+    return TWISTS.flatmap(build)
+
+
 ROLES = st.sampled_from(["router", "router", "executor", "h_approve", "h_push"])
-SWAP_SHAPES = st.tuples(ROLES, TOKEN_PAIRS, SIZES, MIN_OUTS, ROUTER_KINDS, EXECUTOR_KINDS, SCRIPTS)
+BATCH_SWAPS = st.lists(ROLES.flatmap(lambda r: shapes(r).map(lambda sh: (r, sh))), max_size=4)
 ADMIN_CALLS = [
     "own_signature", "replay", "one_signature", "unordered", "expired", "bad_signature",
     "unknown_kind", "pause", "upgrade_proxy", "upgrade_impl", "initialize", "initialize_impl",
     "transfer_from", "prime", "swap_on_impl",
 ]  # fmt: skip
+
+
+# each step picks one move, by weight (an attack about two steps in three), then draws its
+# arguments: hypothesis's own choice among many rules is far from even
+MOVES: dict[str, tuple[int, dict[str, st.SearchStrategy[Any]]]] = {}
+
+
+def move(weight: int, **arguments: st.SearchStrategy[Any]) -> Callable[[F], F]:
+    def mark(fn: F) -> F:
+        MOVES[fn.__name__] = (weight, arguments)
+        return fn
+
+    return mark
 
 
 class AttackerMachine(RuleBasedStateMachine):
@@ -162,7 +236,8 @@ class AttackerMachine(RuleBasedStateMachine):
             self.world.stats[" <- ".join(str(n) for n in exc.names)] += 1
         else:
             assert expect is None, f"expected {expect}, the transaction succeeded"
-            self.world.stats[f"ok {sent.kind}"] += 1
+            if sent.kind != "swap":
+                self.world.stats[f"ok {sent.kind} {sent.action.name if sent.action else ''}"] += 1
         # a reverted transaction changes nothing (EVM semantics): no need to read it again
         after = env.view(at) if receipt is not None else before
         self.checks.check(before, after, receipt, sent)
@@ -194,6 +269,7 @@ class AttackerMachine(RuleBasedStateMachine):
             "cap+1": t.max_trade + 1,
             "rest": rest,
             "rest+1": rest + 1,
+            "fill": min(t.max_trade, rest),
             "zero": 0,
             "balance+1": v.balances[(sym, self.env.vault)] + 1,
             "huge": 2**128,
@@ -207,6 +283,15 @@ class AttackerMachine(RuleBasedStateMachine):
         )
         bound = oracle_bound(v, sin, sout, amount) if priced else 1
         expected = sim.expected_out(sin, sout, amount) if priced else bound
+        if mode == "vault_bound":
+            # what the vault itself says it accepts at least: the attacker asks it
+            env = self.env
+            tokens = (env.tokens.get(sin, ZERO), env.tokens.get(sout, ZERO))
+            query = calldata("oracleMinOut(address,address,uint256)", *tokens, amount)
+            try:
+                return max(1, int(decode(["uint256", "uint256"], env.call(env.vault, query))[1]))
+            except ChainError:
+                return 1
         return max(
             0,
             {
@@ -230,19 +315,11 @@ class AttackerMachine(RuleBasedStateMachine):
             "zero": ZERO,
         }[role]
 
-    def _swap(
-        self,
-        sim: Sim,
-        role: str,
-        sin: str,
-        sout: str,
-        size: str,
-        min_mode: str,
-        payload: Payload,
-    ) -> Swap:
-        amount = self._amount(sim.view, sin, size)
-        min_out = self._min_out(sim, sin, sout, amount, min_mode)
-        return Swap(self._target(role, sin), role, sin, sout, amount, min_out, payload)
+    def _swap(self, sim: Sim, role: str, shape: Shape) -> Swap:
+        sin, sout = shape.tokens
+        amount = self._amount(sim.view, sin, shape.size)
+        min_out = self._min_out(sim, sin, sout, amount, shape.min_out)
+        return Swap(self._target(role, sin), role, sin, sout, amount, min_out, shape.payload)
 
     def _as_tuple(self, s: Swap) -> tuple[str, str, str, int, int, bytes]:
         tok = self.env.tokens
@@ -294,6 +371,8 @@ class AttackerMachine(RuleBasedStateMachine):
         summary = tuple((t[0], t[1], t[2], t[3]) for t in tuples)
         receipt = self._tx(expect, address, self.env.vault, data, Sent("swap", address, summary))
         if receipt is not None:
+            for s in swaps:
+                self.world.stats[f"ok swap through {s.role}"] += 1
             self.spend_times.append(receipt.block_time)
             if any(s.payload.extra == "flip_false" for s in swaps):
                 self.quirks = self._read_quirks()
@@ -308,98 +387,100 @@ class AttackerMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ the attacker
 
-    @rule(
-        tokens=TOKEN_PAIRS, size=SIZES, min_mode=MIN_OUTS, kind=ROUTER_KINDS,
-        deadline=DEADLINES, sender=SENDERS,
-    )  # fmt: skip
-    def attack_through_router(
-        self,
-        tokens: tuple[str, str],
-        size: str,
-        min_mode: str,
-        kind: str,
-        deadline: str,
-        sender: str,
-    ) -> None:
+    @move(4, shape=shapes("router"), deadline=DEADLINES, sender=SENDERS)
+    def attack_through_router(self, shape: Shape, deadline: str, sender: str) -> None:
         """Our router: honest calldata, or pulling one more than approved, paying the attacker,
-        spending a token that was not approved."""
-        s = self._swap(self._sim(), "router", *tokens, size, min_mode, Payload(kind))
-        self._send_swaps([s], sender, deadline, batch=False)
+        spending a token that was not approved; from the agent or not, in time or not."""
+        self._send_swaps([self._swap(self._sim(), "router", shape)], sender, deadline, False)
 
-    @rule(
-        tokens=TOKEN_PAIRS, size=SIZES, min_mode=MIN_OUTS, kind=EXECUTOR_KINDS, deadline=DEADLINES
-    )
-    def attack_through_executor(
-        self, tokens: tuple[str, str], size: str, min_mode: str, kind: str, deadline: str
-    ) -> None:
+    @move(3, shape=shapes("executor"), deadline=DEADLINES)
+    def attack_through_executor(self, shape: Shape, deadline: str) -> None:
         """The route executor: a route using all, half or more than the pushed input, through
         the wrong pool, or malformed."""
-        s = self._swap(self._sim(), "executor", *tokens, size, min_mode, Payload(kind))
-        self._send_swaps([s], "agent", deadline, batch=False)
+        self._send_swaps([self._swap(self._sim(), "executor", shape)], "agent", deadline, False)
 
-    @rule(
-        role=st.sampled_from(["h_approve", "h_push"]),
-        tokens=TOKEN_PAIRS, size=SIZES, min_mode=MIN_OUTS, script=SCRIPTS,
-    )  # fmt: skip
-    def attack_through_hostile_target(
-        self, role: str, tokens: tuple[str, str], size: str, min_mode: str, script: Payload
-    ) -> None:
-        """A hostile contract the owners allowlisted (as a router, or as an executor)."""
-        s = self._swap(self._sim(), role, *tokens, size, min_mode, script)
-        self._send_swaps([s], "agent", "ok", batch=False)
+    @move(4, shape=shapes("h_approve"))
+    def attack_through_hostile_router(self, shape: Shape) -> None:
+        """A hostile contract the owners allowlisted as a router (it gets an approval)."""
+        self._send_swaps([self._swap(self._sim(), "h_approve", shape)], "agent", "ok", False)
 
-    @rule(
+    @move(3, shape=shapes("h_push"))
+    def attack_through_hostile_executor(self, shape: Shape) -> None:
+        """A hostile contract the owners allowlisted as an executor (the input is pushed)."""
+        self._send_swaps([self._swap(self._sim(), "h_push", shape)], "agent", "ok", False)
+
+    @move(
+        1,
         role=st.sampled_from(["h_loose", "pair", "token", "vault", "zero"]),
-        tokens=TOKEN_PAIRS, size=SIZES, script=SCRIPTS,
-    )  # fmt: skip
-    def attack_through_unlisted_target(
-        self, role: str, tokens: tuple[str, str], size: str, script: Payload
-    ) -> None:
+        shape=shapes("h_approve"),
+    )
+    def attack_through_unlisted_target(self, role: str, shape: Shape) -> None:
         """A target never allowlisted: the attacker's own contract, a pair, a token, the vault."""
-        s = self._swap(self._sim(), role, *tokens, size, "bound", script)
-        self._send_swaps([s], "agent", "ok", batch=False)
+        self._send_swaps([self._swap(self._sim(), role, shape)], "agent", "ok", False)
 
-    @rule(shapes=st.lists(SWAP_SHAPES, max_size=4), deadline=DEADLINES, sender=SENDERS)
+    @move(3, swaps=BATCH_SWAPS, deadline=DEADLINES, sender=SENDERS)
     def attack_with_a_batch(
-        self, shapes: list[tuple[Any, ...]], deadline: str, sender: str
+        self, swaps: list[tuple[str, Shape]], deadline: str, sender: str
     ) -> None:
         """swapBatch: each swap under every rule, the window counting the batch's earlier ones."""
         sim = self._sim()
-        swaps = []
-        for role, (sin, sout), size, min_mode, router_kind, executor_kind, script in shapes:
-            payload = {"router": Payload(router_kind), "executor": Payload(executor_kind)}
-            chosen = payload.get(role, script)
-            swaps.append(self._swap(sim, role, sin, sout, size, min_mode, chosen))
-        self._send_swaps(swaps, sender, deadline, batch=True)
+        built = [self._swap(sim, role, shape) for role, shape in swaps]
+        self._send_swaps(built, sender, deadline, batch=True)
 
-    @precondition(lambda self: not self.burst_done)
-    @rule(
+    @move(
+        2,
+        tokens=VALID_PAIRS,
+        second=st.sampled_from(["cap", "fill", "small"]),
+        offset=st.sampled_from([-1, -1, 0, 1]),
+    )
+    def attack_at_the_window_edge(self, tokens: tuple[str, str], second: str, offset: int) -> None:
+        """Spend a token's whole rolling cap (up to three swaps, a second apart), then, exactly
+        24 h after the first (or a second either side), swap it again: one second early
+        everything still counts against the cap."""
+        first: int | None = None
+        for _ in range(3):
+            shape = Shape(tokens, "fill", "bound", Payload("honest"))
+            swap = self._swap(self._sim(), "router", shape)
+            if swap.amount == 0:
+                break
+            if self._send_swaps([swap], "agent", "ok", False) is not None:
+                return
+            first = first or self.spend_times[-1]
+        if first is None or first + DAY + offset - len(SYMBOLS) <= self.env.node.now:
+            return
+        self._refresh_feeds(first + DAY + offset)
+        shape = Shape(tokens, second, "bound", Payload("honest"))
+        self._send_swaps([self._swap(self._sim(), "router", shape)], "agent", "ok", False)
+
+    @move(
+        1,
         sin=st.sampled_from(["WETH", "USDC", "DAI", "EVIL"]),
         extra=st.integers(1, 3),
-        go=st.integers(0, 2),
+        go=st.integers(0, 1),
     )
     def attack_fills_the_window(self, sin: str, extra: int, go: int) -> None:
         """Small honest swaps of one token, one a second, until its 64-entry window is full,
         then a few more, which must fail with WindowFull; stops at any other refusal (the
-        prediction said which). In about half of the sequences (it costs 64+ blocks)."""
+        prediction said which). Once in about half of the sequences (it costs 64+ blocks)."""
         sout = "USDC" if sin != "USDC" else "WETH"
         v = self._now_view()
         ready = not v.paused and v.accounts[self.env.agent].agent
         ready = ready and v.tokens[sin].allowed and v.tokens[sout].allowed
         ready = ready and v.accounts[self.env.addresses["router"]].mode == 1
-        if go or not ready:
+        if go or self.burst_done or not ready:
             return
         self.burst_done = True
         self._refresh_feeds(self.env.node.now + len(SYMBOLS))
         for _ in range(MAX_ENTRIES + extra):
-            s = self._swap(self._sim(), "router", sin, sout, "tiny", "bound", Payload("honest"))
+            shape = Shape((sin, sout), "tiny", "bound", Payload("honest"))
+            s = self._swap(self._sim(), "router", shape)
             outcome = self._send_swaps([s], "agent", "ok", batch=False)
             if outcome is not None:
                 extra -= 1
                 if outcome != ("WindowFull",) or extra == 0:
                     return
 
-    @rule(how=st.sampled_from(ADMIN_CALLS))
+    @move(2, how=st.sampled_from(ADMIN_CALLS))
     def attack_with_admin_calls(self, how: str) -> None:
         """What the agent key may not do outside swaps, and the one harmless thing it may."""
         env = self.env
@@ -484,7 +565,8 @@ class AttackerMachine(RuleBasedStateMachine):
             return ("UnknownAction",)
         raise AssertionError(f"the attacker's action {act} would run")
 
-    @rule(
+    @move(
+        2,
         tax=st.sampled_from([0, 0, 50, 1000]),
         false=st.sampled_from([False, False, False, True]),
     )
@@ -512,7 +594,8 @@ class AttackerMachine(RuleBasedStateMachine):
                 answer = TOKENS[sym][2]
             self._light_tx(env.deployer, env.feeds[sym], calldata("updateAnswer(int256)", answer))
 
-    @rule(
+    @move(
+        2,
         sym=st.sampled_from(SYMBOLS),
         how=st.sampled_from(["move", "move", "follow", "follow", "zero", "negative", "stale"]),
         bps=st.integers(-60, 60) | st.sampled_from([-300, 300]),
@@ -544,7 +627,8 @@ class AttackerMachine(RuleBasedStateMachine):
             data = calldata("updateAnswer(int256)", value)
         self._tx(None, env.deployer, env.feeds[sym], data, Sent("other", env.deployer))
 
-    @rule(
+    @move(
+        3,
         how=st.sampled_from(["step", "step", "edge", "edge", "eta"]),
         step=st.sampled_from([1, 59, FEED_MAX_AGE, FEED_MAX_AGE + 1, DAY - 1, DAY, DAY + 1])
         | st.integers(2, 2 * DAY),
@@ -589,17 +673,22 @@ class AttackerMachine(RuleBasedStateMachine):
             self.last_action = (act, sigs, list(signers))
         return receipt
 
-    @rule(what=st.sampled_from(["caps", "caps", "list", "slippage", "feed"]), data=st.data())
+    @move(2, what=st.sampled_from(["caps", "caps", "list", "slippage", "feed"]), data=st.data())
     def owners_change_limits(self, what: str, data: st.DataObject) -> None:
         """Caps, listings, slippage, feeds (each move's parameters drawn in its method)."""
         getattr(self, f"_owners_{what}")(data)
 
-    @rule(what=st.sampled_from(["target", "agent", "pause", "unpause", "unpause"]), data=st.data())
+    @move(
+        2,
+        what=st.sampled_from(["target", "target", "agent", "pause", *["unpause"] * 4]),
+        data=st.data(),
+    )
     def owners_change_roles(self, what: str, data: st.DataObject) -> None:
         """Targets and executors, the agent; the guardian pauses, the owners unpause."""
         getattr(self, f"_owners_{what}")(data)
 
-    @rule(
+    @move(
+        2,
         what=st.sampled_from(["withdraw", "schedule", "execute", "execute", "cancel"]),
         data=st.data(),
     )
@@ -737,6 +826,17 @@ class AttackerMachine(RuleBasedStateMachine):
         self._owners(None if pending else ("NoUpgradeScheduled",), ActionKind.CANCEL_UPGRADE)
 
     # ------------------------------------------------------------------ bookkeeping
+
+    @rule(
+        name=st.sampled_from([n for n, (w, _) in MOVES.items() for _ in range(w)]), data=st.data()
+    )
+    def step(self, name: str, data: st.DataObject) -> None:
+        _, arguments = MOVES[name]
+        drawn = {
+            k: data if k == "data" else data.draw(strategy, label=k)
+            for k, strategy in arguments.items()
+        }
+        getattr(self, name)(**drawn)
 
     @invariant()
     def count_steps(self) -> None:
