@@ -39,7 +39,7 @@ $(STAMP): $(VENV)/.deps $(SOURCES)
 # The Solidity compiler (solc-js) and the real Uniswap build artifacts the differential tests deploy.
 NPM_STAMP := contracts/node_modules/.installed
 $(NPM_STAMP): contracts/package.json contracts/package-lock.json
-	@echo "==> installing the npm packages of contracts/ (solc-js, hardhat, the Uniswap artifacts; first time only)"
+	@echo "==> installing the npm packages of contracts/ (solc-js, hardhat, the Uniswap artifacts, Chainlink's sources; first time only)"
 	npm ci --prefix contracts --no-audit --no-fund --loglevel=error
 	touch $@
 

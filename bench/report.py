@@ -3,6 +3,7 @@
     python bench/report.py bench/.results/sign.json [--criterion DIR] [-o bench/RESULTS.md]
     python bench/report.py bench/.results/gas.json --only gas   # just the vault gas section
     python bench/report.py bench/.results/exec.json --only execution
+    python bench/report.py bench/.results/gate.json --only gate
 
 RESULTS.md is only ever produced by this script: never edit it by hand. ``--only gas`` replaces
 the "ZippiVault gas" section of the existing file (from ``pytest bench/test_vault_gas.py
@@ -24,6 +25,7 @@ try:  # run as a script, python bench/report.py, as the Makefile does
     from report_amm import amm_section, v3_rust_section
     from report_execution import EXECUTION_TITLE, execution_section
     from report_gas import SECTION_TITLE, gas_section
+    from report_gate import GATE_TITLE, gate_section
     from report_market import market_section
     from report_route import route_section
     from report_store import store_section
@@ -31,6 +33,7 @@ except ImportError:  # imported as bench.report
     from bench.report_amm import amm_section, v3_rust_section
     from bench.report_execution import EXECUTION_TITLE, execution_section
     from bench.report_gas import SECTION_TITLE, gas_section
+    from bench.report_gate import GATE_TITLE, gate_section
     from bench.report_market import market_section
     from bench.report_route import route_section
     from bench.report_store import store_section
@@ -141,6 +144,7 @@ def replace_section(text: str, title: str, section: list[str]) -> str:
 ONLY = {
     "gas": (gas_section, SECTION_TITLE, "bench/test_vault_gas.py"),
     "execution": (execution_section, EXECUTION_TITLE, "bench/test_execution_bench.py"),
+    "gate": (gate_section, GATE_TITLE, "bench/test_gate_bench.py"),
 }
 
 
@@ -189,6 +193,7 @@ def main() -> None:
         market_section(data),
         route_section(data),
         execution_section(data),
+        gate_section(data),
         gas_section(data),
     ):
         if section:

@@ -7,7 +7,10 @@ and eth-account's signing of the same vault call.
 
 Rows (suite "execution" in extra_info, read by bench/report_execution.py): per-intent latencies
 (p50/p99) with ``best_route`` and with ``split_route`` (up to 4 paths), the share of each
-stage, and the peer's calldata+sign beside ours. Scaled by ZIPPIFI_BENCH_SCALE.
+stage, the SQL statements and commits sent per intent, and the peer's calldata+sign beside
+ours; and the whole engine's throughput, proposal to settlement on the sandbox market, live and
+paper, on the in-process EVM and on a hardhat node (which CI=true requires). Scaled by
+ZIPPIFI_BENCH_SCALE.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ import asyncio
 import itertools
 import os
 import random
+import tempfile
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from fractions import Fraction
 from pathlib import Path
@@ -25,18 +30,20 @@ from typing import Any
 
 import pytest
 from eth_account import Account
-from sqlalchemy import text
+from sqlalchemy import event, text
 from web3 import Web3
 
 from bench.conftest import scaled
 from bench.graphs import BenchGraph, make_graph
+from tests.chain import hardhat
+from tests.chain.hardhat import HARDHAT_CHAIN_ID
 from zippifi.chain import encode_call
 from zippifi.chain.artifacts import load
 from zippifi.domain import IntentProposal, SignedTx, UnsignedTx
 from zippifi.execution import BacktestRules, BacktestToken, NoCalldata, Router, VaultRulesGate
 from zippifi.route import PoolGraph
 from zippifi.sign import Signer
-from zippifi.store import Store, open_store
+from zippifi.store import IntentMove, Store, open_store
 from zippifi.store.types import utcnow
 
 N_INTENTS = max(scaled(2_000), 64)
@@ -74,44 +81,15 @@ class Pipeline:
         self.times: dict[str, list[float]] = {s: [] for s in STAGES}
         self.totals: list[float] = []
         self.round_trip_s = 0.0
-
-    async def one(self, n: int, account_id: int, fence: int) -> None:
-        a, b, amount = self.queries[n % len(self.queries)]
-        t = [time.perf_counter()]
-        intent, _ = await self.store.intents.create(IntentProposal(
-            idempotency_key=f"bench-{n}-{random.random()}", proposer="bench",
-            account_id=account_id, chain_id=1, token_in=a, token_out=b, amount=amount,
-            slippage_bps=50, deadline=utcnow() + timedelta(hours=1)))  # fmt: skip
-        t.append(time.perf_counter())
-        await self.gate.review(intent)
-        intent = await self.store.intents.transition(intent.id, "approved")
-        t.append(time.perf_counter())
-        plan = await self.router.plan(intent, now=utcnow())
-        intent = await self.store.intents.transition(
-            intent.id, "routed", min_amount_out=plan.min_out
-        )
-        t.append(time.perf_counter())
-        await self.gate.review(intent)
-        t.append(time.perf_counter())
-        nonce = await self.store.nonces.reserve(1, self.signer.address, fence=fence)
-        tx = UnsignedTx(chain_id=1, nonce=nonce, to=VAULT, value=0, data=plan.vault_calldata,
-                        gas=plan.gas_estimate, max_fee_per_gas=2 * 10**9,
-                        max_priority_fee_per_gas=10**9)  # fmt: skip
-        (signed,) = self.signer.sign_transactions([tx.signable()])
-        t.append(time.perf_counter())
-        record = SignedTx(tx, self.signer.address, signed.hash, signed.raw_transaction,
-                          intent_id=intent.id)  # fmt: skip
-        await self.store.journal.record([record], fence=fence)
-        await self.store.intents.transition(intent.id, "signed")
-        t.append(time.perf_counter())
-        for stage, (start, end) in zip(STAGES, itertools.pairwise(t), strict=True):
-            self.times[stage].append(end - start)
-        self.totals.append(t[-1] - t[0])
+        self.statements = 0  # SQL statements sent while intents ran (BEGIN included)
+        self.commits = 0
 
     async def batch(self, first: int, size: int, account_id: int, fence: int) -> None:
-        """``size`` intents as the engine carries a batch: each proposal stored on its own (as
-        proposers send them), then each stage's writes for the whole batch in one transaction,
-        the batch signed in one call. Each intent is charged the batch's time / size."""
+        """``size`` intents as the engine carries a batch (size 1: one at a time): each proposal
+        stored on its own (as proposers send them), then each stage's writes for the whole
+        batch in one transaction through the store calls the engine makes (one
+        ``transition_many`` per stage, ``reserve_many``, the journal's ``record``), the batch
+        signed in one call. Each intent is charged the batch's time / size."""
         t = [time.perf_counter()]
         intents = []
         for n in range(first, first + size):
@@ -122,19 +100,21 @@ class Pipeline:
                 slippage_bps=50, deadline=utcnow() + timedelta(hours=1)))  # fmt: skip
             intents.append(intent)
         t.append(time.perf_counter())
+        approvals = []
         for intent in intents:
-            await self.gate.review(intent)
-        async with self.store.transaction() as tx:
-            for intent in intents:
-                await tx.intents.transition(intent.id, "approved")
+            decision = await self.gate.review(intent)
+            cause = "; ".join(decision.reasons) or None
+            approvals.append(IntentMove(intent.id, "approved", cause))
+        await self.store.intents.transition_many(approvals)
         t.append(time.perf_counter())
         plans = [await self.router.plan(i, now=utcnow()) for i in intents]
+        intents = await self.store.intents.transition_many([
+            IntentMove(i.id, "routed", f"via {', '.join(p.pools)}", p.amount_in, p.min_out)
+            for i, p in zip(intents, plans, strict=True)
+        ])  # fmt: skip
         t.append(time.perf_counter())
         for intent in intents:
             await self.gate.review(intent)
-        async with self.store.transaction() as tx:
-            for intent, plan in zip(intents, plans, strict=True):
-                await tx.intents.transition(intent.id, "routed", min_amount_out=plan.min_out)
         t.append(time.perf_counter())
         nonces = await self.store.nonces.reserve_many(1, self.signer.address, size, fence=fence)
         txs = [UnsignedTx(chain_id=1, nonce=n, to=VAULT, value=0, data=p.vault_calldata,
@@ -146,14 +126,28 @@ class Pipeline:
         records = [SignedTx(tx, self.signer.address, s.hash, s.raw_transaction, intent_id=i.id)
                    for tx, s, i in zip(txs, signed, intents, strict=True)]  # fmt: skip
         await self.store.journal.record(records, fence=fence)
-        async with self.store.transaction() as tx:
-            for intent in intents:
-                await tx.intents.transition(intent.id, "signed")
+        await self.store.intents.transition_many([
+            IntentMove(i, "signed", f"tx {r.hash_hex}", expect="routed")
+            for r in records for i in r.intents
+        ])  # fmt: skip
         t.append(time.perf_counter())
-        stages = ("store", "gate", "route", "gate again", "sign", "record")
-        for stage, (start, end) in zip(stages, itertools.pairwise(t), strict=True):
+        for stage, (start, end) in zip(STAGES, itertools.pairwise(t), strict=True):
             self.times[stage].extend([(end - start) / size] * size)
         self.totals.extend([(t[-1] - t[0]) / size] * size)
+
+
+def _count_statements(store: Store, pipe: Pipeline) -> None:
+    """Count what the pipeline sends the database: every statement (an executemany is one
+    call, as it is one round trip through the driver) and every commit."""
+
+    def statement(*_: Any) -> None:
+        pipe.statements += 1
+
+    def commit(*_: Any) -> None:
+        pipe.commits += 1
+
+    event.listen(store.engine.sync_engine, "before_cursor_execute", statement)
+    event.listen(store.engine.sync_engine, "commit", commit)
 
 
 def _run(store_url: str, graph: PoolGraph, bench_graph: BenchGraph, max_splits: int,
@@ -170,12 +164,9 @@ def _run(store_url: str, graph: PoolGraph, bench_graph: BenchGraph, max_splits: 
                 for _ in range(200):
                     await conn.execute(text("SELECT 1"))
                 pipe.round_trip_s = (time.perf_counter() - start) / 200
-            if batch == 1:
-                for n in range(N_INTENTS):
-                    await pipe.one(n, account.id, fence)
-            else:
-                for first in range(0, N_INTENTS - batch + 1, batch):
-                    await pipe.batch(first, batch, account.id, fence)
+            _count_statements(store, pipe)
+            for first in range(0, N_INTENTS - batch + 1, batch):
+                await pipe.batch(first, batch, account.id, fence)
             return pipe
         finally:
             await store.close()
@@ -189,7 +180,8 @@ def _report(benchmark: Any, row: str, pipe: Pipeline) -> None:
     shares = {s: sum(v) / sum(totals) for s, v in pipe.times.items()}
     _info(benchmark, row, n_intents=len(totals), p50_s=cuts[49], p99_s=cuts[98],
           mean_s=sum(totals) / len(totals), shares=shares,
-          round_trip_s=pipe.round_trip_s)  # fmt: skip
+          round_trip_s=pipe.round_trip_s, statements_per_intent=pipe.statements / len(totals),
+          commits_per_intent=pipe.commits / len(totals))  # fmt: skip
 
 
 BATCH = 32
@@ -250,13 +242,21 @@ def test_calldata_and_sign_web3_peer(benchmark: Any) -> None:
     _info(benchmark, "calldata_sign_peer", raw=raw.hex(), cpu_count=os.cpu_count())
 
 
-def _throughput(venue: str, n: int) -> tuple[int, float]:
+def _throughput(venue: str, n: int, hardhat_url: str | None = None) -> tuple[int, float]:
+    """Intents proposed, then carried to settlement by the engine, on the sandbox market; the
+    runtime is embedded (py-evm in process), or live on the hardhat node at ``hardhat_url``."""
     from zippifi.runtime import Runtime
     from zippifi.sandbox import Sandbox
+    from zippifi.settings import load_settings
 
-    async def go() -> tuple[int, float]:
-        async with Runtime.embedded() as rt:
-            box = await Sandbox.deploy(rt)
+    async def go(rt: Runtime) -> tuple[int, float]:
+        async with rt:
+            deployer, agent = Signer(os.urandom(32)), Signer(os.urandom(32))
+            if hardhat_url is not None:
+                adapter = await rt.adapter()
+                for key in (deployer, agent):
+                    await adapter.rpc("hardhat_setBalance", [key.address, hex(10**21)])
+            box = await Sandbox.deploy(rt, deployer=deployer, agent=agent)
             assert box.vault_account is not None
             engine = await rt.execution(box.vault_account, box.agent, **box.target(),
                                         venue=venue)  # type: ignore[arg-type]  # fmt: skip
@@ -278,7 +278,17 @@ def _throughput(venue: str, n: int) -> tuple[int, float]:
             settled = statuses.count("settled")
             return settled, seconds
 
-    return asyncio.run(go())
+    if hardhat_url is None:
+        return asyncio.run(go(Runtime.embedded()))
+    with tempfile.TemporaryDirectory(prefix="zippifi-bench-") as tmp:
+        # as the embedded chain: settled once mined (the node mines each transaction at once)
+        settings = load_settings(
+            data_dir=tmp, store={"database_url": f"sqlite:///{tmp}/bench.db"},
+            chains={"default": "hardhat", "networks": [{
+                "chain_id": HARDHAT_CHAIN_ID, "name": "hardhat", "rpc_urls": [hardhat_url],
+                "confirmations": 0, "poll_interval_s": 0.05}]},
+        )  # fmt: skip
+        return asyncio.run(go(Runtime(settings)))
 
 
 @pytest.mark.parametrize("venue", ["live", "paper"])
@@ -289,3 +299,30 @@ def test_engine_throughput_on_the_embedded_chain(benchmark: Any, venue: str) -> 
     settled, seconds = benchmark.pedantic(_throughput, args=(venue, n), rounds=1, iterations=1)
     assert settled == n
     _info(benchmark, f"throughput_{venue}", n_intents=n, seconds=seconds)
+
+
+@pytest.fixture(scope="module")
+def hardhat_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A hardhat node (tests/chain/hardhat.py): ZIPPIFI_TEST_HARDHAT_URL, else ``npx hardhat
+    node`` started here; skipped when neither can be had, failed instead under CI=true."""
+    reason = hardhat.unavailable_reason()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"hardhat node unavailable under CI=true: {reason}")
+        pytest.skip(f"hardhat node unavailable: {reason}")
+    node = hardhat.start(tmp_path_factory.mktemp("hardhat"))
+    try:
+        yield node.url
+    finally:
+        node.stop()
+
+
+@pytest.mark.parametrize("venue", ["live", "paper"])
+def test_engine_throughput_on_a_hardhat_node(benchmark: Any, hardhat_url: str, venue: str) -> None:
+    """The same intents on a hardhat node over JSON-RPC (HTTP, automine): what a real node's
+    round trips cost the engine; bound by the node, reported, not a goal."""
+    n = max(scaled(100), 12)
+    settled, seconds = benchmark.pedantic(_throughput, args=(venue, n, hardhat_url), rounds=1,
+                                          iterations=1)  # fmt: skip
+    assert settled == n
+    _info(benchmark, f"throughput_{venue}_hardhat", n_intents=n, seconds=seconds)

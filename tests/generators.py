@@ -1,5 +1,5 @@
-"""Hypothesis generators: transaction dicts in every form eth-account accepts, and hostile
-values for the kernel bindings' arguments."""
+"""Hypothesis generators: transaction dicts in every form eth-account accepts, hostile values
+for the kernel bindings' arguments, and StableSwap pools of every shape."""
 
 from __future__ import annotations
 
@@ -108,3 +108,74 @@ def transactions(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         tx["data"] = draw(datas())
     return tx
+
+
+# ---------------------------------------------------------------- StableSwap pools
+
+E18 = 10**18
+STABLE_RATES = (E18, 10**30)  # an 18- and a 6-decimal coin
+# A from 1 to Curve's MAX_A (10**6): the extremes, 3pool's 2000, and any
+stable_a = st.one_of(st.sampled_from([1, 10, 100, 200, 2000, 5000, 10**6]), st.integers(1, 10**6))
+# fee on the 1e10 scale: none, 1, 3pool's 4 bps, the template's MAX_FEE 50%, anything below 100%
+stable_fees = st.one_of(st.sampled_from([0, 1, 4_000_000, 5 * 10**9]), st.integers(0, 10**10 - 1))
+
+
+def sized(lo_bits: int, hi_bits: int) -> st.SearchStrategy[int]:
+    """Integers of every binary magnitude in [2**lo_bits, 2**hi_bits)."""
+    return st.integers(lo_bits, hi_bits - 1).flatmap(lambda b: st.integers(2**b, 2 ** (b + 1) - 1))
+
+
+@st.composite
+def stable_pool_states(
+    draw: st.DrawFn, shape: str, rates: list[int] | None = None
+) -> dict[str, Any]:
+    """A StableSwap pool of 2 to 4 coins of 18 or 6 decimals (or of the given ``rates``):
+    ``balances``, ``amp`` (A * 100, A whole), ``fee`` and ``rates``. Shapes: ``live`` (coin
+    values within a factor 1000 of each other, up to 1e12 tokens: no intermediate of the
+    contract's arithmetic reaches 2**256), ``imbalanced`` (values up to 1e9 apart),
+    ``near_empty`` (a few raw units, zeros included), ``wide`` (any magnitudes: overflow and no
+    convergence included)."""
+    if rates is None:
+        n = draw(st.integers(2, 4))
+        rates = draw(st.lists(st.sampled_from(STABLE_RATES), min_size=n, max_size=n))
+    n = len(rates)
+    if shape == "near_empty":
+        balances = draw(st.lists(st.integers(0, 10**6), min_size=n, max_size=n))
+    else:
+        if shape == "live":
+            base = draw(st.integers(10**15, 10**27))
+            values = [base * draw(st.integers(1000, 10**6)) // 1000 for _ in range(n)]
+        elif shape == "imbalanced":
+            base = draw(st.integers(10**18, 10**27))
+            values = [base // 10 ** draw(st.integers(0, 9)) for _ in range(n)]
+        else:
+            # any magnitude, an empty coin one time in eight
+            value = st.tuples(st.integers(0, 7), sized(0, 110)).map(lambda t: t[1] if t[0] else 0)
+            values = draw(st.lists(value, min_size=n, max_size=n))
+        # a value in 18-decimal units to the coin's raw balance
+        balances = [v * E18 // r for v, r in zip(values, rates, strict=True)]
+    return {"balances": balances, "amp": 100 * draw(stable_a), "fee": draw(stable_fees),
+            "rates": rates}  # fmt: skip
+
+
+def trade_sizes(balance: int, wide: bool = False) -> st.SearchStrategy[int]:
+    """An input for a pool holding ``balance`` of the coin: a share of it (0 to 10x), any
+    magnitude, or dust."""
+    shares = st.sampled_from([0, 1, 10, 100, 1000, 10**4, 10**5, 10**6, 10**7])
+    return st.one_of(
+        shares.map(lambda share: max(balance, 1) * share // 10**6),
+        sized(0, 100 if wide else 90),
+        st.integers(0, 3),
+    )
+
+
+@st.composite
+def stable_pools(draw: st.DrawFn, shape: str) -> dict[str, Any]:
+    """A :func:`stable_pool_states` pool and a trade on it: ``i``, ``j``, ``dx``. All-18-decimal
+    pools pass their rates as None (the default) now and then."""
+    pool = draw(stable_pool_states(shape))
+    i, j = draw(st.permutations(range(len(pool["balances"]))))[:2]
+    dx = draw(trade_sizes(pool["balances"][i], wide=shape == "wide"))
+    if set(pool["rates"]) == {E18} and draw(st.booleans()):
+        pool["rates"] = None
+    return {**pool, "i": i, "j": j, "dx": dx}

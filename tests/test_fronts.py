@@ -1,5 +1,5 @@
-"""The package fronts: zippifi.chain and zippifi.market re-export what their modules declare
-public, and nothing private."""
+"""The package fronts: zippifi.chain, zippifi.market, zippifi.execution and zippifi.risk
+re-export what their modules declare public, and nothing private."""
 
 from __future__ import annotations
 
@@ -10,11 +10,15 @@ from types import ModuleType
 import pytest
 
 import zippifi.chain
+import zippifi.execution
 import zippifi.market
 import zippifi.market.pools
+import zippifi.risk
+
+FRONTS = [zippifi.chain, zippifi.market, zippifi.execution, zippifi.risk]
 
 
-@pytest.mark.parametrize("front", [zippifi.chain, zippifi.market], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("front", FRONTS, ids=lambda m: m.__name__)
 def test_a_front_re_exports_every_module_s_public_names(front: ModuleType) -> None:
     exported = set(front.__all__)
     assert len(exported) == len(front.__all__)

@@ -57,10 +57,10 @@ def test_wrong_imports_break_the_contracts(tmp_path: Path) -> None:
     pkg = project / "python" / "zippifi"
     # a lower layer importing a higher one
     (pkg / "store" / "wrong.py").write_text("from zippifi.chain import EvmAdapter\n")
-    # a package still to be written, importing one above it
-    for name, body in {"risk": "import zippifi.settlement\n", "settlement": ""}.items():
-        (pkg / name).mkdir()
-        (pkg / name / "__init__.py").write_text(body)
+    # a built layer importing one still to be written, above it
+    (pkg / "risk" / "wrong.py").write_text("import zippifi.settlement\n")
+    (pkg / "settlement").mkdir()
+    (pkg / "settlement" / "__init__.py").write_text("")
     # the domain package reaching past errors
     (pkg / "domain" / "wrong.py").write_text("from zippifi.settings import load_settings\n")
     # the bottom reaching up

@@ -141,15 +141,21 @@ DEMO_INTENTS = (
     ("policy:rebalance", "USDC", "DAI", 5_000, "exact_in", 50),
     ("policy:hedge", "DAI", "WETH", 1, "exact_out", 80),
     ("policy:big", "WETH", "USDC", 6, "exact_in", 100),  # over the per-trade cap: resized
-    # resized to the cap, and still more price impact than the vault's oracle bound allows
+    # resized to the vault's cap, then again by the risk policy's price-impact limit
     ("policy:whale", "USDC", "WETH", 250_000, "exact_in", 100),
+    # a slippage bound looser than the risk policy allows: rejected before anything is sent
+    ("policy:loose", "WETH", "DAI", 1, "exact_in", 300),
 )
+# the risk engine's policy over the vault's own rules (limits in raw units of the quote, USDC)
+DEMO_MAX_IMPACT_BPS = 50
+DEMO_MAX_SLIPPAGE_BPS = 200
 
 
 async def _trading_loop() -> dict[str, Any]:
     from datetime import timedelta
 
     from zippifi.domain import Fill, IntentProposal
+    from zippifi.risk import Limits, RiskPolicy
     from zippifi.runtime import Runtime
     from zippifi.sandbox import Sandbox
     from zippifi.store.types import utcnow
@@ -165,8 +171,13 @@ async def _trading_loop() -> dict[str, Any]:
         box = await Sandbox.deploy(rt)
         deployed = time.perf_counter() - start
         assert box.vault_account is not None
+        policy = RiskPolicy(
+            default=Limits(max_price_impact_bps=DEMO_MAX_IMPACT_BPS,
+                           max_slippage_bps=DEMO_MAX_SLIPPAGE_BPS),
+            stable=frozenset({box.token("USDC"), box.token("DAI")}), quote=box.token("USDC"),
+        )  # fmt: skip
         live = await rt.execution(box.vault_account, box.agent, **box.target(),
-                                  fill_sink=Ledger())  # fmt: skip
+                                  fill_sink=Ledger(), risk=policy)  # fmt: skip
         paper = await rt.execution(box.vault_account, box.agent, **box.target(), venue="paper")
         deadline = utcnow() + timedelta(minutes=10)
         proposals = []
@@ -200,21 +211,22 @@ async def _trading_loop() -> dict[str, Any]:
             rows.append((done, fills[0] if fills else None, "; ".join(notes)))
         (paper_fill,) = await rt.store.fills.for_intent(shadow.id)
         symbols = {v.lower(): k for k, v in box.tokens.items()}
+        txs = {f.transaction_id for _, f, _ in rows if f is not None}
         return {"rows": rows, "symbols": symbols, "specs": box.specs, "seconds": seconds,
                 "deployed": deployed, "settled": len(settled), "paper": paper_fill,
-                "vault": box.vault}  # fmt: skip
+                "vault": box.vault, "transactions": len(txs)}  # fmt: skip
 
 
 def trading_loop(console: Console) -> dict[str, Any]:
     result = asyncio.run(_trading_loop())
     symbols, specs = result["symbols"], result["specs"]
 
-    def amount(token: str, units: int) -> str:
+    def amount(token: str, units: int, style: str = ",.2f") -> str:
         spec = specs[symbols[token.lower()]]
-        return f"{units / 10**spec.decimals:,.2f} {spec.symbol}"
+        return f"{units / 10**spec.decimals:{style}} {spec.symbol}"
 
     table = Table(title="Intents through risk, routing, the vault and settlement")
-    for column in ("intent", "status", "filled", "how"):
+    for column in ("intent", "status", "filled", "gas", "how"):
         table.add_column(column)
     for intent, fill, note in result["rows"]:
         wanted = amount(intent.token_in if intent.kind == "exact_in" else intent.token_out,
@@ -223,7 +235,10 @@ def trading_loop(console: Console) -> dict[str, Any]:
         filled = "" if fill is None else (
             f"{amount(fill.token_in, fill.amount_in)} -> {amount(fill.token_out, fill.amount_out)}"
         )  # fmt: skip
-        table.add_row(f"{side} {wanted}", intent.status, filled, note)
+        gas = "" if fill is None or fill.gas_cost_quote is None else (
+            amount(fill.token_out, fill.gas_cost_quote, ".3g")
+        )  # fmt: skip
+        table.add_row(f"{side} {wanted}", intent.status, filled, gas, note)
     console.print(table)
     paper, live = result["paper"], result["rows"][0][1]
     same = live is not None and (paper.amount_in, paper.amount_out) == (
@@ -231,7 +246,8 @@ def trading_loop(console: Console) -> dict[str, Any]:
     )  # fmt: skip
     console.print(
         f"Sandbox market deployed in {result['deployed']:.1f} s (vault {result['vault']}); "
-        f"{len(result['rows'])} intents carried in {result['seconds']:.2f} s; "
+        f"{len(result['rows'])} intents carried in {result['seconds']:.2f} s, their swaps "
+        f"in {result['transactions']} vault transaction(s) (swapBatch folds a step's swaps); "
         f"{result['settled']} fills settled at the confirmation depth. Paper mode (eth_call of "
         f"the real calldata, nothing sent) filled the first intent "
         f"{'identically' if same else 'DIFFERENTLY'} to the wei."

@@ -121,6 +121,17 @@ class NonceError(ChainError):
     (the fenced lock over the account) was lost."""
 
 
+class PreSignRefusedError(ChainError):
+    """A pre-sign check refused a transaction (it names the rule): nothing of its batch was
+    signed or sent."""
+
+
+class LeaseLostError(NonceError):
+    """This process no longer holds the account's nonce lease (it expired while the process
+    was paused, or another holder's fencing token is newer): it must not sign or send for the
+    account. What it recorded stays recorded, for the new holder's recovery."""
+
+
 class TxTimeoutError(ChainError):
     """A transaction did not reach the awaited state before the deadline."""
 
@@ -187,6 +198,16 @@ class SimulationRevertedError(ExecutionError):
         self.error = error
 
 
+class InvalidRiskInputError(InvalidInputError):
+    """Bad input to a risk statistic or a stress test: a NaN or infinite return, a confidence
+    outside (0, 1), a horizon below 1, mismatched shapes, an unknown pool; the message names it."""
+
+
+class InsufficientDataError(InvalidRiskInputError):
+    """Too few observations for the statistic asked (e.g. a historical VaR whose tail holds no
+    observation); the message says how many it has and how many it needs."""
+
+
 if TYPE_CHECKING:  # the names below resolve through __getattr__ at run time
     from zippifi._core import (
         AmmRevertError,
@@ -200,6 +221,7 @@ if TYPE_CHECKING:  # the names below resolve through __getattr__ at run time
         InvalidTransactionError,
         InvalidTypedDataError,
         KernelPanicError,
+        SwapResultMismatchError,
         UnsupportedTransactionTypeError,
     )
 
@@ -218,6 +240,7 @@ _KERNEL_ERRORS = frozenset(
         "InvalidTransactionError",
         "InvalidTypedDataError",
         "KernelPanicError",
+        "SwapResultMismatchError",
         "UnsupportedTransactionTypeError",
     }
 )
@@ -243,6 +266,7 @@ __all__ = [
     "ExecutionError",
     "FeeCeilingError",
     "IncompleteRoundError",
+    "InsufficientDataError",
     "InsufficientFundsError",
     "InvalidAmmInputError",
     "InvalidInputError",
@@ -251,6 +275,7 @@ __all__ = [
     "InvalidOracleAnswerError",
     "InvalidOrderBookError",
     "InvalidRawTransactionError",
+    "InvalidRiskInputError",
     "InvalidRouteInputError",
     "InvalidSignatureError",
     "InvalidTransactionError",
@@ -258,6 +283,7 @@ __all__ = [
     "InvalidTypedDataError",
     "KernelPanicError",
     "KeystoreError",
+    "LeaseLostError",
     "LedgerImbalanceError",
     "LockLostError",
     "LockNotAcquiredError",
@@ -268,6 +294,7 @@ __all__ = [
     "OracleError",
     "OrderBookSyncError",
     "PermanentTxError",
+    "PreSignRefusedError",
     "ReorgDetectedError",
     "RouteNotFound",
     "RpcError",
@@ -275,6 +302,7 @@ __all__ = [
     "StaleFencingTokenError",
     "StaleOracleError",
     "StoreError",
+    "SwapResultMismatchError",
     "TransientRpcError",
     "TxRevertedError",
     "TxTimeoutError",

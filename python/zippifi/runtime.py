@@ -6,8 +6,9 @@ manager, starts in order and stops in reverse:
 1. the store (SQLite under ``data_dir`` by default, PostgreSQL by URL), migrated;
 2. the cache, queue and locks (in-process, or Redis by URL);
 3. the chain registry and the default chain's adapter, connected (fails fast on a bad chain);
-4. the pool graph, and its sync from the configured factories (bootstrapped before start()
-   returns);
+4. the pool graph, and its sync from the configured factories up to the chain's head (not the
+   confirmation depth: routes are quoted on the state swaps run on), bootstrapped before
+   start() returns;
 5. on demand, one nonce manager and submitter per (chain, account), each reconciled with the
    chain and its in-flight records rebroadcast before first use.
 
@@ -35,6 +36,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from zippifi.chain import (
+    ChainAdapter,
     ChainRegistry,
     EvmAdapter,
     LegKind,
@@ -42,13 +44,22 @@ from zippifi.chain import (
     PoolRef,
     Recovery,
     Submitter,
+    encode_call,
 )
+from zippifi.chain.artifacts import load
 from zippifi.domain import Account, FillSink, PreSignCheck, RiskGate
-from zippifi.errors import ConfigError, KeystoreError, ZippiRuntimeError
+from zippifi.errors import (
+    ConfigError,
+    KeystoreError,
+    TxRevertedError,
+    ZippiError,
+    ZippiRuntimeError,
+)
 from zippifi.execution import (
     BacktestRules,
     BacktestVenue,
     ExecutionEngine,
+    ExecutionVenue,
     ExecutorEncoder,
     LiveVenue,
     NoCalldata,
@@ -61,12 +72,23 @@ from zippifi.execution import (
 )
 from zippifi.log import get_logger
 from zippifi.market import Factory, PoolState, PoolSync
+from zippifi.risk import (
+    RiskEngine,
+    RiskPolicy,
+    StoreDecisionLog,
+    VaultBalances,
+    VaultOraclePrices,
+)
 from zippifi.route import PoolGraph
 from zippifi.settings import ChainConfig, Settings, load_settings
 from zippifi.sign import Signer, to_checksum_address
 from zippifi.store import Infra, Store, open_infra, open_store_from_settings
 
 log = get_logger(__name__)
+# a restarted risk gate reads back at least this much of its decisions (its proposers' rates);
+# longer when a notional window is longer
+RESTORE_WINDOW_S = 60
+_VAULT = load("ZippiVault")
 
 Mode = Literal["live", "embedded", "backtest"]
 MODES: tuple[Mode, ...] = ("live", "embedded", "backtest")
@@ -227,8 +249,11 @@ class Runtime:
         known.update((f.address.lower(), f) for f in factories)
         self._followed = known
         adapter = await self.adapter()
+        # the graph follows the head, not the chain's confirmation depth: routes are quoted on
+        # the state the next swap runs on (the engine's own last fill included); a reorg's
+        # rewind re-reads what it touched, and settlement keeps the depth
         self._pool_sync = PoolSync(adapter, self.store.cursors, self.graph, list(known.values()),
-                                   start_block=config.pools_start_block,
+                                   start_block=config.pools_start_block, confirmations=0,
                                    snapshots=self.store.market)  # fmt: skip
         return await self.sync_pools()
 
@@ -325,6 +350,37 @@ class Runtime:
 
     # --- execution ----------------------------------------------------------------------------
 
+    async def vault(
+        self, address: str, chain: str | int | None = None, *, label: str = ""
+    ) -> Account:
+        """The stored account of a ZippiVault already on ``chain`` (the default chain for
+        None), added the first time: what :meth:`execution` takes for a vault deployed by
+        someone else. Refused, naming the address, when no vault answers there or the address
+        is known as another kind of account."""
+        adapter = await self.adapter(chain)
+        try:
+            checksummed = to_checksum_address(address)
+        except ZippiError as exc:
+            raise ConfigError(f"vault address {address!r}: {exc}") from None
+        where = f"on chain {adapter.chain_id}"
+        code = await adapter.rpc("eth_getCode", [checksummed, "latest"])
+        if not (code.hex() if isinstance(code, bytes) else str(code).removeprefix("0x")):
+            raise ConfigError(f"no contract at vault address {checksummed} {where}")
+        answer: bytes | None = None
+        # a revert means no such function there; a transport failure propagates as it is
+        with contextlib.suppress(TxRevertedError):
+            answer = await adapter.call({"to": checksummed,
+                                         "data": encode_call(_VAULT, "nonce")})  # fmt: skip
+        if answer is None or len(answer) != 32:  # a vault's nonce() returns one uint256
+            raise ConfigError(f"{checksummed} {where} does not answer as a ZippiVault")
+        found = await self.store.accounts.find(adapter.chain_id, checksummed)
+        if found is None:
+            return await self.store.accounts.add(adapter.chain_id, checksummed.lower(),
+                                                 kind="vault", label=label)  # fmt: skip
+        if found.kind != "vault":
+            raise ConfigError(f"{checksummed} {where} is stored as a {found.kind}, not a vault")
+        return found
+
     async def execution(
         self,
         vault: Account,
@@ -339,6 +395,9 @@ class Runtime:
         fill_sink: FillSink | None = None,
         max_hops: int = 3,
         max_splits: int = 1,
+        swaps_per_tx: int = 8,
+        wrapped_native: str | None = None,
+        risk: RiskPolicy | None = None,
     ) -> ExecutionEngine:
         """The execution engine of ``vault`` (a stored account of kind ``vault``), trading as
         ``agent`` on the live chain or in paper mode, through one vault target:
@@ -349,8 +408,13 @@ class Runtime:
         * ``router``: an allowlisted V2 router over ``factory``'s pairs (the router itself when
           it is its own factory, as ZippiRouter is), for single-path routes.
 
-        Until the risk engine lands, ``gate`` defaults to the vault's own rules checked
-        off-chain."""
+        A live step folds up to ``swaps_per_tx`` swaps into one ``swapBatch`` transaction
+        (1: one transaction per swap). Fills' gas is valued in the token they bought through
+        ``wrapped_native`` (default: the chain's configured one). The gate: ``gate`` if given;
+        else, with a ``risk`` policy, the risk engine over the vault's own rules (prices from
+        the vault's oracle in the policy's quote token, positions from its balances, decisions
+        kept in the store and its windows restored from them); else the vault's own rules
+        checked off-chain."""
         if vault.kind != "vault":
             raise ConfigError(f"account {vault.id} is a {vault.kind}, not a vault")
         if (router is None) == (executor is None):
@@ -386,15 +450,36 @@ class Runtime:
 
             encoder = V2RouterEncoder(router, factory or router, factory_of)
             max_splits = 1
+        if gate is None and risk is not None:
+            gate = await self._risk_gate(risk, vault, adapter, VaultRulesGate(rules))
         planner = Router(self.graph, rules, encoder, chain_id=adapter.chain_id,
                          max_hops=max_hops, max_splits=max_splits)  # fmt: skip
-        chosen = LiveVenue(submitter) if venue == "live" else PaperVenue(submitter)
+        chosen: ExecutionVenue = (
+            LiveVenue(submitter, swaps_per_tx=swaps_per_tx) if venue == "live"
+            else PaperVenue(submitter)
+        )  # fmt: skip
         return ExecutionEngine(
             store=self.store, venue=chosen, router=planner, gate=gate or VaultRulesGate(rules),
             vault=vault, adapter=adapter, fill_sink=fill_sink,
             confirmations=self.chains.config(vault.chain_id).confirmations,
-            refresh=self.sync_pools,
+            refresh=self.sync_pools, wrapped_native=wrapped_native,
         )  # fmt: skip
+
+    async def _risk_gate(
+        self, policy: RiskPolicy, vault: Account, adapter: ChainAdapter, inner: RiskGate
+    ) -> RiskEngine:
+        if policy.quote is None:
+            raise ConfigError("the risk policy needs a quote token to count notional in")
+        log_ = StoreDecisionLog(self.store)
+        engine = RiskEngine(policy, graph=self.graph,
+                            prices=VaultOraclePrices(adapter, vault.address, policy.quote),
+                            positions=VaultBalances(adapter, vault.address), log=log_,
+                            inner=inner)  # fmt: skip
+        scopes = [policy.default, *policy.vaults.values(), *policy.strategies.values(),
+                  *policy.tokens.values()]  # fmt: skip
+        longest = max([s.window_s for s in scopes if s.window_s] + [RESTORE_WINDOW_S])
+        engine.restore(await log_.recent(longest))
+        return engine
 
     async def backtest_execution(
         self,

@@ -110,10 +110,12 @@ class Sandbox:
 
     def target(self) -> dict[str, Any]:
         """The vault target arguments of ``Runtime.execution`` for this market: its executor,
-        which calls the ZippiPairs as ZippiPairs (or the router, if no executor was deployed)."""
+        which calls the ZippiPairs as ZippiPairs (or the router, if no executor was deployed),
+        and its WETH as the wrapped native token that values gas."""
         if self.executor is None:
-            return {"router": self.router}
-        return {"executor": self.executor, "pair_kinds": {self.router: LegKind.ZIPPI_PAIR}}
+            return {"router": self.router, "wrapped_native": self.tokens["WETH"]}
+        return {"executor": self.executor, "pair_kinds": {self.router: LegKind.ZIPPI_PAIR},
+                "wrapped_native": self.tokens["WETH"]}  # fmt: skip
 
     def token(self, symbol: str) -> str:
         if symbol not in self.tokens:
@@ -202,9 +204,4 @@ class Sandbox:
 
 async def _vault_account(rt: Runtime, market: Sandbox) -> Account:
     """The vault as an account of the store (kind ``vault``), the agent's label on it."""
-    found = await rt.store.accounts.find(market.chain_id, market.vault)
-    if found is not None:
-        return found
-    label = f"sandbox vault, agent {market.agent.address}"
-    return await rt.store.accounts.add(market.chain_id, market.vault.lower(), kind="vault",
-                                       label=label)  # fmt: skip
+    return await rt.vault(market.vault, label=f"sandbox vault, agent {market.agent.address}")

@@ -1,14 +1,17 @@
 """Fixtures of the chain-layer tests: a hardhat node per session, the in-process EVM, a
-SQLite store per test, and a small asyncio runner (one loop for the session, a timeout per
-test; tests/session_loop.py) like tests/store's."""
+SQLite store per test, scratch databases for tests whose processes share a store (SQLite and
+PostgreSQL; tests/crash uses them too), and a small asyncio runner (one loop for the session, a
+timeout per test; tests/session_loop.py) like tests/store's."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import signal
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.session_loop import SessionLoop
+from tests.store import servers
 from zippifi.chain import EvmAdapter
 from zippifi.settings import EMBEDDED_CHAIN_ID, ChainConfig
 from zippifi.sign import Signer
@@ -133,6 +137,45 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened = run(open_store(f"sqlite:///{tmp_path / 'zippifi.db'}"))
     yield opened
     run(opened.close())
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    """As tests/store finds it: ZIPPIFI_TEST_POSTGRES_URL, else a local server, else skip
+    (a failure under CI=true, where PostgreSQL is part of the job)."""
+    url, reason = servers.find_postgres()
+    if url is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL unavailable under CI=true: {reason}")
+        pytest.skip(f"PostgreSQL unavailable ({reason})")
+    return url
+
+
+@contextmanager
+def scratch_database(
+    request: pytest.FixtureRequest, engine: str, directory: Path, prefix: str
+) -> Iterator[str]:
+    """The URL of an empty, unmigrated database: a new SQLite file under ``directory``, or a new
+    PostgreSQL database (dropped afterwards). Its own event loop per call, so any test
+    directory's fixtures can use it."""
+    if engine == "sqlite":
+        yield f"sqlite:///{directory / f'{prefix}.db'}"
+        return
+    admin: str = request.getfixturevalue("pg_admin_url")
+    name = servers.unique_name(f"zippifi_{prefix}")
+    asyncio.run(servers.create_database(admin, name))
+    try:
+        yield servers.with_database(admin, name)
+    finally:
+        asyncio.run(servers.drop_database(admin, name))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A store for processes to share: a new SQLite file, or a new PostgreSQL database (created
+    empty, migrated by its first user, dropped afterwards)."""
+    with scratch_database(request, request.param, tmp_path, "shared") as url:
+        yield url
 
 
 @pytest.fixture

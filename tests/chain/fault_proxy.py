@@ -3,8 +3,10 @@
 Each request, by one seeded draw: dropped (no answer until the client gives up), delayed,
 answered 429 or 500 without reaching the node, its connection reset, or forwarded to the node
 and *then* failed (500 or reset) so the client never learns that the node acted on it. The
-last is the case that makes senders double-spend or lose track; counts per fault are kept
-so a test can check that each fault really happened.
+last is the case that makes senders double-spend or lose track. ``Faults.first_sends``
+scripts the faults of the first sends, for tests that send only a few. Counts per fault are
+kept, and ``missing()`` names each configured fault that never happened, so a test can require
+that every one really did.
 """
 
 from __future__ import annotations
@@ -30,6 +32,15 @@ class Faults:
     after_forward: float = 0.0  # forward, then 500 or reset
     max_delay_s: float = 0.05
     drop_s: float = 2.0  # how long a dropped request hangs before its connection is closed
+    # faults for the first eth_sendRawTransaction requests, in order, before any draw: a test
+    # with a handful of sends still meets every kind of failure on them
+    first_sends: tuple[str, ...] = ()
+
+    def kinds(self) -> tuple[tuple[str, float], ...]:
+        """Each fault's name (its key in ``FaultProxy.counts``) and probability, in draw order."""
+        return (("drop", self.drop), ("too_many", self.too_many),
+                ("server_error", self.server_error), ("reset", self.reset),
+                ("after_forward", self.after_forward), ("delay", self.delay))  # fmt: skip
 
 
 @dataclass
@@ -45,6 +56,10 @@ class FaultProxy:
 
     async def start(self) -> FaultProxy:
         self._rng = random.Random(self.seed)
+        self._scripted = 0
+        unknown = set(self.faults.first_sends) - {name for name, _ in self.faults.kinds()}
+        if unknown:
+            raise ValueError(f"fault proxy: unknown faults in first_sends: {sorted(unknown)}")
         self._session = aiohttp.ClientSession()
         app = web.Application()
         app.router.add_post("/", self._handle)
@@ -61,12 +76,24 @@ class FaultProxy:
         if self._session is not None:
             await self._session.close()
 
-    def _pick(self) -> str:
-        f = self.faults
+    def configured(self) -> tuple[str, ...]:
+        """The faults this proxy may inject: those with a probability above 0 or scripted."""
+        return tuple(
+            name for name, p in self.faults.kinds() if p > 0 or name in self.faults.first_sends
+        )
+
+    def missing(self) -> list[str]:
+        """The configured faults that were never injected: a test asserts this is empty, so a
+        run whose requests all happened to pass cleanly cannot claim to have survived them."""
+        return [name for name in self.configured() if self.counts[name] == 0]
+
+    def _pick(self, method: str) -> str:
+        script = self.faults.first_sends
+        if method == "eth_sendRawTransaction" and self._scripted < len(script):
+            self._scripted += 1
+            return script[self._scripted - 1]
         roll = self._rng.random()
-        for name, p in (("drop", f.drop), ("too_many", f.too_many),
-                        ("server_error", f.server_error), ("reset", f.reset),
-                        ("after_forward", f.after_forward), ("delay", f.delay)):  # fmt: skip
+        for name, p in self.faults.kinds():
             if roll < p:
                 return name
             roll -= p
@@ -92,7 +119,7 @@ class FaultProxy:
         except Exception:
             method = "?"
         self.methods[method] += 1
-        fault = self._pick()
+        fault = self._pick(method)
         self.counts[fault] += 1
         if method == "eth_sendRawTransaction":
             self.counts[f"{fault}:send"] += 1

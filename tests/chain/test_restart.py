@@ -10,17 +10,13 @@ import secrets
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.store import servers
 from zippifi.sign import Signer
 from zippifi.store import MemoryLockManager, open_store
 
-from .conftest import DevChain, run
+from .conftest import DevChain
 from .contracts import emitter_init
 from .helpers import account, deploy
 from .restart_child import STREAM
@@ -34,34 +30,6 @@ def _child(*args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def pg_admin_url() -> str:
-    """As tests/store finds it: ZIPPIFI_TEST_POSTGRES_URL, else a local server, else skip
-    (a failure under CI=true, where PostgreSQL is part of the job)."""
-    url, reason = servers.find_postgres()
-    if url is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL unavailable under CI=true: {reason}")
-        pytest.skip(f"PostgreSQL unavailable ({reason})")
-    return url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The store both processes share: a new SQLite file, or a new PostgreSQL database
-    (created empty here, migrated by the first child, dropped afterwards)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'restart.db'}"
-        return
-    admin: str = request.getfixturevalue("pg_admin_url")
-    name = servers.unique_name("zippifi_restart")
-    run(servers.create_database(admin, name))
-    try:
-        yield servers.with_database(admin, name)
-    finally:
-        run(servers.drop_database(admin, name))
 
 
 async def test_sigkill_with_transactions_in_flight_then_resume(

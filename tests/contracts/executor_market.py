@@ -13,15 +13,18 @@ Pools (WETH at $3,000, USDC and DAI at $1):
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from web3.contract import Contract
+from web3.types import BlockIdentifier, TxReceipt
 
 from tests.contracts.harness import Token, VaultEnv
 from tests.uniswap.artifacts import helper_artifact, uniswap_artifact
 from tests.uniswap.v3 import Position, nets_of
 from zippifi.chain import ActionKind, LegKind
+from zippifi.chain.artifacts import load
 from zippifi.route import PoolGraph
 
 ETH = 10**18
@@ -46,6 +49,8 @@ class ExecutorMarket:
     env: VaultEnv
     executor: Contract
     v2_router: Contract
+    v2_factory: Contract
+    v3_factory: Contract
     v2_pairs: dict[str, Contract] = field(default_factory=dict)
     v3_pools: dict[str, V3PoolInfo] = field(default_factory=dict)
 
@@ -58,37 +63,73 @@ class ExecutorMarket:
                 kinds[pair.address] = LegKind.ZIPPI_PAIR
         return kinds
 
-    def graph(self, with_zippi_pairs: bool = False) -> PoolGraph:
-        """The route kernel's graph, read from the chain as it is now."""
+    def graph(self, with_zippi_pairs: bool = False, block: BlockIdentifier = "latest") -> PoolGraph:
+        """The route kernel's graph, read from the chain as it is now (or was at ``block``):
+        pools' own views, and the V3 positions this market minted (it never burns one)."""
         g = PoolGraph()
+        at = {"block_identifier": block}
         for address, pair in self.v2_pairs.items():
-            r0, r1, _ = pair.functions.getReserves().call()
+            r0, r1, _ = pair.functions.getReserves().call(**at)
             t0, t1 = pair.functions.token0().call(), pair.functions.token1().call()
             g.add_v2_pool(address, t0, t1, int(r0), int(r1), 30)
         if with_zippi_pairs:
             for pair in {p.address: p for p in self.env.pairs.values()}.values():
-                r0, r1 = pair.functions.getReserves().call()
+                r0, r1 = pair.functions.getReserves().call(**at)
                 t0, t1 = pair.functions.token0().call(), pair.functions.token1().call()
                 g.add_v2_pool(pair.address, t0, t1, int(r0), int(r1), 30)
         for address, info in self.v3_pools.items():
             pool = info.contract
-            sqrt_price, tick, *_ = pool.functions.slot0().call()
+            sqrt_price, tick, *_ = pool.functions.slot0().call(**at)
             g.add_v3_pool(
                 address,
                 pool.functions.token0().call(),
                 pool.functions.token1().call(),
                 int(sqrt_price),
                 int(tick),
-                int(pool.functions.liquidity().call()),
+                int(pool.functions.liquidity().call(**at)),
                 info.fee,
                 SPACINGS[info.fee],
                 nets_of(info.positions),
             )
         return g
 
-    def holdings(self, who: str) -> dict[str, int]:
+    def legs_paid(self, receipt: TxReceipt) -> dict[str, list[tuple[int, int]]]:
+        """Per pool, in log order: (what it took, what it paid) from its own Swap events."""
+        paid: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        logs = sorted(receipt["logs"], key=lambda log: log["logIndex"])
+        w3 = self.env.w3
+        v2_event = w3.eth.contract(abi=uniswap_artifact("UniswapV2Pair").abi).events.Swap()
+        v3_event = w3.eth.contract(abi=uniswap_artifact("UniswapV3Pool").abi).events.Swap()
+        zippi_event = w3.eth.contract(abi=load("ZippiPair").abi).events.Swap()
+        zippi_pairs = {p.address for p in self.env.pairs.values()}
+        for log in logs:
+            address = log["address"]
+            if address in self.v2_pairs or address in zippi_pairs:
+                event = v2_event if address in self.v2_pairs else zippi_event
+                if not _is(event, log):
+                    continue
+                a = event.process_log(log)["args"]
+                took = a["amount0In"] + a["amount1In"]
+                paid[address].append((took, a["amount0Out"] + a["amount1Out"]))
+            elif address in self.v3_pools and _is(v3_event, log):
+                a = v3_event.process_log(log)["args"]
+                a0, a1 = a["amount0"], a["amount1"]
+                took, gave = (a0, a1) if a0 > 0 else (a1, a0)
+                paid[address].append((took, -gave))
+        return paid
+
+    def holdings(self, who: str, block: BlockIdentifier = "latest") -> dict[str, int]:
         env = self.env
-        return {t.symbol: env.balance(t, who) for t in (env.weth, env.usdc, env.dai)}
+        return {t.symbol: int(t.contract.functions.balanceOf(who).call(block_identifier=block))
+                for t in (env.weth, env.usdc, env.dai)}  # fmt: skip
+
+
+def _is(event: Any, log: Any) -> bool:
+    try:
+        event.process_log(log)
+    except Exception:
+        return False
+    return True
 
 
 def _deploy(env: VaultEnv, name: str, *args: Any) -> Contract:
@@ -111,9 +152,10 @@ def _raw_price(a: Token, b: Token) -> float:
 def build_market(env: VaultEnv) -> ExecutorMarket:
     weth, usdc, dai = env.weth, env.usdc, env.dai
     v2_factory = _deploy(env, "UniswapV2Factory", env.deployer)
+    v3_factory = _deploy(env, "UniswapV3Factory")
     router = _deploy(env, "UniswapV2Router02", v2_factory.address, NO_WETH)
     executor = env.deploy("ZippiRouteExecutor")
-    market = ExecutorMarket(env, executor, router)
+    market = ExecutorMarket(env, executor, router, v2_factory, v3_factory)
     pair_abi = uniswap_artifact("UniswapV2Pair").abi
     for a, b, depth_usd in ((weth, usdc, 15e6), (usdc, dai, 5e6), (weth, dai, 6e5)):
         env.send(v2_factory.functions.createPair(a.address, b.address))
@@ -125,7 +167,6 @@ def build_market(env: VaultEnv) -> ExecutorMarket:
         env.send(pair.functions.mint(env.deployer))
         market.v2_pairs[pair.address] = pair
 
-    v3_factory = _deploy(env, "UniswapV3Factory")
     callee = _deploy(env, "V3Callee")
     for token in (weth, usdc, dai):
         env.mint(token, callee.address, 10**12 * 10**token.decimals)
@@ -169,6 +210,8 @@ def build_market(env: VaultEnv) -> ExecutorMarket:
     env.mint(weth, env.vault.address, 10_000 * ETH)
     env.mint(usdc, env.vault.address, 30_000_000 * 10**6)
     env.mint(dai, env.vault.address, 30_000_000 * ETH)
-    # the feeds re-posted, so a test may run a day of trades without them going stale
-    env.jump(env.next_time() + 10)
+    # the feeds re-posted, so a test may run a day of trades without them going stale; a node's
+    # clock is left alone (it may be shared, and its feeds were posted moments ago)
+    if env.tester is not None:
+        env.jump(env.next_time() + 10)
     return market

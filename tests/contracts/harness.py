@@ -1,16 +1,17 @@
 """A ZippiVault deployment (an ERC-1967 proxy in front of the implementation, as
-zippifi.chain.vault.deploy_vault makes it) on the in-process EVM (py-evm), driven like a user
-would: owners sign EIP-712 actions (zippifi.chain.vault), agents and the guardian send
-transactions from eth-tester's unlocked accounts, and time is set exactly before every
-transaction.
+zippifi.chain.vault.deploy_vault makes it) on the in-process EVM (py-evm) or a hardhat node,
+driven like a user would: owners sign EIP-712 actions (zippifi.chain.vault), agents and the
+guardian send transactions from the chain's unlocked accounts, and time is set exactly before
+every transaction.
 
 Every contract is the committed artifact (zippifi.chain.artifacts), deployed unchanged. A
 revert raises :class:`VaultRevert` carrying the custom error decoded against all our ABIs, so
 tests assert the error's name and arguments.
 
-Time: the chain is moved ~10 days past the wall clock once, so eth-tester's next block time is
-always the previous block's + 1 unless we ask for more; :meth:`VaultEnv.at` makes the next
-transaction's block time exactly ``t``.
+Time: on py-evm the chain is moved ~10 days past the wall clock once, so eth-tester's next
+block time is always the previous block's + 1 unless we ask for more; a hardhat node keeps to the
+wall clock (it may be shared, and the engine's deadlines are wall-clock times).
+:meth:`VaultEnv.at` makes the next transaction's block time exactly ``t`` on either.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import ast
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from eth_typing import ChecksumAddress
 from web3 import Web3
@@ -141,15 +142,15 @@ class VaultEnv:
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
         self.w3: Web3 = chain.w3
+        # py-evm's tester drives time directly; any other chain is a node with hardhat's dev RPC
         self.tester: Any = getattr(self.w3.provider, "ethereum_tester", None)
-        if self.tester is None:
-            raise RuntimeError("the vault tests drive time through eth-tester (py-evm)")
         accounts = self.w3.eth.accounts
         self.deployer, self.agent, self.guardian, self.stranger = accounts[:4]
         self.owners = sorted((Signer(k) for k in OWNER_KEYS), key=lambda s: int(s.address, 16))
         self.chain_id = self.w3.eth.chain_id
-        pending = int(self.w3.eth.get_block("pending")["timestamp"])
-        self.tester.time_travel(pending + 10 * DAY)
+        if self.tester is not None:
+            pending = int(self.w3.eth.get_block("pending")["timestamp"])
+            self.tester.time_travel(pending + 10 * DAY)
 
         self.weth = self._token("Wrapped Ether", "WETH", 18, ETH_USD, 8)
         self.usdc = self._token("USD Coin", "USDC", 6, USDC_USD, 8)
@@ -235,7 +236,14 @@ class VaultEnv:
 
     def at(self, timestamp: int) -> None:
         """The next transaction's block time becomes exactly ``timestamp`` (>= next_time())."""
-        self.tester.time_travel(timestamp)
+        if self.tester is not None:
+            self.tester.time_travel(timestamp)
+        else:
+            answer = self.w3.provider.make_request(
+                cast(Any, "evm_setNextBlockTimestamp"), [timestamp]
+            )
+            if "error" in answer:
+                raise RuntimeError(f"evm_setNextBlockTimestamp({timestamp}): {answer['error']}")
         assert self.next_time() == timestamp
 
     def jump(self, timestamp: int) -> None:

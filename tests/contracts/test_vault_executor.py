@@ -31,7 +31,6 @@ from zippifi.chain import (
     decode_route,
     plan_route,
 )
-from zippifi.chain.artifacts import load
 from zippifi.errors import InvalidInputError
 from zippifi.route import Route, SplitRoute
 
@@ -74,40 +73,6 @@ def _send(m: ExecutorMarket, plan: ExecutorPlan, min_out: int | None = None) -> 
     )
 
 
-def _legs_paid(m: ExecutorMarket, receipt: TxReceipt) -> dict[str, list[tuple[int, int]]]:
-    """Per pool, in log order: (what it took, what it paid) from its own Swap events."""
-    paid: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    logs = sorted(receipt["logs"], key=lambda log: log["logIndex"])
-    v2_event = m.v2_router.w3.eth.contract(abi=uniswap_artifact("UniswapV2Pair").abi).events.Swap()
-    v3_event = m.env.w3.eth.contract(abi=uniswap_artifact("UniswapV3Pool").abi).events.Swap()
-    zippi_event = m.env.w3.eth.contract(abi=load("ZippiPair").abi).events.Swap()
-    zippi_pairs = {p.address for p in m.env.pairs.values()}
-    for log in logs:
-        address = log["address"]
-        if address in m.v2_pairs or address in zippi_pairs:
-            event = v2_event if address in m.v2_pairs else zippi_event
-            decoded = event.process_log(log) if _is(event, log) else None
-            if decoded is None:
-                continue
-            a = decoded["args"]
-            took = a["amount0In"] + a["amount1In"]
-            paid[address].append((took, a["amount0Out"] + a["amount1Out"]))
-        elif address in m.v3_pools and _is(v3_event, log):
-            a = v3_event.process_log(log)["args"]
-            a0, a1 = a["amount0"], a["amount1"]
-            took, gave = (a0, a1) if a0 > 0 else (a1, a0)
-            paid[address].append((took, -gave))
-    return paid
-
-
-def _is(event: Any, log: Any) -> bool:
-    try:
-        event.process_log(log)
-    except Exception:
-        return False
-    return True
-
-
 def _check_executed(m: ExecutorMarket, route: Route | SplitRoute, plan: ExecutorPlan) -> None:
     env = m.env
     before = m.holdings(env.vault.address)
@@ -126,7 +91,7 @@ def _check_executed(m: ExecutorMarket, route: Route | SplitRoute, plan: Executor
     for path in plan.paths:
         for leg in path.legs:
             expected[leg.pool].append((leg.amount_in, leg.amount_out))
-    assert _legs_paid(m, receipt) == expected
+    assert m.legs_paid(receipt) == expected
     # the executor keeps nothing and was never approved
     assert all(v == 0 for v in m.holdings(m.executor.address).values())
     for token in (env.weth, env.usdc, env.dai):

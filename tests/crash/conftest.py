@@ -1,10 +1,15 @@
-"""Crash tests run on a session loop of their own, with the chain tests' hardhat node."""
+"""Crash tests run on a session loop of their own, with the chain tests' hardhat node and
+scratch databases (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.chain.conftest import hardhat_node  # noqa: F401 (the node the children talk to)
+from tests.chain.conftest import (  # noqa: F401 (the node the children talk to, their stores)
+    db,
+    hardhat_node,
+    pg_admin_url,
+)
 from tests.session_loop import SessionLoop
 
 TEST_TIMEOUT_S = 300

@@ -28,7 +28,9 @@ async def main(settings_path: str, sandbox_path: str, keystore: str, intents_pat
         agent = rt.signer(keystore)
         box = await Sandbox.attach(rt, json.loads(Path(sandbox_path).read_text()), agent)
         assert box.vault_account is not None
-        engine = await rt.execution(box.vault_account, agent, **box.target())
+        # three intents go out as a swapBatch of two and a single swap: kills land between two
+        # broadcasts, and a batch's intents must end together
+        engine = await rt.execution(box.vault_account, agent, **box.target(), swaps_per_tx=2)
         await engine.resume()
         for spec in json.loads(Path(intents_path).read_text()):
             await engine.propose(IntentProposal(

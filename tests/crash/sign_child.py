@@ -5,7 +5,8 @@ batch of calls to an emitter contract, its signer opened from a keystore.
 
 Starting the runtime's submitter resolves what a killed predecessor left in flight (printed as
 ``RECOVERED {json}``); COUNT > 0 then sends COUNT calls whose calldata is ``LABEL-i``
-(``SENT {json}``). The keystore's password is in ZIPPIFI_KEYSTORE_PASSWORD.
+(``SENT {json}``), or ``REFUSED {json}`` if the account's nonce lease was lost meanwhile. The
+keystore's password is in ZIPPIFI_KEYSTORE_PASSWORD.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 from pathlib import Path
 
 from zippifi.chain import TxRequest
+from zippifi.errors import LeaseLostError
 from zippifi.runtime import Runtime
 from zippifi.settings import load_settings
 
@@ -33,7 +35,11 @@ async def main(settings_path: str, keystore: str, emitter: str, label: str, coun
         if count:
             requests = [TxRequest(to=emitter, data=f"{label}-{i}".encode(), gas=60_000)
                         for i in range(count)]  # fmt: skip
-            sent = await submitter.submit_many(requests)
+            try:
+                sent = await submitter.submit_many(requests)
+            except LeaseLostError as exc:  # slept through losing the account: sends nothing
+                print("REFUSED", json.dumps({"error": str(exc)}), flush=True)
+                return
             print("SENT", json.dumps({"nonces": [s.nonce for s in sent],
                                       "errors": [str(s.error) for s in sent if s.error]}),
                   flush=True)  # fmt: skip

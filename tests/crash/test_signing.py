@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,6 @@ from tests.chain.conftest import DevChain, hardhat_config
 from tests.chain.contracts import EVENT_TOPIC, emitter_init
 from tests.chain.hardhat import HARDHAT_CHAIN_ID, HardhatNode
 from tests.chain.helpers import account, deploy
-from tests.store import servers
 from zippifi.chain import EvmAdapter
 from zippifi.sign import Signer, write_keystore
 from zippifi.store import MemoryLockManager, open_store
@@ -34,30 +32,6 @@ POINTS = [
     ("submit.broadcast", None),  # one broadcast, not yet marked
     ("submit.broadcast@3", None),  # three broadcast (concurrently sent: which, varies)
 ]
-
-
-@pytest.fixture(scope="module")
-def pg_admin_url() -> str:
-    url, reason = servers.find_postgres()
-    if url is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL unavailable under CI=true: {reason}")
-        pytest.skip(f"PostgreSQL unavailable ({reason})")
-    return url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'crash.db'}"
-        return
-    admin: str = request.getfixturevalue("pg_admin_url")
-    name = servers.unique_name("zippifi_crash")
-    run(servers.create_database(admin, name))
-    try:
-        yield servers.with_database(admin, name)
-    finally:
-        run(servers.drop_database(admin, name))
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from fractions import Fraction
 from zippifi.chain import call_view
 from zippifi.chain.artifacts import load
 from zippifi.domain import IntentProposal
-from zippifi.execution import BacktestRules, BacktestToken, BacktestVenue
+from zippifi.execution import BacktestRules, BacktestToken, BacktestVenue, Hop, SwapPlan
 from zippifi.market import V2PoolState
 from zippifi.route import PoolGraph
 from zippifi.runtime import Runtime
@@ -99,3 +99,71 @@ async def test_a_backtest_runtime_replays_without_a_chain() -> None:
             r0, r1 = r0 + f.amount_in, r1 - out
         assert venue.balances[weth] == 92 * 10**18
         assert venue.balances[usdc] == sum(f.amount_out for f in fills)
+
+
+def _plan_on(graph: PoolGraph, intent_id: int, token_in: str, token_out: str,
+             amount_in: int) -> SwapPlan:  # fmt: skip
+    """A plan as the router makes it: the graph's best route now, its hops' exact amounts."""
+    route = graph.best_route(token_in, token_out, amount_in)
+    ins, outs = route.amounts[:-1], route.amounts[1:]
+    legs = zip(route.pools, route.tokens[:-1], route.tokens[1:], ins, outs, strict=True)
+    return SwapPlan(
+        intent_id=intent_id, chain_id=0, vault="0x" + "0d" * 20, target="0x" + "0f" * 20,
+        token_in=token_in, token_out=token_out, amount_in=amount_in,
+        quoted_out=route.amount_out, min_out=0, oracle_bound=0, deadline=0,
+        target_calldata=b"", vault_calldata=b"", pools=tuple(route.pools),
+        gas_estimate=route.gas_estimate, hops=tuple(Hop(*leg) for leg in legs),
+    )  # fmt: skip
+
+
+async def test_a_plan_filled_after_its_pool_moved_moves_it_by_what_it_filled() -> None:
+    """Two plans made on one state, filled one after the other: the second fills at the moved
+    pool's quote, and the pool must move by that fill, not by the amounts planned on the state
+    the first fill left (a stale result, which would leave reserves no trade leads to)."""
+    weth, usdc, pair = "0x" + "0a" * 20, "0x" + "0b" * 20, "0x" + "0c" * 20
+    r0, r1 = 10_000 * 10**18, 30_000_000 * 10**6
+    graph = PoolGraph()
+    graph.add_v2_pool(pair, weth, usdc, r0, r1, fee_bps=30)
+    tokens = {weth: BacktestToken(18, Fraction(3000), 10**21, 10**21),
+              usdc: BacktestToken(6, Fraction(1), 10**12, 10**12)}  # fmt: skip
+    rules = BacktestRules("0x" + "0d" * 20, "0x" + "0e" * 20, tokens, clock=utcnow)
+    venue = BacktestVenue(graph, rules, v2_pools={pair: (weth, r0, r1)},
+                          balances={weth: 100 * 10**18})  # fmt: skip
+    plans = [_plan_on(graph, n, weth, usdc, 10**18 * (n + 1)) for n in range(2)]
+    outcomes = await venue.execute(plans, urgency="normal", on_signed=None)
+    fills = [o.fill for o in outcomes]
+    assert all(f is not None for f in fills), [o.error for o in outcomes]
+    for f in fills:
+        assert f is not None
+        out = f.amount_in * 997 * r1 // (r0 * 1000 + f.amount_in * 997)
+        assert f.amount_out == out
+        r0, r1 = r0 + f.amount_in, r1 - out
+    assert fills[1] is not None
+    assert fills[1].amount_out < plans[1].quoted_out  # the pool moved
+    assert venue.v2[pair] == (weth, r0, r1)
+    assert graph.best_route(weth, usdc, 10**18).amount_out == 10**18 * 997 * r1 // (
+        r0 * 1000 + 10**18 * 997
+    )
+
+
+async def test_a_plan_through_an_untracked_pool_changes_nothing() -> None:
+    """A two-hop plan whose second pool the venue does not track fails whole: the first hop's
+    pool is not moved (no half-applied fill)."""
+    a, b, c = ("0x" + f"{k:02x}" * 20 for k in (0x1A, 0x1B, 0x1C))
+    ab, bc = "0x" + "2a" * 20, "0x" + "2b" * 20
+    graph = PoolGraph()
+    graph.add_v2_pool(ab, a, b, 10**24, 10**24, fee_bps=30)
+    graph.add_v2_pool(bc, b, c, 10**24, 10**24, fee_bps=30)
+    tokens = {t: BacktestToken(18, Fraction(1), 10**24, 10**24) for t in (a, b, c)}
+    rules = BacktestRules("0x" + "0d" * 20, "0x" + "0e" * 20, tokens, clock=utcnow)
+    venue = BacktestVenue(graph, rules, v2_pools={ab: (a, 10**24, 10**24)},
+                          balances={a: 10**21})  # fmt: skip
+    plan = _plan_on(graph, 1, a, c, 10**18)
+    assert len(plan.hops) == 2
+    before = graph.to_bytes()
+    (outcome,) = await venue.execute([plan], urgency="normal", on_signed=None)
+    assert outcome.fill is None
+    assert outcome.error is not None
+    assert venue.v2[ab.lower()] == (a, 10**24, 10**24)
+    assert graph.to_bytes() == before
+    assert venue.balances == {a: 10**21}

@@ -88,9 +88,44 @@ async def test_intents_settle_at_the_kernels_exact_quote() -> None:
             assert tx.status == "mined"
             assert (await adapter.get_receipt(bytes.fromhex(tx.tx_hash[2:]))) is not None
         assert sorted(f.intent_id for f in sink.fills) == sorted(quotes)  # type: ignore[type-var]
-        # both swaps went out in one batch: consecutive nonces of the agent
-        nonces = sorted([(await rt.store.transactions.for_intent(i))[0].nonce for i in quotes])
-        assert nonces[1] == nonces[0] + 1
+        # both swaps went out in one swapBatch transaction, in the order they were planned
+        [(tx_a,), (tx_b,)] = [await rt.store.transactions.for_intent(i) for i in (a.id, b.id)]
+        assert tx_a.id == tx_b.id
+        assert await rt.store.transactions.intents_of(tx_a.id) == (a.id, b.id)
+        receipt = await adapter.get_receipt(bytes.fromhex(tx_a.tx_hash[2:]))
+        assert receipt is not None
+        assert receipt.effective_gas_price
+        fills = [f for i in (a.id, b.id) for f in await rt.store.fills.for_intent(i)]
+        # the fills share the transaction's gas exactly, each valued in what it bought (its
+        # wei through the graph's WETH pools: USDC and DAI at ~$3,000 per ETH, 18 -> 6 and 18
+        # -> 18 decimals)
+        assert sum(f.gas_used or 0 for f in fills) == receipt.gas_used
+        assert [f.log_index for f in fills] == sorted(f.log_index for f in fills)
+        for f in fills:
+            wei = (f.gas_used or 0) * receipt.effective_gas_price
+            assert f.gas_cost_native == wei
+            bought = USDC if f.token_out.lower() == box.token(USDC).lower() else DAI
+            scale = 10**18 // 10 ** box.specs[bought].decimals
+            assert f.gas_cost_quote is not None
+            assert 0.9 * 3000 < f.gas_cost_quote * scale / wei < 1.01 * 3000
+
+
+async def test_one_transaction_per_swap_when_asked() -> None:
+    """``swaps_per_tx=1``: the same batch goes out as single swaps, in consecutive nonces."""
+    async with Runtime.embedded() as rt:
+        box = await Sandbox.deploy(rt)
+        assert box.vault_account is not None
+        engine = await rt.execution(box.vault_account, box.agent, **box.target(),
+                                    swaps_per_tx=1)  # type: ignore[arg-type]  # fmt: skip
+        spec = box.specs
+        a = await engine.propose(proposal(box, "a", WETH, USDC, spec[WETH].units(1)))
+        b = await engine.propose(proposal(box, "b", USDC, DAI, spec[USDC].units(500)))
+        report = await engine.run_until_idle()
+        assert sorted(report.settled) == [a.id, b.id]
+        txs = [(await rt.store.transactions.for_intent(i))[0] for i in (a.id, b.id)]
+        assert txs[1].nonce == txs[0].nonce + 1
+        for tx, intent_id in zip(txs, (a.id, b.id), strict=True):
+            assert await rt.store.transactions.intents_of(tx.id) == (intent_id,)
 
 
 async def test_the_vaults_rules_resize_and_reject_before_anything_is_sent() -> None:
@@ -228,3 +263,30 @@ async def test_twap_slices_a_large_order_within_its_impact_cap() -> None:
         assert all(i <= 10 for i in impacts)
         fills = [f for s in state.slices for f in await rt.store.fills.for_intent(s.id)]
         assert sum(f.amount_in for f in fills) == total
+
+
+async def test_an_intent_whose_recorded_transaction_can_never_be_mined_fails() -> None:
+    """A transaction recorded before a crash and never sent, whose nonce another transaction
+    took meanwhile, can never be mined: resume() marks it dropped and fails its intent, which
+    would otherwise sit in ``signed`` forever."""
+    async with market() as (rt, box, engine, _):
+        intent = await engine.propose(proposal(box, "lost", WETH, USDC, box.specs[WETH].units(1)))
+        await rt.store.intents.transition(intent.id, "approved")
+        await rt.store.intents.transition(intent.id, "routed")
+        await rt.store.intents.transition(intent.id, "signed")
+        # the dev account funded the sandbox, so its nonce 0 is used on chain: a transaction
+        # recorded at it (and never sent) can never be mined
+        adapter = await rt.adapter()
+        dev = (await adapter.rpc("eth_accounts", []))[0]
+        assert await adapter.get_transaction_count(dev, "latest") > 0
+        await rt.store.transactions.record_signed(chain_id=box.chain_id, sender=dev, nonce=0,
+                                                  tx_hash="0x" + "ee" * 32,
+                                                  intent_id=intent.id)  # fmt: skip
+        assert await engine.resume() == [intent.id]
+        done = await rt.store.intents.get(intent.id)
+        assert done.status == "failed"
+        assert done.status_cause == "its transaction was replaced or dropped before it was mined"
+        (tx,) = await rt.store.transactions.for_intent(intent.id)
+        assert tx.status == "dropped"
+        # one whose node still has it, or whose nonce is still ahead, is left to recovery
+        assert await engine.resume() == []

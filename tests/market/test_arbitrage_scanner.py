@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.route.market import address_of
 from tests.uniswap.artifacts import HarnessUnavailableError
 from tests.uniswap.tickmath import MAX_SQRT_RATIO, MIN_SQRT_RATIO
 from zippifi.errors import ConfigError, InvalidInputError
@@ -171,8 +172,8 @@ def test_settings_and_bad_input() -> None:
     )  # fmt: skip
     scanner = ArbitrageScanner.from_settings(graph, settings.market.arbitrage)
     assert (scanner.max_hops, scanner.min_profit, scanner.gas_price_wei) == (2, 7, 3)
-    assert scanner.threshold("0x" + "AB" * 20) == 7  # not checksummed: not the same key
-    assert scanner.threshold(next(iter(scanner.min_profit_by_token))) == 9
+    for spelling in ("0x" + "ab" * 20, "0x" + "AB" * 20, next(iter(scanner.min_profit_by_token))):
+        assert scanner.threshold(spelling) == 9, spelling
     assert load_settings().market.arbitrage.max_hops == 3
     with pytest.raises(ConfigError, match="min_profit"):
         load_settings(market={"arbitrage": {"min_profit": 0}})
@@ -185,3 +186,53 @@ def test_settings_and_bad_input() -> None:
             ArbitrageScanner(graph, **kwargs)  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="gas_price_wei"):
         scanner.gas_price_wei = True
+
+
+def spellings(address: str) -> tuple[str, str, str]:
+    """All lower case, all upper case (hex digits), and EIP-55 checksummed."""
+    return "0x" + address[2:].lower(), "0x" + address[2:].upper(), address
+
+
+def broken_checksum(address: str) -> str:
+    """The checksummed address with its first letter's case flipped: mixed case, wrong sum."""
+    i = next(i for i, ch in enumerate(address) if i >= 2 and ch.isalpha())
+    return address[:i] + address[i].swapcase() + address[i + 1 :]
+
+
+def test_thresholds_and_pools_in_any_case() -> None:
+    """A token's threshold is the same whether it is configured or looked up in lower, upper or
+    checksummed case (as the graph takes addresses), never the default by accident; a pool named
+    in lower case triggers cycles reported under its checksummed address; a mixed-case spelling
+    whose checksum is wrong is refused. Two V2 pairs of one pair of tokens, 3% apart: each
+    pair's update opens the cycle through both, starting from the token it sells dear."""
+    a, b = sorted((address_of("token a"), address_of("token b")), key=lambda x: int(x, 16))
+    pair1, pair2 = address_of("pair 1"), address_of("pair 2")
+    graph = PoolGraph()
+    graph.add_v2_pool(pair1, a, b, 10**21, 103 * 10**19, 30)
+    graph.add_v2_pool(pair2, a, b, 10**21, 97 * 10**19, 30)
+    block = 7
+    found = ArbitrageScanner(graph).scan([pair1, pair2], block)
+    opps = {o.token: o for o in found}
+    assert len(found) == 2, found
+    assert set(opps) == {a, b}, found
+    for token, opp in opps.items():
+        for configured in spellings(token):
+            above = ArbitrageScanner(graph, min_profit_by_token={configured: opp.profit_net + 1})
+            at = ArbitrageScanner(graph, min_profit_by_token={configured: opp.profit_net})
+            for lookup in spellings(token):
+                assert above.threshold(lookup) == opp.profit_net + 1, (configured, lookup)
+                assert at.threshold(lookup) == opp.profit_net, (configured, lookup)
+            assert opp.key not in {o.key for o in above.scan([pair1, pair2], block)}
+            assert opp.key in {o.key for o in at.scan([pair1, pair2], block)}
+        with pytest.raises(InvalidInputError, match="checksum"):
+            ArbitrageScanner(graph).threshold(broken_checksum(token))
+        with pytest.raises(InvalidInputError, match="checksum"):
+            ArbitrageScanner(graph, min_profit_by_token={broken_checksum(token): 5})
+    scanner = ArbitrageScanner(graph)
+    for pool in (pair1, pair2):
+        for spelling in spellings(pool):
+            got = scanner.check(spelling, block)
+            assert got == scanner.check(pool, block) != []
+            assert {o.trigger for o in got} == {pool}
+        with pytest.raises(InvalidInputError, match="checksum"):
+            scanner.check(broken_checksum(pool), block)

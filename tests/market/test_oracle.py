@@ -26,7 +26,14 @@ from zippifi.errors import (
     OracleError,
     StaleOracleError,
 )
-from zippifi.market import ChainlinkFeed, OracleRound, PairAggregator, check_round, round_problems
+from zippifi.market import (
+    ChainlinkFeed,
+    OracleReading,
+    OracleRound,
+    PairAggregator,
+    check_round,
+    round_problems,
+)
 
 HEARTBEAT = 3600
 DECIMALS = 8
@@ -95,14 +102,21 @@ async def test_staleness_against_the_heartbeat() -> None:
     feed = d.feed(clock=lambda: float(now))
     assert (await feed.latest()).answer == 2500_00000000
     await d.post(2400_00000000, at=now - HEARTBEAT - 1)
+    # the truth: the round as the contract's own ABI returns it, posted one second too early
+    ref = await d.contract.functions.latestRoundData().call()
+    assert ref[3] == now - HEARTBEAT - 1
+    truth = OracleRound(*ref, decimals=DECIMALS)
+    stale = f"round {ref[0]} updated {HEARTBEAT + 1} s ago, over the {HEARTBEAT} s heartbeat"
     reading = await feed.read_latest()
+    assert reading == OracleReading(truth, (stale,))
     assert not reading.ok
-    assert reading.round.answer == 2400_00000000
     with pytest.raises(StaleOracleError, match="heartbeat") as info:
         await feed.latest()
-    assert len(info.value.problems) == 1
-    assert await feed.read_latest(now=now - 10) == await feed.read_latest(now=now - 10)
-    assert (await feed.read_latest(now=now - 1)).ok  # as of an earlier time it was fresh
+    assert info.value.problems == (stale,)
+    # as of earlier times it was fresh: 9 s and 0 s inside the heartbeat
+    for earlier in (now - 10, now - 1):
+        assert await feed.read_latest(now=earlier) == OracleReading(truth, ())
+        assert await feed.latest(now=earlier) == truth
 
 
 async def test_non_positive_answers_are_refused() -> None:

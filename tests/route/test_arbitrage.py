@@ -173,6 +173,8 @@ def test_arbitrage_cycles_against_brute_force() -> None:
 
 
 def test_min_profit_and_gas_filter_cycles() -> None:
+    cov = Coverage()
+
     @given(markets(min_tokens=5, max_tokens=6, min_pools=10, max_pools=14), st.data())
     @budget(5)
     def run(market: Market, data: st.DataObject) -> None:
@@ -180,15 +182,25 @@ def test_min_profit_and_gas_filter_cycles() -> None:
         start = data.draw(st.sampled_from(market.tokens))
         free = graph.arbitrage_cycles(start, max_hops=3)
         if not free:
+            cov["no cycle"] += 1
             return
         floor = free[len(free) // 2].profit
         kept = graph.arbitrage_cycles(start, max_hops=3, min_profit=floor)
         assert [c.pools for c in kept] == [c.pools for c in free if c.profit_net >= floor]
+        cov["cycles under a floor"] += len(free)
+        cov["cycles cut by the floor"] += len(free) - len(kept)
         assert [c.profit_net for c in free] == sorted((c.profit_net for c in free), reverse=True)
         priced = graph.arbitrage_cycles(start, max_hops=3, gas_price_wei=10**9)
         assert all(c.profit_net == c.profit - c.gas_cost >= 1 for c in priced)
+        cov["cycles priced with gas"] += len(priced)
+        cov["cycles gas cut"] += len(free) - len(priced)
 
     run()
+    # examples without a cycle check nothing: enough of them must have had cycles to filter
+    cov.require(
+        **{"cycles under a floor": 10, "cycles cut by the floor": 5,
+           "cycles priced with gas": 5, "cycles gas cut": 5}
+    )  # fmt: skip
 
 
 def test_cycle_whose_dust_sizes_round_flat_is_still_found() -> None:

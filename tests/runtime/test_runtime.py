@@ -148,3 +148,60 @@ async def test_live_runtime_syncs_the_configured_factories(
         )
         route = rt.graph.best_route(t0, t1, 10**18)
         assert route.amount_out == amm.v2_amount_out(10**18, r0, r1)
+
+
+async def test_the_pool_graph_follows_the_head_whatever_the_confirmation_depth(
+    hardhat_node: HardhatNode, tmp_path: Path
+) -> None:
+    """Routes are quoted on the state the next swap runs on: the graph follows the head, while
+    settlement waits for the chain's confirmation depth (3 here)."""
+    env = hardhat_env(hardhat_node.url)
+    market = UniswapMarket(env.chain, n_tokens=2)
+    start = env.chain.w3.eth.block_number
+    pair = market.create_pair(0, 1)
+    market.v2_add(pair, 3 * 10**21, 7 * 10**20)  # its last block is the head
+    settings = load_settings(
+        data_dir=tmp_path,
+        chains={"default": "hardhat", "networks": [{
+            "chain_id": HARDHAT_CHAIN_ID, "name": "hardhat", "rpc_urls": [hardhat_node.url],
+            "confirmations": 3, "pools_start_block": start,
+            "factories": [{"kind": "v2", "address": market.v2_factory.address}],
+        }]},
+    )  # fmt: skip
+    t0, t1 = market.v2_tokens(pair)
+
+    def on_chain() -> int:
+        return amm.v2_amount_out(10**18, *market.v2_reserves(pair))
+
+    async with Runtime(settings) as rt:
+        assert rt.graph.best_route(t0, t1, 10**18).amount_out == on_chain()
+        market.v2_swap(pair, True, 5 * 10**19)  # the head again
+        assert await rt.sync_pools() >= 1
+        assert rt.graph.best_route(t0, t1, 10**18).amount_out == on_chain()
+
+
+async def test_a_vault_deployed_elsewhere_is_stored_once_and_anything_else_is_refused() -> None:
+    from zippifi.chain import deploy_code, implementation_initcode
+    from zippifi.sandbox import Sandbox
+
+    async with Runtime.embedded() as rt:
+        box = await Sandbox.deploy(rt)  # the sandbox finds its vault through rt.vault
+        assert box.vault_account is not None
+        again = await rt.vault(box.vault.lower(), label="ignored: already stored")
+        assert again == box.vault_account
+        assert (again.kind, again.chain_id, again.address) == ("vault", box.chain_id,
+                                                               box.vault.lower())  # fmt: skip
+        cases = [(box.agent.address, "no contract at vault address"),
+                 (box.token("WETH"), "does not answer as a ZippiVault"),
+                 ("0x1234", "vault address '0x1234'")]  # fmt: skip
+        for address, message in cases:
+            with pytest.raises(ConfigError, match=message):
+                await rt.vault(address)
+        # a contract that answers as a vault, but known to the store as another kind
+        other = await deploy_code(await rt.submitter(box.deployer), implementation_initcode())
+        await rt.store.accounts.add(box.chain_id, other.lower(), kind="eoa")
+        with pytest.raises(ConfigError, match="stored as a eoa, not a vault"):
+            await rt.vault(other)
+    async with Runtime.backtest() as bt:
+        with pytest.raises(ZippiRuntimeError, match="no chain"):
+            await bt.vault(box.vault)

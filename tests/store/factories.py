@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event
 
 from zippifi.domain import IntentProposal
-from zippifi.store import Account, Strategy, TradeIntent
+from zippifi.store import Account, Store, Strategy, TradeIntent
 from zippifi.store.repositories import Repositories
 
 ACCOUNT = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"  # EIP-55 checksummed
@@ -55,3 +60,21 @@ async def intent(
         return created
     await repos.intents.transition(created.id, "approved", cause="test")
     return await repos.intents.transition(created.id, "routed", min_amount_out=min_out)
+
+
+@contextmanager
+def counting_statements(store: Store) -> Iterator[list[str]]:
+    """The first word of each statement sent meanwhile (an executemany is one), SQLite's
+    ``BEGIN`` left out (PostgreSQL's driver begins without a statement)."""
+    sent: list[str] = []
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        word = statement.split(None, 1)[0].upper()
+        if word != "BEGIN":
+            sent.append(word)
+
+    event.listen(store.engine.sync_engine, "before_cursor_execute", on_execute)
+    try:
+        yield sent
+    finally:
+        event.remove(store.engine.sync_engine, "before_cursor_execute", on_execute)

@@ -14,7 +14,7 @@ from zippifi.store import Store, Tick, current_revision, downgrade, migrate, ope
 from zippifi.store.migrations import include_object
 from zippifi.store.schema import TIME_SERIES_TABLES, metadata
 
-HEAD = "0004"
+HEAD = "0006"
 
 
 def _diff(conn: Connection) -> list[object]:
@@ -92,21 +92,32 @@ async def test_time_series_storage_per_engine(store: Store) -> None:
 
 async def test_every_table_is_written_by_a_repository(store: Store) -> None:
     """No placeholder tables: one pass through the repositories fills every table."""
-    from zippifi.store import Candle, OrderLeg, PoolSnapshot, Posting
+    from zippifi.store import Candle, OrderLeg, PoolSnapshot, Posting, RiskDecisionRecord
 
     from .factories import POOL, USDC, WETH, intent, seed, tx_hash
 
     s = await seed(store)
     it = await intent(store, s)
+    t0 = datetime(2024, 2, 2, tzinfo=UTC)
     [order] = await store.orders.add(it.id, [OrderLeg("v2", WETH, USDC, 5, 4, pool=POOL)])
     tx, _ = await store.transactions.record_signed(
-        chain_id=1, sender=s.account.address, nonce=0, tx_hash=tx_hash(1), order_id=order.id
+        chain_id=1,
+        sender=s.account.address,
+        nonce=0,
+        tx_hash=tx_hash(1),
+        order_id=order.id,
+        intent_id=it.id,
     )
     fill, _ = await store.fills.record(
         transaction_id=tx.id, log_index=0, token_in=WETH, token_out=USDC, amount_in=5, amount_out=4
     )
     await store.ledger.post("j", [Posting("a", "W", 5), Posting("b", "W", -5)], fill_id=fill.id)
     await store.audit.append("s", actor="a", action="b")
+    await store.risk_decisions.add(RiskDecisionRecord(
+        intent_id=it.id, account_id=s.account.id, proposer="p", stage="proposed",
+        verdict="approve", rule="all rules", reasons=("ok",), numbers={}, inputs={},
+        amount_in=5, notional=5, at=t0,
+    ))  # fmt: skip
     await store.nonces.reserve(1, s.account.address, fence=1)
     await store.cursors.advance(1, "f", 1, tx_hash(1))
     t = datetime(2024, 2, 2, tzinfo=UTC)

@@ -179,6 +179,34 @@ async def test_orders(store: Store) -> None:
         await store.orders.add(10**9, legs)
 
 
+async def test_a_batch_transaction_serves_its_intents_in_swap_order(store: Store) -> None:
+    """A swapBatch transaction links every intent it carries, in order; each finds it, and the
+    row's intent_id is the first. A contradictory or repeated link is refused, nothing stored."""
+    s = await seed(store)
+    a, b, c = [await intent(store, s, key=f"batch-{n}") for n in range(3)]
+    sender = s.account.address
+    with pytest.raises(InvalidInputError, match="not the batch's first intent"):
+        await store.transactions.record_signed(chain_id=1, sender=sender, nonce=1,
+                                               tx_hash=tx_hash(7), intent_id=a.id,
+                                               intent_ids=(b.id, a.id))  # fmt: skip
+    with pytest.raises(InvalidInputError, match="repeats"):
+        await store.transactions.record_signed(
+            chain_id=1, sender=sender, nonce=1, tx_hash=tx_hash(7), intent_ids=(b.id, b.id)
+        )
+    assert await store.transactions.by_hash(1, tx_hash(7)) is None
+    tx, _ = await store.transactions.record_signed(chain_id=1, sender=sender, nonce=1,
+                                                   tx_hash=tx_hash(7),
+                                                   intent_ids=(c.id, a.id, b.id))  # fmt: skip
+    assert tx.intent_id == c.id
+    assert await store.transactions.intents_of(tx.id) == (c.id, a.id, b.id)
+    for it in (a, b, c):
+        assert [t.id for t in await store.transactions.for_intent(it.id)] == [tx.id]
+    # recording the same hash again links nothing twice
+    await store.transactions.record_signed(chain_id=1, sender=sender, nonce=1, tx_hash=tx_hash(7),
+                                           intent_ids=(c.id, a.id, b.id))  # fmt: skip
+    assert await store.transactions.intents_of(tx.id) == (c.id, a.id, b.id)
+
+
 async def test_transactions_keys_and_replacement(store: Store) -> None:
     s = await seed(store)
     it = await intent(store, s)

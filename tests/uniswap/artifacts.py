@@ -1,4 +1,6 @@
-"""Build artifacts: the Uniswap npm packages' own, and the test helpers compiled by solc-js.
+"""Build artifacts: the Uniswap npm packages' own, and the test helpers compiled by solc-js
+(contracts/test/, plus Chainlink's proxy and mock aggregator from their npm sources, compiled by
+the solc their pragma pins: ``helper_artifact("MockV3Aggregator")``).
 
 Everything is read from ``contracts/node_modules`` (installed by ``npm ci --prefix contracts``).
 When it is missing, or holds other versions than ``contracts/package.json`` pins, the harness
@@ -58,16 +60,26 @@ def _read_json(path: Path) -> Any:
         return json.load(f)
 
 
+# compiled from npm sources by compile-test-helpers.js (its NPM_CONTRACTS), with their own solc
+NPM_SOURCE_PACKAGES = ("@chainlink/contracts", "solc-0.8.26")
+
+
 def _pinned_versions() -> dict[str, str]:
     pkg = _read_json(CONTRACTS_DIR / "package.json")
-    return {**pkg.get("dependencies", {}), **pkg.get("devDependencies", {})}
+    pinned = {**pkg.get("dependencies", {}), **pkg.get("devDependencies", {})}
+    # an alias ("solc-0.8.26": "npm:solc@0.8.26") pins the version after its last "@"
+    return {
+        name: spec.rsplit("@", 1)[1] if spec.startswith("npm:") else spec
+        for name, spec in pinned.items()
+    }
 
 
 @functools.cache
 def check_installed() -> None:
     """Raises HarnessUnavailableError unless node_modules holds exactly the pinned packages."""
     pinned = _pinned_versions()
-    for package in sorted({pkg for pkg, _ in UNISWAP_ARTIFACTS.values()} | {"solc"}):
+    wanted = {pkg for pkg, _ in UNISWAP_ARTIFACTS.values()} | {"solc", *NPM_SOURCE_PACKAGES}
+    for package in sorted(wanted):
         manifest = NODE_MODULES / package / "package.json"
         if not manifest.is_file():
             raise HarnessUnavailableError(

@@ -14,6 +14,10 @@ pub enum AmmError {
     /// An order book whose levels are crossed, unsorted, negative or not finite.
     #[error("{0}")]
     InvalidBook(String),
+    /// A swap result applied to a pool other than the one that computed it, or to a state that
+    /// pool has since left; nothing was changed.
+    #[error("{0}")]
+    ResultMismatch(String),
 }
 
 pub type AmmResult<T> = Result<T, AmmError>;

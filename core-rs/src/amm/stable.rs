@@ -1,6 +1,8 @@
-//! Curve StableSwap (the v1 template with A_PRECISION = 100), integer get_D / get_y / get_dy
-//! exactly as the Vyper code computes them: uint256 arithmetic where any overflow, underflow or
-//! division by zero reverts, Newton iterations until two successive values differ by at most 1.
+//! Curve StableSwap as curve-contract's `pool-templates/base/SwapTemplateBase.vy` (Vyper 0.2.8,
+//! A_PRECISION = 100; the factory's plain pools compute the same) has it: integer get_D / get_y /
+//! get_dy exactly as the Vyper code computes them, uint256 arithmetic where any overflow,
+//! underflow or division by zero reverts, Newton iterations until two successive values differ
+//! by at most 1 (255 rounds at most). tests/test_amm_stableswap_curvesim.py holds it to curvesim.
 
 use ruint::aliases::U256;
 

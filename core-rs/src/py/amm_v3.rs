@@ -153,14 +153,16 @@ impl PyV3Pool {
         Ok(PyV3SwapResult { inner })
     }
 
-    /// Move the pool to a swap result's price, tick and liquidity.
+    /// Move the pool to a swap result's price, tick and liquidity. Only a result of this
+    /// pool's `swap` in its current state applies; any other raises SwapResultMismatchError and
+    /// changes nothing.
     fn apply(&mut self, result: &Bound<'_, PyAny>) -> PyResult<()> {
         let result = result.cast::<PyV3SwapResult>().map_err(|_| {
             let why = format!("expected a V3SwapResult, got {}", type_name(result));
             AMM.error("result", why)
         })?;
-        self.inner.apply(&result.get().inner);
-        Ok(())
+        let pool = &mut self.inner;
+        no_panic(|| pool.apply(&result.get().inner).map_err(amm_err))
     }
 
     /// Exact-input outputs for many amounts in one GIL-free call (default price limit).

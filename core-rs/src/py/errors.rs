@@ -63,6 +63,12 @@ create_exception!(
 );
 create_exception!(
     zippifi.errors,
+    SwapResultMismatchError,
+    InvalidAmmInputError,
+    "A swap result applied to another pool than the one that computed it, or to a state that pool has since left (a stale result); the pool is unchanged."
+);
+create_exception!(
+    zippifi.errors,
     InvalidOrderBookError,
     InvalidInputError,
     "An order book whose levels are crossed, unsorted, negative or not finite."
@@ -115,6 +121,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add("AmmRevertError", py.get_type::<AmmRevertError>())?;
     m.add(
+        "SwapResultMismatchError",
+        py.get_type::<SwapResultMismatchError>(),
+    )?;
+    m.add(
         "InvalidOrderBookError",
         py.get_type::<InvalidOrderBookError>(),
     )?;
@@ -154,6 +164,7 @@ pub fn amm_err_with_prefix(e: AmmError, prefix: &str) -> PyErr {
         AmmError::InvalidInput(_) => InvalidAmmInputError::new_err(msg),
         AmmError::Revert(_) => AmmRevertError::new_err(msg),
         AmmError::InvalidBook(_) => InvalidOrderBookError::new_err(msg),
+        AmmError::ResultMismatch(_) => SwapResultMismatchError::new_err(msg),
     }
 }
 

@@ -461,8 +461,9 @@ impl Pool {
                 reserves[j] -= leg.amount_out;
             }
             PoolKind::V3(p) => {
+                // A result of this pool's own swap from its current state: apply takes it.
                 if let Ok(r) = p.swap(i == 0, SignedAmount::positive(leg.amount_in), None) {
-                    p.apply(&r);
+                    let _ = p.apply(&r);
                 }
             }
             PoolKind::Stable { balances, .. } => {

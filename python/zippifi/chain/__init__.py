@@ -19,6 +19,7 @@ from __future__ import annotations
 from zippifi.chain.abi import (
     DecodedEvent,
     call_view,
+    decode_call,
     decode_event,
     decode_output,
     deploy_data,
@@ -149,6 +150,7 @@ __all__ = [
     "call_view",
     "ceil_percent",
     "classify",
+    "decode_call",
     "decode_event",
     "decode_output",
     "decode_revert",

@@ -12,7 +12,7 @@ from typing import Any
 
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
-from eth_abi.exceptions import EncodingError
+from eth_abi.exceptions import DecodingError, EncodingError
 
 from zippifi.chain.adapter import ChainAdapter
 from zippifi.chain.artifacts import Artifact, _canonical_type
@@ -20,8 +20,8 @@ from zippifi.chain.types import LogRecord
 from zippifi.errors import InvalidInputError
 from zippifi.sign import keccak256, to_checksum_address
 
-__all__ = ["DecodedEvent", "call_view", "decode_event", "decode_output", "deploy_data",
-           "encode_call", "event_topic"]  # fmt: skip
+__all__ = ["DecodedEvent", "call_view", "decode_call", "decode_event", "decode_output",
+           "deploy_data", "encode_call", "event_topic"]  # fmt: skip
 
 
 def _types(params: Sequence[dict[str, Any]]) -> list[str]:
@@ -69,6 +69,37 @@ def encode_call(artifact: Artifact, function: str, *args: Any) -> bytes:
     """Calldata of ``artifact.function(*args)``."""
     entry = _entry(artifact, "function", function, len(args))
     return selector(entry) + _encode(entry["inputs"], args, f"{artifact.name}.{function}")
+
+
+def decode_call(artifact: Artifact, data: bytes) -> tuple[str, dict[str, Any]] | None:
+    """Which of ``artifact``'s functions ``data`` calls, and its arguments by name (addresses
+    checksummed, structs as tuples); None when no function has its selector. Calldata that has
+    the selector but does not decode raises InvalidInputError."""
+    if len(data) < 4:
+        return None
+    for entry in artifact.abi:
+        if entry.get("type") != "function" or selector(entry) != data[:4]:
+            continue
+        try:
+            values = abi_decode(_types(entry["inputs"]), data[4:], strict=False)
+        except (DecodingError, ValueError, TypeError) as exc:
+            raise InvalidInputError(f"{artifact.name}.{entry['name']} calldata: {exc}") from None
+        names = [p["name"] or f"arg{i}" for i, p in enumerate(entry["inputs"])]
+        return entry["name"], {n: _checksummed(v, p) for n, v, p in
+                               zip(names, values, entry["inputs"], strict=True)}  # fmt: skip
+    return None
+
+
+def _checksummed(value: Any, param: dict[str, Any]) -> Any:
+    kind = str(param["type"])
+    if kind.endswith("]"):
+        inner = {**param, "type": kind[: kind.rindex("[")]}
+        return [_checksummed(v, inner) for v in value]
+    if kind == "tuple":
+        return tuple(_checksummed(v, c) for v, c in zip(value, param["components"], strict=True))
+    if kind == "address":
+        return to_checksum_address(value)
+    return value
 
 
 def decode_output(artifact: Artifact, function: str, data: bytes, nargs: int | None = None) -> Any:

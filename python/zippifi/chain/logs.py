@@ -32,6 +32,7 @@ from zippifi.chain.adapter import ChainAdapter
 from zippifi.chain.backoff import Backoff
 from zippifi.chain.heads import HeadSource, HeadWatcher
 from zippifi.chain.types import LogRecord
+from zippifi.crashpoints import crash_point
 from zippifi.errors import InvalidInputError, RpcError, TransientRpcError
 from zippifi.log import get_logger
 from zippifi.sign import to_checksum_address
@@ -182,6 +183,7 @@ class LogFollower:
     async def ack(self, batch: LogBatch, cursors: CursorRepository | None = None) -> None:
         """The batch is processed: advance the cursor (through ``cursors`` of the caller's
         unit of work to commit with the caller's writes)."""
+        crash_point("logs.ack")  # the consumer's writes made, the cursor not yet advanced
         if batch.to_block >= batch.from_block:
             await (cursors or self.cursors).advance(
                 self.chain_id, self.name, batch.to_block, _hex(batch.to_hash),

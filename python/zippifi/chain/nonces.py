@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Sequence
 from types import TracebackType
 
 from zippifi.chain.adapter import ChainAdapter
 from zippifi.domain import ChainTransaction, SignedTx
-from zippifi.errors import NonceError
+from zippifi.errors import LeaseLostError, NonceError
 from zippifi.log import get_logger
 from zippifi.sign import to_checksum_address
 from zippifi.store import (
@@ -64,14 +65,30 @@ class NonceManager:
 
     @property
     def fence(self) -> int:
-        """The fencing token of the lease; NonceError once the lease is gone."""
+        """The fencing token of the lease; LeaseLostError once the lease is gone."""
         if self._lost is not None:
-            raise NonceError(
+            raise LeaseLostError(
                 f"nonce lease of {self.account} on chain {self.chain_id} was lost: {self._lost}"
             )
         if self._lease is None:
             raise NonceError(f"nonce manager of {self.account} is not started")
         return self._lease.token
+
+    def ensure_held(self) -> None:
+        """Before a broadcast: LeaseLostError unless the lease is still ours by this process's
+        own clock. A process paused past its lease (SIGSTOP, a stalled VM) finds it expired
+        here before its renewer has had a chance to learn that another holder took over, so
+        it never sends for an account it no longer owns."""
+        _ = self.fence  # raises once lost
+        assert self._lease is not None
+        if time.monotonic() >= self._lease.expires_at:
+            self._lost = LockLostError(
+                f"lock {self._lease.name!r} (token {self._lease.token}) expired at this "
+                "process's clock"
+            )
+            raise LeaseLostError(
+                f"nonce lease of {self.account} on chain {self.chain_id} expired; not sending"
+            )
 
     async def start(self) -> NonceReconciliation:
         """Take the account's lock and reconcile with the chain; the report says what is still
@@ -119,9 +136,9 @@ class NonceManager:
             except Exception as exc:  # a flaky lock backend: retry until the lease runs out
                 log.warning("nonce lease renewal failed", error=str(exc))
 
-    def _fenced(self, exc: StaleFencingTokenError) -> NonceError:
+    def _fenced(self, exc: StaleFencingTokenError) -> LeaseLostError:
         self._lost = exc
-        return NonceError(f"nonce write for {self.account} refused: {exc}")
+        return LeaseLostError(f"nonce write for {self.account} refused: {exc}")
 
     async def chain_nonce(self) -> int:
         """The account's transaction count in the latest block (nonces below it are used)."""

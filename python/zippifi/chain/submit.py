@@ -28,10 +28,12 @@ from zippifi.chain.nonces import NonceManager
 from zippifi.chain.rpc_errors import SendOutcome, send_outcome
 from zippifi.crashpoints import crash_point
 from zippifi.domain import PreSignCheck, SignedTx, UnsignedTx
+from zippifi.domain.transactions import first_intent
 from zippifi.errors import (
     ChainError,
     InsufficientFundsError,
     InvalidInputError,
+    LeaseLostError,
     NonceError,
     PermanentTxError,
     RpcError,
@@ -63,8 +65,11 @@ class TxRequest:
     # what the transaction serves, kept on its signed record
     intent_id: int | None = None
     order_id: int | None = None
+    # a batch transaction (the vault's swapBatch): every intent it serves, in swap order
+    intent_ids: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "intent_id", first_intent(self.intent_id, self.intent_ids))
         if not isinstance(self.value, int) or isinstance(self.value, bool) or self.value < 0:
             raise InvalidInputError(f"value must be an int >= 0 (wei), got {self.value!r}")
         if not isinstance(self.data, bytes):
@@ -213,7 +218,8 @@ class Submitter:
             link = links[i] if links is not None else None
             out.append(SignedTx(tx, self.account, s.hash, s.raw_transaction,
                                 intent_id=None if link is None else link.intent_id,
-                                order_id=None if link is None else link.order_id))  # fmt: skip
+                                order_id=None if link is None else link.order_id,
+                                intent_ids=() if link is None else link.intent_ids))  # fmt: skip
         return out
 
     # --- submission ---------------------------------------------------------------------
@@ -292,6 +298,8 @@ class Submitter:
                 crash_point("submit.broadcast")
                 await self.nonces.mark_broadcast(batch[i].tx_hash)
                 return batch[i]
+            except LeaseLostError:
+                raise  # another process owns the account now: its recovery takes this on
             except NonceError as exc:
                 # our nonce went to a transaction not sent from here: send ours again anew
                 log.warning("nonce taken, resubmitting", nonce=batch[i].nonce, error=str(exc))
@@ -308,7 +316,8 @@ class Submitter:
         tx = old.tx
         link = old.signed
         request = TxRequest(to=tx.to, value=tx.value, data=tx.data, gas=tx.gas, simulate=False,
-                            intent_id=link.intent_id, order_id=link.order_id)  # fmt: skip
+                            intent_id=link.intent_id, order_id=link.order_id,
+                            intent_ids=link.intent_ids)  # fmt: skip
         async with self._assign:
             (sent,) = await self._assign_and_sign([_Draft(request, tx.gas, old.fees)])
         try:
@@ -344,6 +353,7 @@ class Submitter:
         attempt = 0
         last: ChainError | None = None
         while attempt < self.backoff.attempts:
+            self.nonces.ensure_held()  # only the lease's holder sends for the account
             try:
                 got = await self.adapter.send_raw_transaction(raw)
                 if got != tx_hash:
@@ -399,7 +409,8 @@ class Submitter:
         tx = with_fees(tx, new_fees)
         (signed,) = self._sign([tx])
         if same_purpose:  # a speed-up still serves the old one's intent/order
-            signed = replace(signed, intent_id=old.signed.intent_id, order_id=old.signed.order_id)
+            signed = replace(signed, intent_id=old.signed.intent_id, order_id=old.signed.order_id,
+                             intent_ids=old.signed.intent_ids)  # fmt: skip
         await self.nonces.record_signed([signed], replacing=old.tx_hash)
         sent = SentTx(signed)
         await self.deliver(sent)

@@ -113,6 +113,16 @@ class SignedTx:
     raw: bytes
     intent_id: int | None = None
     order_id: int | None = None
+    # a batch transaction (the vault's swapBatch): every intent it serves, in swap order
+    intent_ids: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "intent_id", first_intent(self.intent_id, self.intent_ids))
+
+    @property
+    def intents(self) -> tuple[int, ...]:
+        """Every intent the transaction serves, in the order of its swaps."""
+        return serves(self.intent_id, self.intent_ids)
 
     @property
     def nonce(self) -> int:
@@ -156,3 +166,23 @@ class ChainTransaction:
     def raw_bytes(self) -> bytes | None:
         """The signed bytes, for a rebroadcast after a restart."""
         return None if self.raw_tx is None else bytes.fromhex(self.raw_tx.removeprefix("0x"))
+
+
+def serves(intent_id: int | None, intent_ids: tuple[int, ...]) -> tuple[int, ...]:
+    """The intents a transaction serves: a batch's ``intent_ids``, else its one ``intent_id``."""
+    if intent_ids:
+        return intent_ids
+    return () if intent_id is None else (intent_id,)
+
+
+def first_intent(intent_id: int | None, intent_ids: tuple[int, ...]) -> int | None:
+    """A batch's ``intent_id`` is its first intent; anything else is a contradiction."""
+    if not intent_ids:
+        return intent_id
+    if len(set(intent_ids)) != len(intent_ids):
+        raise InvalidInputError(f"intent_ids repeats an intent: {intent_ids}")
+    if intent_id is not None and intent_id != intent_ids[0]:
+        raise InvalidInputError(
+            f"intent_id {intent_id} is not the batch's first intent {intent_ids[0]}"
+        )
+    return intent_ids[0]

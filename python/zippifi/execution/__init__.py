@@ -11,6 +11,7 @@ from __future__ import annotations
 from zippifi.execution.backtest import BacktestRules, BacktestToken, BacktestVenue
 from zippifi.execution.engine import ExecutionEngine, StepReport
 from zippifi.execution.fills import fills_from_receipt
+from zippifi.execution.gas_value import gas_in_token, with_gas_value
 from zippifi.execution.plans import Hop, SwapPlan
 from zippifi.execution.proposals import check_proposal
 from zippifi.execution.routing import (
@@ -25,7 +26,13 @@ from zippifi.execution.routing import (
 )
 from zippifi.execution.twap import Twap, TwapProgress, largest_slice, price_impact_bps
 from zippifi.execution.vault_rules import RuleSource, TokenRule, VaultRules, VaultRulesGate
-from zippifi.execution.venues import ExecutionVenue, LiveVenue, Outcome, PaperVenue
+from zippifi.execution.venues import (
+    ExecutionVenue,
+    LiveVenue,
+    Outcome,
+    PaperVenue,
+    batch_calldata,
+)
 
 __all__ = [
     "BacktestRules",
@@ -51,10 +58,13 @@ __all__ = [
     "V2RouterEncoder",
     "VaultRules",
     "VaultRulesGate",
+    "batch_calldata",
     "check_proposal",
     "fills_from_receipt",
+    "gas_in_token",
     "hops_of",
     "largest_slice",
     "pool_factories",
     "price_impact_bps",
+    "with_gas_value",
 ]

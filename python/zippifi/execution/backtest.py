@@ -1,11 +1,11 @@
 """The backtest venue: the kernels' pool graph is the market, with no EVM.
 
 A swap plan fills at the kernel's exact quote for the graph's current state; the fill is then
-applied to the graph (V2 reserves move by the hop amounts) and to a balance book, and costs gas
-by the route's gas model at a fixed price. The vault's rules are a :class:`BacktestRules` in
-memory: token caps, a rolling 24 h spend per token, and the oracle bound from given prices, the
-way the vault computes it. Everything above the venue (gate, router, engine) is the code that
-runs live.
+applied to the graph (V2 reserves move by that quote's hop amounts, not the plan's) and to a
+balance book, and costs gas by the route's gas model at a fixed price. The vault's rules are a
+:class:`BacktestRules` in memory: token caps, a rolling 24 h spend per token, and the oracle
+bound from given prices, the way the vault computes it. Everything above the venue (gate,
+router, engine) is the code that runs live.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from zippifi.errors import ExecutionError, SimulationRevertedError
 from zippifi.execution.plans import SwapPlan
 from zippifi.execution.vault_rules import TokenRule
 from zippifi.execution.venues import OnSigned, Outcome
-from zippifi.route import PoolGraph
+from zippifi.route import PoolGraph, Route
 
 DAY = timedelta(days=1)
 BPS = 10_000
@@ -98,37 +98,52 @@ class BacktestVenue:
         self.balances = {t.lower(): b for t, b in balances.items()}
         self.gas_price_wei = gas_price_wei
 
-    def _quote(self, plan: SwapPlan) -> int:
+    def _quote(self, plan: SwapPlan) -> Route:
         route = self.graph.best_route(plan.token_in, plan.token_out, plan.amount_in)
         if [p.lower() for p in route.pools] != [p.lower() for p in plan.pools]:
             # the plan was made on this graph: another route now means the state moved
             raise SimulationRevertedError("the graph moved since the plan was made",
                                           error="StateMoved")  # fmt: skip
-        return route.amount_out
+        return route
 
-    async def simulate(self, plan: SwapPlan) -> int:
+    def _fill(self, plan: SwapPlan) -> Route:
+        """The route the plan fills along now, as the chain would fill it: at the current
+        state's quote, which must meet minOut."""
         have = self.balances.get(plan.token_in.lower(), 0)
         if have < plan.amount_in:
             raise SimulationRevertedError(f"the vault holds {have} of {plan.token_in}",
                                           error="InsufficientBalance")  # fmt: skip
-        out = self._quote(plan)
+        route = self._quote(plan)
+        out = route.amount_out
         if out < plan.min_out:
             error = f"InsufficientOutput({out}, {plan.min_out})"
             raise SimulationRevertedError(f"output {out} below minOut {plan.min_out}", error=error)
-        return out
+        return route
 
-    def _apply(self, plan: SwapPlan) -> None:
-        for hop in plan.hops:
-            state = self.v2.get(hop.pool.lower())
+    async def simulate(self, plan: SwapPlan) -> int:
+        return self._fill(plan).amount_out
+
+    def _apply(self, route: Route) -> None:
+        """Moves each pool by the amounts ``route`` (quoted on the current state) fills, not by
+        the plan's hops: those were quoted when the plan was made, and once the pools have
+        moved they would leave reserves no trade leads to. All pools are checked first, so a
+        refusal changes nothing."""
+        moved: dict[str, tuple[str, int, int]] = {}
+        for k, address in enumerate(route.pools):
+            pool = address.lower()
+            state = moved.get(pool) or self.v2.get(pool)
             if state is None:
-                raise ExecutionError(f"backtest venue: pool {hop.pool} is not a V2 pool it tracks")
+                raise ExecutionError(f"backtest venue: pool {address} is not a V2 pool it tracks")
             token0, r0, r1 = state
-            if hop.token_in.lower() == token0.lower():
-                r0, r1 = r0 + hop.amount_in, r1 - hop.amount_out
+            amount_in, amount_out = route.amounts[k], route.amounts[k + 1]
+            if route.tokens[k].lower() == token0.lower():
+                r0, r1 = r0 + amount_in, r1 - amount_out
             else:
-                r0, r1 = r0 - hop.amount_out, r1 + hop.amount_in
-            self.v2[hop.pool.lower()] = (token0, r0, r1)
-            self.graph.update_v2_reserves(hop.pool, r0, r1)
+                r0, r1 = r0 - amount_out, r1 + amount_in
+            moved[pool] = (token0, r0, r1)
+        for pool, (token0, r0, r1) in moved.items():
+            self.graph.update_v2_reserves(pool, r0, r1)
+            self.v2[pool] = (token0, r0, r1)
 
     async def execute(
         self, plans: Sequence[SwapPlan], *, urgency: Urgency, on_signed: OnSigned | None
@@ -136,11 +151,12 @@ class BacktestVenue:
         out: list[Outcome] = []
         for plan in plans:
             try:
-                amount_out = await self.simulate(plan)
-                self._apply(plan)
+                route = self._fill(plan)
+                self._apply(route)
             except (SimulationRevertedError, ExecutionError) as exc:
                 out.append(Outcome(plan, error=exc))
                 continue
+            amount_out = route.amount_out
             t_in, t_out = plan.token_in.lower(), plan.token_out.lower()
             self.balances[t_in] = self.balances.get(t_in, 0) - plan.amount_in
             self.balances[t_out] = self.balances.get(t_out, 0) + amount_out

@@ -32,9 +32,9 @@ from zippifi.crashpoints import crash_point
 from zippifi.domain import (
     Account,
     ChainTransaction,
+    FillReport,
     FillSink,
     IntentProposal,
-    IntentStatus,
     RiskGate,
     SignedTx,
     TradeIntent,
@@ -47,26 +47,16 @@ from zippifi.errors import (
     SimulationRevertedError,
 )
 from zippifi.execution.fills import fills_from_receipt
+from zippifi.execution.gas_value import with_gas_value
 from zippifi.execution.plans import SwapPlan
 from zippifi.execution.proposals import check_proposal
 from zippifi.execution.routing import Router
 from zippifi.execution.venues import ExecutionVenue, Outcome
 from zippifi.log import get_logger
-from zippifi.store import Store
+from zippifi.store import IntentMove, Store
 from zippifi.store.types import utcnow
 
 log = get_logger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class _Move:
-    """A status change a stage decided, written with the stage's others in one transaction."""
-
-    intent_id: int
-    status: IntentStatus
-    cause: str | None
-    amount_in: int | None = None
-    min_amount_out: int | None = None
 
 
 URGENCY_ORDER: dict[str, int] = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
@@ -111,6 +101,7 @@ class ExecutionEngine:
         refresh: Callable[[], Awaitable[object]] | None = None,
         clock: Callable[[], datetime] = utcnow,
         max_batch: int = 32,
+        wrapped_native: str | None = None,
     ) -> None:
         if venue.kind == "live" and adapter is None:
             raise ExecutionError("a live venue needs the chain adapter to follow receipts")
@@ -126,6 +117,8 @@ class ExecutionEngine:
         self._refresh = refresh
         self._clock = clock
         self.max_batch = max_batch
+        # fills' gas is valued in what they bought through this token (default: the graph's)
+        self.wrapped_native = wrapped_native or router.graph.wrapped_native
 
     # --- proposals ---------------------------------------------------------------------------
 
@@ -179,71 +172,78 @@ class ExecutionEngine:
     def _expired(self, intent: TradeIntent) -> bool:
         return intent.deadline is not None and intent.deadline <= self._clock()
 
-    async def _apply(self, moves: Sequence[_Move], report: StepReport) -> None:
-        """One stage's status changes, written in one store transaction."""
-        if not moves:
-            return
-        async with self.store.transaction() as tx:
-            for m in moves:
-                await tx.intents.transition(m.intent_id, m.status, cause=m.cause,
-                                            amount_in=m.amount_in,
-                                            min_amount_out=m.min_amount_out)  # fmt: skip
+    async def _apply(self, moves: Sequence[IntentMove], report: StepReport) -> None:
+        """One stage's status changes, written in one store transaction (all or nothing)."""
+        await self.store.intents.transition_many(moves)
         for m in moves:
             getattr(report, m.status).append(m.intent_id)
 
     async def _review(self, report: StepReport) -> None:
-        moves: list[_Move] = []
+        moves: list[IntentMove] = []
         for intent in await self._mine("proposed"):
             if self._expired(intent):
-                moves.append(_Move(intent.id, "expired", "deadline passed"))
+                moves.append(IntentMove(intent.id, "expired", "deadline passed"))
                 continue
             decision = await self.gate.review(intent)
             cause = "; ".join(decision.reasons) or None
             if decision.verdict == "reject":
-                moves.append(_Move(intent.id, "rejected", cause))
+                moves.append(IntentMove(intent.id, "rejected", cause))
             elif decision.verdict == "resize":
-                moves.append(_Move(intent.id, "resized", cause, decision.amount_in,
-                                   decision.min_amount_out))  # fmt: skip
+                moves.append(IntentMove(intent.id, "resized", cause, decision.amount_in,
+                                        decision.min_amount_out))  # fmt: skip
             else:
-                moves.append(_Move(intent.id, "approved", cause))
+                moves.append(IntentMove(intent.id, "approved", cause))
         await self._apply(moves, report)
 
     async def _plan(
-        self, intent: TradeIntent, moves: list[_Move], busy: set[str]
+        self, intent: TradeIntent, moves: list[IntentMove], busy: set[str]
     ) -> SwapPlan | None:
         """A checked, simulated plan, its move to routed added to ``moves``; or None, with the
         move that says why (expired, failed, rejected), or with no move when its route touches
         a pool in ``busy`` (it waits for the next step, and costs no checks now)."""
         if self._expired(intent):
-            moves.append(_Move(intent.id, "expired", "deadline passed"))
+            moves.append(IntentMove(intent.id, "expired", "deadline passed"))
             return None
         try:
             plan = await self.router.plan(intent, now=self._clock())
         except ExecutionError as exc:
-            moves.append(_Move(intent.id, "failed", str(exc)))
+            moves.append(IntentMove(intent.id, "failed", str(exc)))
             return None
         if busy & set(plan.pools):
             return None
         routed = replace(intent, status="routed", amount_in=plan.amount_in,
                          min_amount_out=plan.min_out)  # fmt: skip
         decision = await self.gate.review(routed)  # again, just before signing
-        if not decision.allowed:
-            moves.append(_Move(intent.id, "rejected", "; ".join(decision.reasons)))
+        smaller = decision.amount_in
+        if decision.verdict == "resize" and smaller is not None and smaller < plan.amount_in:
+            # the market moved since the first look: plan the size the gate allows now, once
+            try:
+                plan = await self.router.plan(replace(intent, amount_in=smaller), now=self._clock())
+            except ExecutionError as exc:
+                moves.append(IntentMove(intent.id, "failed", str(exc)))
+                return None
+            if busy & set(plan.pools):
+                return None
+            routed = replace(intent, status="routed", amount_in=plan.amount_in,
+                             min_amount_out=plan.min_out)  # fmt: skip
+            decision = await self.gate.review(routed)
+        if decision.verdict != "approve":  # only an approval signs
+            moves.append(IntentMove(intent.id, "rejected", "; ".join(decision.reasons)))
             return None
         try:
             await self.venue.simulate(plan)
         except SimulationRevertedError as exc:
-            moves.append(_Move(intent.id, "failed", str(exc)))
+            moves.append(IntentMove(intent.id, "failed", str(exc)))
             return None
         if intent.status != "routed":
-            moves.append(_Move(intent.id, "routed", f"via {', '.join(plan.pools)}",
-                               plan.amount_in, plan.min_out))  # fmt: skip
+            moves.append(IntentMove(intent.id, "routed", f"via {', '.join(plan.pools)}",
+                                    plan.amount_in, plan.min_out))  # fmt: skip
         return plan
 
     async def _route_and_execute(self, report: StepReport) -> None:
         ready = await self._mine(("approved", "resized", "routed"))
         plans: list[SwapPlan] = []
-        moves: list[_Move] = []
+        moves: list[IntentMove] = []
         used: set[str] = set()
         urgency: Urgency | None = None
         for intent in ready:
@@ -268,76 +268,96 @@ class ExecutionEngine:
 
     async def _mark_signed(self, batch: Sequence[SignedTx]) -> None:
         """Signed and recorded, not yet broadcast: the intents move to signed together."""
-        async with self.store.transaction() as tx:
-            for signed in batch:
-                if signed.intent_id is not None:
-                    await tx.intents.transition(signed.intent_id, "signed", expect="routed",
-                                                cause=f"tx {signed.hash_hex}")  # fmt: skip
+        await self.store.intents.transition_many([
+            IntentMove(intent_id, "signed", f"tx {signed.hash_hex}", expect="routed")
+            for signed in batch for intent_id in signed.intents
+        ])  # fmt: skip
 
     async def _record(self, outcomes: Sequence[Outcome], report: StepReport) -> None:
         """What the venue did with a batch, in one store transaction: paper and backtest fills
         (the intent carried through to confirmed), live sends submitted, failures failed."""
-        moves: list[_Move] = []
+        moves: list[IntentMove] = []
         filled = [o for o in outcomes if o.fill is not None]
         for outcome in outcomes:
             intent_id = outcome.plan.intent_id
             if outcome.fill is not None:
                 continue
             if outcome.sent is None:
-                moves.append(_Move(intent_id, "failed", f"not sent: {outcome.error}"))
+                moves.append(IntentMove(intent_id, "failed", f"not sent: {outcome.error}"))
             elif outcome.error is not None:  # its nonce was filled with a no-op: the swap is gone
-                moves.append(_Move(intent_id, "failed", f"send failed: {outcome.error}"))
+                moves.append(IntentMove(intent_id, "failed", f"send failed: {outcome.error}"))
             else:
-                moves.append(_Move(intent_id, "submitted", f"tx {outcome.sent.signed.hash_hex}"))
+                sent = outcome.sent.signed.hash_hex
+                moves.append(IntentMove(intent_id, "submitted", f"tx {sent}"))
         if any(m.status == "submitted" for m in moves):
             crash_point("execution.sent")
+        # paper, backtest: filled by exact simulation, carried through to confirmed
+        carried = [IntentMove(o.plan.intent_id, status, self.venue.kind) for o in filled
+                   for status in ("signed", "submitted", "confirmed")]  # fmt: skip
         async with self.store.transaction() as tx:
-            for o in filled:  # paper, backtest: filled by exact simulation
+            await tx.intents.transition_many([*carried, *moves])
+            for o in filled:
                 assert o.fill is not None
-                for status in ("signed", "submitted"):
-                    await tx.intents.transition(o.plan.intent_id, status, cause=self.venue.kind)
-                await tx.fills.add(o.fill, status="mined")
-                await tx.intents.transition(o.plan.intent_id, "confirmed", cause=self.venue.kind)
-            for m in moves:
-                await tx.intents.transition(m.intent_id, m.status, cause=m.cause)
+                await tx.fills.add(self._valued(o.fill), status="mined")
         report.confirmed.extend(o.plan.intent_id for o in filled)
         for m in moves:
             getattr(report, m.status).append(m.intent_id)
 
+    def _valued(self, fill: FillReport) -> FillReport:
+        """The fill with its gas valued in its output token, on the graph as it is now."""
+        return with_gas_value(self.router.graph, self.wrapped_native, fill)
+
     # --- receipts and finality ---------------------------------------------------------------
 
     async def _follow(self, report: StepReport) -> None:
-        """Submitted intents whose transaction is mined: fills stored, intent confirmed (or
-        failed, if it reverted on chain)."""
+        """Submitted intents whose transaction is mined: fills stored, and every intent the
+        transaction serves confirmed (or failed, if it reverted on chain)."""
         if self.adapter is None:
             return
+        done: set[int] = set()
         for intent in await self._mine("submitted"):
+            if intent.id in done:  # moved with an earlier intent of its batch
+                continue
             live = [t for t in await self.store.transactions.for_intent(intent.id)
                     if t.status in ("signed", "submitted", "mined", "reverted")]  # fmt: skip
             for tx in live:
-                if await self._follow_one(intent, tx, report):
+                moved = await self._follow_one(tx, report)
+                if moved:
+                    done.update(moved)
                     break
 
-    async def _follow_one(
-        self, intent: TradeIntent, tx: ChainTransaction, report: StepReport
-    ) -> bool:
-        """True once ``tx`` (one of the intent's) settled the intent's fate."""
+    async def _follow_one(self, tx: ChainTransaction, report: StepReport) -> tuple[int, ...]:
+        """The intents whose fate ``tx`` settled (all it serves, or none yet)."""
         assert self.adapter is not None
+        served = await self.store.transactions.intents_of(tx.id)
+        intents = [await self.store.intents.get(i) for i in served]
+        waiting = [i for i in intents if i.status == "submitted"]
+        if not waiting:
+            return ()
         tx_hash = bytes.fromhex(tx.tx_hash[2:])
         receipt = await self.adapter.get_receipt(tx_hash)
         if receipt is None:
             gone = await self.adapter.get_transaction(tx_hash) is None
-            if self._expired(intent) and gone:  # no longer wanted, and the node dropped it
-                await self.store.intents.transition(intent.id, "expired", cause="never mined")
-                report.expired.append(intent.id)
-                return True
+            # one deadline covers a batch (its earliest), so once any of them passed, a
+            # transaction the node dropped can never run
+            if gone and any(self._expired(i) for i in intents):
+                expired = {i.id for i in waiting if self._expired(i)}
+                await self.store.intents.transition_many([
+                    IntentMove(i.id, "expired", "never mined", expect="submitted")
+                    if i.id in expired else
+                    IntentMove(i.id, "failed", "its batch expired unmined", expect="submitted")
+                    for i in waiting
+                ])  # fmt: skip
+                for i in waiting:
+                    (report.expired if i.id in expired else report.failed).append(i.id)
+                return tuple(i.id for i in waiting)
             if gone and tx.raw_bytes is not None:
                 # dropped (a reorg took its block, a node restarted): the same bytes again
                 with contextlib.suppress(ChainError):  # known, or its nonce taken: next step
                     await self.adapter.send_raw_transaction(tx.raw_bytes)
-            return False
+            return ()
         fills = fills_from_receipt(receipt, vault=self.vault.address,
-                                   chain_id=self.vault.chain_id, intent_id=intent.id,
+                                   chain_id=self.vault.chain_id, intent_ids=served,
                                    transaction_id=tx.id)  # fmt: skip
         ok = receipt.status == 1 and bool(fills)
         async with self.store.transaction() as uow:
@@ -348,17 +368,18 @@ class ExecutionEngine:
                     gas_used=receipt.gas_used,
                     effective_gas_price=receipt.effective_gas_price or 0,
                 )  # fmt: skip
-            if not ok:
-                cause = "the transaction reverted on chain"
-                await uow.intents.transition(intent.id, "failed", cause=cause)
-            else:
+            if ok:
                 for fill in fills:
-                    await uow.fills.add(fill, status="mined")
+                    await uow.fills.add(self._valued(fill), status="mined")
                 crash_point("execution.fills")
-                cause = f"block {receipt.block_number}"
-                await uow.intents.transition(intent.id, "confirmed", cause=cause)
-        (report.confirmed if ok else report.failed).append(intent.id)
-        return True
+            cause = f"block {receipt.block_number}" if ok else "the transaction reverted on chain"
+            await uow.intents.transition_many([
+                IntentMove(i.id, "confirmed" if ok else "failed", cause, expect="submitted")
+                for i in waiting
+            ])  # fmt: skip
+        for i in waiting:
+            (report.confirmed if ok else report.failed).append(i.id)
+        return tuple(i.id for i in waiting)
 
     async def _canonical(self, block_number: int | None, block_hash: str | None) -> bool:
         if self.adapter is None or block_number is None or block_hash is None:
@@ -428,16 +449,40 @@ class ExecutionEngine:
         """After a restart: intents whose transaction was recorded but that were not yet marked
         move on from that record (routed -> signed -> submitted); the chain layer's recovery
         has already rebroadcast what the node lacked. The ids it moved."""
-        moved = []
+        moved, moves = [], []
         for intent in await self._mine(("routed", "signed")):
-            txs = [t for t in await self.store.transactions.for_intent(intent.id)
-                   if t.status not in ("replaced", "dropped")]  # fmt: skip
+            every = await self.store.transactions.for_intent(intent.id)
+            txs = [t for t in every if t.status not in ("replaced", "dropped")]
+            if txs and all(t.status == "signed" for t in txs) and await self._never_mined(txs):
+                # recorded, never sent, and its nonce taken by another transaction meanwhile
+                async with self.store.transaction() as uow:
+                    why = "its nonce was used by another transaction"
+                    for t in txs:
+                        await uow.transactions.mark_dropped(t.chain_id, t.tx_hash, error=why)
+                every, txs = await self.store.transactions.for_intent(intent.id), []
             if not txs:
+                if every and intent.status == "signed":  # all it had was replaced or dropped
+                    cause = "its transaction was replaced or dropped before it was mined"
+                    await self.store.intents.transition(intent.id, "failed", cause=cause)
+                    moved.append(intent.id)
                 continue
             cause = f"tx {txs[-1].tx_hash}"
             if intent.status == "routed":
-                intent = await self.store.intents.transition(intent.id, "signed", cause=cause)
+                moves.append(IntentMove(intent.id, "signed", cause))
             if any(t.status in ("submitted", "mined", "reverted") for t in txs):
-                await self.store.intents.transition(intent.id, "submitted", cause=cause)
+                moves.append(IntentMove(intent.id, "submitted", cause))
             moved.append(intent.id)
+        await self.store.intents.transition_many(moves)
         return moved
+
+    async def _never_mined(self, txs: Sequence[ChainTransaction]) -> bool:
+        """Whether none of ``txs`` can ever be mined: the node knows none of them and the
+        sender's nonce has moved past each (another transaction took it)."""
+        if self.adapter is None:
+            return False
+        for t in txs:
+            if await self.adapter.get_transaction(bytes.fromhex(t.tx_hash[2:])) is not None:
+                return False
+            if await self.adapter.get_transaction_count(t.sender, "latest") <= t.nonce:
+                return False
+        return True

@@ -43,6 +43,7 @@ from zippifi.market.depth_sync import (
 )
 from zippifi.market.oracle import (
     AGGREGATOR_V3_ABI,
+    PHASE_OFFSET,
     ChainlinkFeed,
     OracleReading,
     OracleRound,
@@ -84,6 +85,7 @@ __all__ = [
     "MERGED",
     "MIN_TICK",
     "PAIR_CREATED",
+    "PHASE_OFFSET",
     "POOL_CREATED",
     "SLOT0",
     "TICKS",

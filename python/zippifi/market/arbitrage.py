@@ -71,6 +71,15 @@ def _amount(value: object, what: str, least: int) -> int:
     return value
 
 
+def _address(value: str, what: str) -> str:
+    """``value`` checksummed: any case names the same address, as in the graph; a mixed-case
+    spelling with a wrong checksum is refused."""
+    try:
+        return to_checksum_address(value)
+    except ZippiError as exc:
+        raise InvalidInputError(f"arbitrage scanner: {what} {value!r}: {exc}") from None
+
+
 class ArbitrageScanner:
     """Profitable cycles through updated pools of ``graph``."""
 
@@ -89,10 +98,7 @@ class ArbitrageScanner:
         self.min_profit = _amount(min_profit, "min_profit", 1)
         self.min_profit_by_token: dict[str, int] = {}
         for token, amount in (min_profit_by_token or {}).items():
-            try:
-                address = to_checksum_address(token)
-            except ZippiError as exc:
-                raise InvalidInputError(f"arbitrage scanner: token {token!r}: {exc}") from None
+            address = _address(token, "token")
             self.min_profit_by_token[address] = _amount(amount, f"min profit of {token}", 1)
         # the least threshold: the graph filters by it, then each token's own applies
         self._floor = min([self.min_profit, *self.min_profit_by_token.values()])
@@ -117,12 +123,13 @@ class ArbitrageScanner:
         self._gas_price_wei = _amount(value, "gas_price_wei", 0)
 
     def threshold(self, token: str) -> int:
-        """The least profit net of gas reported for cycles starting at ``token``."""
-        return self.min_profit_by_token.get(token, self.min_profit)
+        """The least profit net of gas reported for cycles starting at ``token`` (any case)."""
+        return self.min_profit_by_token.get(_address(token, "token"), self.min_profit)
 
     def check(self, pool: str, block: int) -> list[ArbitrageOpportunity]:
         """The verdict on one pool update: the profitable cycles through ``pool``, most
-        profitable first (empty when the pool is not in the graph)."""
+        profitable first (empty when the pool is not in the graph); ``pool`` in any case."""
+        pool = _address(pool, "pool")
         if pool not in self.graph:
             return []
         cycles = self.graph.arbitrage_after_update(
@@ -133,6 +140,7 @@ class ArbitrageScanner:
         return [
             ArbitrageOpportunity.from_cycle(c, block=block, trigger=pool)
             for c in cycles
+            # the kernel returns checksummed addresses, the keys' form
             if not by_token or c.profit_net >= by_token.get(c.tokens[0], self.min_profit)
         ]
 

@@ -1,7 +1,13 @@
 """Oracle prices through Chainlink's AggregatorV3 interface, read with web3's AsyncWeb3.
 
 ``latestRoundData()`` / ``getRoundData(roundId)`` return ``(roundId, answer, startedAt,
-updatedAt, answeredInRound)``; ``decimals()`` scales the answer. A round must not be used when
+updatedAt, answeredInRound)``; ``decimals()`` scales the answer. Through Chainlink's
+AggregatorProxy a round id is ``(phaseId << 64) | aggregatorRoundId`` (answeredInRound alike):
+each aggregator the proxy is switched to (``proposeAggregator``/``confirmAggregator``) starts
+the next phase, and the rounds of earlier phases stay readable by their ids. Each round is
+scaled by the decimals of its own phase's aggregator (``phaseAggregators(phaseId)``), since the
+proxy's ``decimals()`` answers for the current one only; a feed without phases (ids below
+2**64, or no ``phaseAggregators``) by its ``decimals()``. A round must not be used when
 
 * ``updatedAt == 0`` -- the round was never answered (incomplete);
 * ``answeredInRound < roundId`` -- the answer was carried over from an earlier round;
@@ -37,6 +43,7 @@ from zippifi.errors import (
 from zippifi.sign import to_checksum_address
 
 UINT80_MAX = 2**80 - 1
+PHASE_OFFSET = 64  # AggregatorProxy: round id = (phaseId << 64) | aggregatorRoundId
 
 _ROUND_OUTPUTS = [
     {"name": "roundId", "type": "uint80"},
@@ -70,6 +77,16 @@ AGGREGATOR_V3_ABI: list[dict[str, Any]] = [
     },
 ]  # fmt: skip
 
+# AggregatorProxy's aggregator of a phase (zero for a phase not started)
+_PHASE_AGGREGATORS_ABI: list[dict[str, Any]] = [
+    {
+        "type": "function", "name": "phaseAggregators", "stateMutability": "view",
+        "inputs": [{"name": "phaseId", "type": "uint16"}],
+        "outputs": [{"name": "", "type": "address"}],
+    },
+]  # fmt: skip
+_ZERO_ADDRESS = "0x" + "00" * 20
+
 
 @dataclass(frozen=True, slots=True)
 class OracleRound:
@@ -89,6 +106,16 @@ class OracleRound:
     @property
     def updated(self) -> datetime:
         return datetime.fromtimestamp(self.updated_at, UTC)
+
+    @property
+    def phase(self) -> int:
+        """The proxy's phase of this round (0 for a feed without phases)."""
+        return self.round_id >> PHASE_OFFSET
+
+    @property
+    def aggregator_round_id(self) -> int:
+        """The round id in its phase's aggregator."""
+        return self.round_id & ((1 << PHASE_OFFSET) - 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,25 +190,49 @@ class ChainlinkFeed:
         self.address = checksum
         self.heartbeat_s = heartbeat_s
         self.name = name or checksum
-        self._contract = w3.eth.contract(address=checksum, abi=AGGREGATOR_V3_ABI)
+        self._w3 = w3
+        self._contract = w3.eth.contract(
+            address=checksum, abi=AGGREGATOR_V3_ABI + _PHASE_AGGREGATORS_ABI
+        )
         self._clock = clock or time.time
-        self._decimals: int | None = None
+        # a phase's aggregator never changes, nor its decimals: read once per phase
+        self._phase_decimals: dict[int, int] = {}
 
-    async def _call(self, fn: str, *args: Any) -> Any:
+    async def _call(self, fn: str, *args: Any, contract: Any = None) -> Any:
+        target = self._contract if contract is None else contract
         try:
-            return await getattr(self._contract.functions, fn)(*args).call()
+            return await getattr(target.functions, fn)(*args).call()
         except Exception as exc:  # the chain layer sorts reverts from transport failures
             error = classify(exc, method=f"eth_call {fn}", url="")
-            call = f"{self.name}: {fn}({', '.join(map(str, args))})"
+            at = "" if contract is None else f" (aggregator {contract.address})"
+            call = f"{self.name}{at}: {fn}({', '.join(map(str, args))})"
             if isinstance(error, TxRevertedError):
                 raise OracleError(f"{call} reverted: {error.reason or error}") from exc
             raise MarketDataError(f"{call} failed: {error}") from exc
 
     async def decimals(self) -> int:
-        if self._decimals is None:
-            value = int(await self._call("decimals"))
-            self._decimals = value
-        return self._decimals
+        """The feed's decimals now (a proxy's: its current aggregator's)."""
+        return int(await self._call("decimals"))
+
+    async def _decimals_of(self, phase: int) -> int:
+        """The decimals that scale rounds of ``phase``: its aggregator's, read through the
+        proxy's ``phaseAggregators``; the feed's own for phase 0 or a feed without phases."""
+        known = self._phase_decimals.get(phase)
+        if known is not None:
+            return known
+        aggregator = None
+        if phase > 0:
+            try:
+                address = str(await self._call("phaseAggregators", phase))
+            except OracleError:  # reverted: not a proxy (no such function)
+                address = _ZERO_ADDRESS
+            if int(address, 16) != 0:
+                aggregator = self._w3.eth.contract(
+                    address=to_checksum_address(address), abi=AGGREGATOR_V3_ABI
+                )
+        value = int(await self._call("decimals", contract=aggregator))
+        self._phase_decimals[phase] = value
+        return value
 
     async def description(self) -> str:
         return str(await self._call("description"))
@@ -190,7 +241,7 @@ class ChainlinkFeed:
         round_id, answer, started_at, updated_at, answered_in_round = raw
         return OracleRound(
             int(round_id), int(answer), int(started_at), int(updated_at),
-            int(answered_in_round), await self.decimals(),
+            int(answered_in_round), await self._decimals_of(int(round_id) >> PHASE_OFFSET),
         )  # fmt: skip
 
     async def read_latest(self, now: float | None = None) -> OracleReading:
@@ -225,6 +276,7 @@ class ChainlinkFeed:
 
 __all__ = [
     "AGGREGATOR_V3_ABI",
+    "PHASE_OFFSET",
     "ChainlinkFeed",
     "OracleReading",
     "OracleRound",

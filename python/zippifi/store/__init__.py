@@ -1,7 +1,8 @@
 """Storage: one schema on SQLite (embedded) or PostgreSQL (production), migrations, repositories;
 and beside the database, the latest-price cache, task queue and locks (Redis, or in-process).
 
-Uses nothing of ZippiFi's but :mod:`zippifi.errors` and :mod:`zippifi.settings`.
+Uses nothing of ZippiFi's but :mod:`zippifi.errors`, :mod:`zippifi.settings` and
+:mod:`zippifi.crashpoints`.
 
     store = await open_store_from_settings(settings)       # migrates, then connects
     async with store.transaction() as tx:                  # writes that belong together
@@ -56,6 +57,7 @@ from zippifi.store.repositories import (
     Cursor,
     CursorRepository,
     Fill,
+    IntentMove,
     LedgerEntry,
     MarketRepository,
     NonceReconciliation,
@@ -65,6 +67,7 @@ from zippifi.store.repositories import (
     OrderLeg,
     PoolSnapshot,
     Posting,
+    RiskDecisionRecord,
     SignedTxJournal,
     Strategy,
     Tick,
@@ -88,6 +91,7 @@ __all__ = [
     "CursorRepository",
     "Fill",
     "Infra",
+    "IntentMove",
     "InvalidTransitionError",
     "Lease",
     "LedgerEntry",
@@ -114,6 +118,7 @@ __all__ = [
     "RedisPriceCache",
     "RedisTaskQueue",
     "ReorgDetectedError",
+    "RiskDecisionRecord",
     "SignedTxJournal",
     "StaleFencingTokenError",
     "Store",

@@ -3,6 +3,11 @@
 ``sqlite://`` and ``postgresql://`` URLs get the async drivers (aiosqlite, asyncpg). SQLite runs
 in WAL mode with foreign keys on, and every transaction is ``BEGIN IMMEDIATE`` so two writers
 (threads or processes) wait for each other instead of failing on a lock upgrade.
+
+Under a crash test that names a ``store.*`` point (:mod:`zippifi.crashpoints`), every engine
+also passes ``store.statement`` after each SQL statement it runs, so ``store.statement@N``
+kills the process between two statements of a transaction, before its commit; otherwise no
+hook is installed.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from zippifi.crashpoints import armed, crash_point
 from zippifi.errors import ConfigError
 from zippifi.settings import Settings
 
@@ -66,7 +72,15 @@ def create_engine(url: str | URL, *, pool_size: int = 5, echo: bool = False) -> 
     engine = create_async_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
+    if armed("store."):
+        _arm_statement_crashes(engine)
     return engine
+
+
+def _arm_statement_crashes(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "after_cursor_execute")
+    def _after_statement(*_: Any) -> None:
+        crash_point("store.statement")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

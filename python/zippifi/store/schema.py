@@ -200,6 +200,20 @@ transactions = Table(
     Index(None, "status", "chain_id"),
 )
 
+# Which intents a transaction serves, in the order of its swaps (a vault's swapBatch carries
+# several; the transaction row's intent_id is the first).
+transaction_intents = Table(
+    "transaction_intents",
+    metadata,
+    Column("transaction_id", Integer, ForeignKey("transactions.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("intent_id", Integer, ForeignKey("trade_intents.id"), nullable=False),
+    PrimaryKeyConstraint("transaction_id", "position"),
+    UniqueConstraint("transaction_id", "intent_id"),
+    CheckConstraint("position >= 0", name="position"),
+    Index(None, "intent_id"),
+)
+
 LIVE_FILL = "reverses_id IS NULL AND status <> 'reorged'"
 
 fills = Table(
@@ -251,6 +265,28 @@ fills = Table(
     CheckConstraint(_in("status", FILL_STATUSES), name="status"),
     CheckConstraint(_in("venue", VENUES), name="venue"),
     Index(None, "intent_id"),
+)
+
+# Every risk gate decision: the rule that decided, the numbers behind it, the inputs' versions.
+risk_decisions = Table(
+    "risk_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("intent_id", Integer, ForeignKey("trade_intents.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("proposer", String(200), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("numbers", JSON, nullable=False),
+    Column("inputs", JSON, nullable=False),
+    Column("amount_in", U256, nullable=False),
+    Column("notional", U256, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    CheckConstraint(_in("verdict", ("approve", "resize", "reject")), name="verdict"),
+    Index(None, "intent_id"),
+    Index(None, "account_id", "at"),
 )
 
 ledger_entries = Table(

@@ -36,7 +36,7 @@ mod tick_math_vectors;
 
 pub use full_math::{div_rounding_up, mul_div, mul_div_rounding_up};
 pub use int256::add_delta;
-pub use pool::{V3Pool, V3Quote, V3SwapResult};
+pub use pool::{SwapOrigin, V3Pool, V3Quote, V3SwapResult};
 pub use swap_math::{compute_swap_step, SwapStep};
 pub use tick_math::{
     get_sqrt_ratio_at_tick, get_tick_at_sqrt_ratio, MAX_SQRT_RATIO, MAX_TICK, MIN_SQRT_RATIO,

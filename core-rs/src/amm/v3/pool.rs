@@ -2,6 +2,7 @@
 //! Mint and Burn.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
@@ -17,12 +18,14 @@ use super::tick_math::{
     MIN_TICK,
 };
 use crate::amm::error::{invalid, revert};
-use crate::amm::{AmmResult, SignedAmount};
+use crate::amm::{AmmError, AmmResult, SignedAmount};
 
 /// What a swap did, from the pool's side: positive amounts are paid into the pool, negative ones
 /// paid out. `sqrt_price_x96`, `tick` and `liquidity` are the pool's state afterwards;
 /// `ticks_crossed` counts the initialized ticks crossed (each one a `Tick.cross` in the contract).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `origin` says which pool state it was computed from: [`V3Pool::apply`] takes it only there.
+/// Two results are equal when they describe the same swap, wherever they came from.
+#[derive(Clone, Debug)]
 pub struct V3SwapResult {
     pub amount0: SignedAmount,
     pub amount1: SignedAmount,
@@ -30,6 +33,47 @@ pub struct V3SwapResult {
     pub tick: i32,
     pub liquidity: u128,
     pub ticks_crossed: u32,
+    pub origin: SwapOrigin,
+}
+
+impl PartialEq for V3SwapResult {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            self.amount0,
+            self.amount1,
+            self.sqrt_price_x96,
+            self.tick,
+            self.liquidity,
+            self.ticks_crossed,
+        ) == (
+            other.amount0,
+            other.amount1,
+            other.sqrt_price_x96,
+            other.tick,
+            other.liquidity,
+            other.ticks_crossed,
+        )
+    }
+}
+
+impl Eq for V3SwapResult {}
+
+/// The pool and the state a swap was computed from. Both are stamps drawn from one
+/// process-wide counter: a pool's identity when it is built (a clone keeps it, being the same
+/// pool), its state's whenever its price, tick, liquidity or ticks change. A clone in the same
+/// state shares the state stamp (a result computed on either is right for both); once either
+/// moves it draws a fresh one, so two states that ever differed never share a stamp.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SwapOrigin {
+    pool: u64,
+    state: u64,
+}
+
+/// 2**64 stamps: at a billion changes a second, five centuries.
+static NEXT_STAMP: AtomicU64 = AtomicU64::new(1);
+
+fn fresh_stamp() -> u64 {
+    NEXT_STAMP.fetch_add(1, Ordering::Relaxed)
 }
 
 /// What a swap pays and takes, without the state it leaves (see [`V3Pool::quote`]).
@@ -62,6 +106,8 @@ pub struct V3Pool {
     /// decides each swap's first step with one comparison. Emptied whenever the state changes.
     /// Shared by clones (a clone of an unchanged pool opens its swaps the same way).
     opening: [OnceLock<Arc<Opening>>; 2],
+    /// This pool and its current state (see [`SwapOrigin`]), carried by every swap result.
+    origin: SwapOrigin,
 }
 
 /// A remembered first step: the target it reached, and its amounts from the pool's price at
@@ -141,6 +187,10 @@ impl V3Pool {
             gross: BTreeMap::new(),
             swapped_here: OnceLock::new(),
             opening: Default::default(),
+            origin: SwapOrigin {
+                pool: fresh_stamp(),
+                state: fresh_stamp(),
+            },
         })
     }
 
@@ -365,6 +415,7 @@ impl V3Pool {
             tick,
             liquidity,
             ticks_crossed,
+            origin: self.origin,
         })
     }
 
@@ -487,10 +538,12 @@ impl V3Pool {
         }
     }
 
-    /// The price, tick or liquidity changed: what was remembered of the old state goes.
+    /// The price, tick or liquidity changed: what was remembered of the old state goes, and
+    /// results computed from it no longer apply.
     fn state_changed(&mut self) {
         self.swapped_here = OnceLock::new();
         self.opening = Default::default();
+        self.origin.state = fresh_stamp();
     }
 
     /// Replaces slot0's price and tick and the active liquidity (what a Swap event reports),
@@ -512,12 +565,31 @@ impl V3Pool {
     }
 
     /// Moves the pool to a swap result's state (sqrt price, tick, active liquidity). The result
-    /// must come from this pool's [`V3Pool::swap`] in its current state.
-    pub fn apply(&mut self, result: &V3SwapResult) {
+    /// must come from this pool's [`V3Pool::swap`] in its current state: one from another pool,
+    /// or from a state this pool has since left (another result applied, [`V3Pool::set_state`],
+    /// [`V3Pool::update_position`]), is refused with [`AmmError::ResultMismatch`] and the pool
+    /// is unchanged. Applied, it would leave the pool where no swap leads.
+    pub fn apply(&mut self, result: &V3SwapResult) -> AmmResult<()> {
+        if result.origin.pool != self.origin.pool {
+            return Err(AmmError::ResultMismatch(
+                "result: comes from another pool's swap, not this pool's; swap on this pool and \
+                 apply that result"
+                    .into(),
+            ));
+        }
+        if result.origin.state != self.origin.state {
+            return Err(AmmError::ResultMismatch(
+                "result: is stale: this pool has changed since the swap was computed (another \
+                 result applied, or its state or ticks updated); swap again from the current \
+                 state"
+                    .into(),
+            ));
+        }
         self.sqrt_price_x96 = result.sqrt_price_x96;
         self.tick = result.tick;
         self.liquidity = result.liquidity;
         self.state_changed();
+        Ok(())
     }
 
     /// Exact-input quotes with the default price limit: the output amount (positive) for each

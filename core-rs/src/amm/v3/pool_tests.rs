@@ -186,7 +186,7 @@ fn crossing_changes_liquidity_both_ways() {
     let down = q.swap(true, pos(E18), Some(ratio(-900))).unwrap();
     assert_eq!(down.tick, -900);
     assert_eq!(down.liquidity, l / 2);
-    q.apply(&down);
+    q.apply(&down).unwrap();
     assert_eq!(
         (q.sqrt_price_x96(), q.tick(), q.liquidity()),
         (ratio(-900), -900, l / 2)
@@ -214,7 +214,7 @@ fn limit_on_an_initialized_tick_crosses_it() {
     assert_eq!(r.ticks_crossed, 1);
     // From that state a one-for-zero swap first crosses -600 back for nothing.
     let mut q = p.clone();
-    q.apply(&r);
+    q.apply(&r).unwrap();
     let V3Pool { .. } = q.clone();
     let back = q.swap(false, pos(1000), None).unwrap();
     assert!(back.ticks_crossed >= 1);
@@ -430,6 +430,106 @@ fn update_position_tracks_ticks_like_the_contract() {
     assert_eq!(q.ticks().get(&60), None);
 }
 
+/// The pool and state of a result's origin, and whether apply takes it.
+fn mismatch(e: AmmError) -> String {
+    match e {
+        AmmError::ResultMismatch(m) => m,
+        other => panic!("expected a result mismatch, got {other:?}"),
+    }
+}
+
+#[test]
+fn apply_takes_only_a_result_of_this_pools_current_state() {
+    let l = 2 * E18;
+    let mut p = pool_with(0, 3000, 60, &[(-600, 600, l as i128)]);
+    let before = (p.sqrt_price_x96(), p.tick(), p.liquidity());
+    // Another pool, even one built the same way.
+    let twin = pool_with(0, 3000, 60, &[(-600, 600, l as i128)]);
+    let foreign = twin.swap(true, pos(E18 / 100), None).unwrap();
+    assert!(mismatch(p.apply(&foreign).unwrap_err()).contains("another pool"));
+    assert_eq!((p.sqrt_price_x96(), p.tick(), p.liquidity()), before);
+    // Two quotes from one state: the first applies, the second is stale, and so is the first
+    // applied again.
+    let first = p.swap(true, pos(E18 / 100), None).unwrap();
+    let second = p.swap(false, pos(E18 / 100), None).unwrap();
+    p.apply(&first).unwrap();
+    let after = (p.sqrt_price_x96(), p.tick(), p.liquidity());
+    assert!(mismatch(p.apply(&second).unwrap_err()).contains("stale"));
+    assert!(mismatch(p.apply(&first).unwrap_err()).contains("stale"));
+    assert_eq!((p.sqrt_price_x96(), p.tick(), p.liquidity()), after);
+    // set_state and update_position move the state too; a failed update does not.
+    let quoted = p.swap(true, pos(1000), None).unwrap();
+    assert!(p.update_position(7, 60, 1).is_err());
+    p.apply(&quoted).unwrap();
+    let quoted = p.swap(true, pos(1000), None).unwrap();
+    p.update_position(-60, 60, 1).unwrap();
+    assert!(mismatch(p.apply(&quoted).unwrap_err()).contains("stale"));
+    let quoted = p.swap(true, pos(1000), None).unwrap();
+    p.set_state(p.sqrt_price_x96(), p.tick(), p.liquidity())
+        .unwrap();
+    assert!(mismatch(p.apply(&quoted).unwrap_err()).contains("stale"));
+}
+
+#[test]
+fn a_clone_shares_results_until_either_moves() {
+    let l = 2 * E18;
+    let p = pool_with(0, 3000, 60, &[(-600, 600, l as i128)]);
+    let r = p.swap(true, pos(E18 / 100), None).unwrap();
+    let (mut a, mut b) = (p.clone(), p.clone());
+    // Same pool, same state: the original's result is right for both clones.
+    a.apply(&r).unwrap();
+    // b moves another way; a's next result must not apply to b, though both are one apply
+    // away from p.
+    let other = b.swap(false, pos(E18 / 100), None).unwrap();
+    b.apply(&other).unwrap();
+    let from_a = a.swap(true, pos(1000), None).unwrap();
+    assert!(mismatch(b.apply(&from_a).unwrap_err()).contains("stale"));
+    // Results compare by what the swap did, not by where they came from.
+    assert_eq!(p.clone().swap(true, pos(1000), None).unwrap(), {
+        let q = pool_with(0, 3000, 60, &[(-600, 600, l as i128)]);
+        q.swap(true, pos(1000), None).unwrap()
+    });
+}
+
+proptest! {
+    /// Any sequence of swaps and applies over a pool, its clone and an identical but separate
+    /// pool: apply takes a result exactly when it came from the same pool (a clone is the same
+    /// pool) in the state the target is in now, and a refusal changes nothing.
+    #[test]
+    fn apply_takes_exactly_the_results_of_the_current_state(
+        ops in prop::collection::vec((0usize..3, any::<bool>(), 1u64..1u64 << 50, any::<bool>(), 0usize..64), 1..40),
+    ) {
+        let l = 2 * E18;
+        let original = pool_with(0, 3000, 60, &[(-600, 600, l as i128), (-1200, 1200, l as i128)]);
+        let mut pools = [original.clone(), original, pool_with(0, 3000, 60, &[(-600, 600, l as i128), (-1200, 1200, l as i128)])];
+        // The model: a pool's identity and a label for its state (clones start in one state).
+        let identity = [0, 0, 1];
+        let mut label = [0u32, 0, 1];
+        let mut next_label = 2;
+        let mut kept: Vec<(usize, u32, V3SwapResult)> = Vec::new();
+        for (p, zfo, amount, apply, k) in ops {
+            if !apply || kept.is_empty() {
+                if let Ok(r) = pools[p].swap(zfo, pos(u128::from(amount)), None) {
+                    kept.push((identity[p], label[p], r));
+                }
+                continue;
+            }
+            let (from, at, r) = kept[k % kept.len()].clone();
+            let before = (pools[p].sqrt_price_x96(), pools[p].tick(), pools[p].liquidity());
+            let applied = pools[p].apply(&r);
+            if from == identity[p] && at == label[p] {
+                prop_assert!(applied.is_ok());
+                prop_assert_eq!((pools[p].sqrt_price_x96(), pools[p].tick(), pools[p].liquidity()), (r.sqrt_price_x96, r.tick, r.liquidity));
+                label[p] = next_label;
+                next_label += 1;
+            } else {
+                prop_assert!(matches!(applied, Err(AmmError::ResultMismatch(_))));
+                prop_assert_eq!((pools[p].sqrt_price_x96(), pools[p].tick(), pools[p].liquidity()), before);
+            }
+        }
+    }
+}
+
 #[test]
 fn quote_many_matches_swap() {
     let p = pool_with(
@@ -518,7 +618,7 @@ proptest! {
         let _ = pool.swap(zfo, amount, limit);
         let mut p = pool.clone();
         if let Ok(r) = pool.swap(zfo, amount, None) {
-            p.apply(&r);
+            p.apply(&r).unwrap();
             let _ = p.swap(!zfo, amount, None);
         }
         let _ = p.update_position(limit.map_or(0, |l| l.as_limbs()[0] as i32), amount.magnitude.as_limbs()[0] as i32, amount.magnitude.as_limbs()[1] as i128);
@@ -652,7 +752,7 @@ proptest! {
             let expected = fresh.quote(zfo, amount).map(|q| (q.amount0, q.amount1, q.ticks_crossed)).map_err(|e| e.to_string());
             prop_assert_eq!(quoted, expected);
             if let (true, Ok(r)) = (apply, got) {
-                warm.apply(&r);
+                warm.apply(&r).unwrap();
             }
         }
     }

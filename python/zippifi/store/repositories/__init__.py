@@ -9,12 +9,13 @@ from zippifi.store.repositories.accounts import AccountRepository
 from zippifi.store.repositories.audit import AuditRecord, AuditRepository, AuditVerification
 from zippifi.store.repositories.cursors import BlockRef, Cursor, CursorRepository
 from zippifi.store.repositories.fills import FillRepository
-from zippifi.store.repositories.intents import IntentRepository
+from zippifi.store.repositories.intents import IntentMove, IntentRepository
 from zippifi.store.repositories.journal import SignedTxJournal
 from zippifi.store.repositories.ledger import LedgerEntry, LedgerRepository, Posting
 from zippifi.store.repositories.market import Candle, MarketRepository, PoolSnapshot, Tick
 from zippifi.store.repositories.nonces import NonceReconciliation, NonceRecord, NonceRepository
 from zippifi.store.repositories.orders import OrderRepository
+from zippifi.store.repositories.risk_decisions import RiskDecisionRecord, RiskDecisionRepository
 from zippifi.store.repositories.strategies import StrategyRepository
 from zippifi.store.repositories.transactions import TransactionRepository
 
@@ -35,6 +36,7 @@ class Repositories:
         self.journal = SignedTxJournal(scope)
         self.cursors = CursorRepository(scope)
         self.market = MarketRepository(scope)
+        self.risk_decisions = RiskDecisionRepository(scope)
 
 
 __all__ = [
@@ -50,6 +52,7 @@ __all__ = [
     "CursorRepository",
     "Fill",
     "FillRepository",
+    "IntentMove",
     "IntentRepository",
     "LedgerEntry",
     "LedgerRepository",
@@ -63,6 +66,8 @@ __all__ = [
     "PoolSnapshot",
     "Posting",
     "Repositories",
+    "RiskDecisionRecord",
+    "RiskDecisionRepository",
     "Scope",
     "SignedTxJournal",
     "Strategy",

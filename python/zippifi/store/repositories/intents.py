@@ -3,15 +3,19 @@
 An intent is stored under its proposer's idempotency key: storing the same proposal twice (a
 retry after a crash) returns the first intent, so a trade is never doubled. Status changes are
 compare-and-set along :data:`~zippifi.domain.INTENT_TRANSITIONS`, each written together with an
-``intent_events`` row saying when and why.
+``intent_events`` row saying when and why: one at a time (:meth:`IntentRepository.transition`),
+or a stage's whole batch in three statements (:meth:`IntentRepository.transition_many`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, bindparam, case, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from zippifi.domain import (
@@ -28,12 +32,25 @@ from zippifi.domain import (
     check_transition,
 )
 from zippifi.errors import ConflictError, InvalidInputError, InvalidTransitionError, NotFoundError
-from zippifi.store.repositories._base import Repository, upsert_insert
+from zippifi.store.repositories._base import Repository
 from zippifi.store.schema import intent_events, trade_intents
 from zippifi.store.types import check_u256, normalize_hex, utcnow
 
 # the statuses whose move may also set the amounts sent to the vault
 _AMOUNT_SETTERS = frozenset({"resized", "routed"})
+
+
+@dataclass(frozen=True, slots=True)
+class IntentMove:
+    """One status change for :meth:`IntentRepository.transition_many`; the fields are
+    :meth:`IntentRepository.transition`'s arguments."""
+
+    intent_id: int
+    status: IntentStatus
+    cause: str | None = None
+    amount_in: int | None = None
+    min_amount_out: int | None = None
+    expect: IntentStatus | None = None
 
 
 def _intent(row: Row[Any]) -> TradeIntent:
@@ -80,6 +97,77 @@ def _values(p: IntentProposal) -> dict[str, Any]:
     }
 
 
+def _amounts(status: str, amount_in: int | None, min_amount_out: int | None) -> dict[str, int]:
+    """The amounts a move sets, checked: only a resize or a route may set them."""
+    values: dict[str, int] = {}
+    if amount_in is not None or min_amount_out is not None:
+        if status not in _AMOUNT_SETTERS:
+            raise InvalidInputError("only a resize or a route may set an intent's amounts")
+        if amount_in is not None:
+            values["amount_in"] = check_u256(amount_in, "amount_in")
+        if min_amount_out is not None:
+            values["min_amount_out"] = check_u256(min_amount_out, "min_amount_out")
+    return values
+
+
+def _check_move(intent_id: int, current: str, status: str, expect: str | None) -> None:
+    if expect is not None and current != expect:
+        raise InvalidTransitionError(
+            f"trade intent {intent_id}: expected {expect!r}, found {current!r}"
+        )
+    check_transition(f"trade intent {intent_id}", current, status, INTENT_TRANSITIONS)
+
+
+# Statements built once: on SQLite building one costs about what running it does; each call
+# brings only its parameters.
+_LOG = insert(intent_events)
+_READ_STATUSES = select(trade_intents.c.id, trade_intents.c.status).where(
+    trade_intents.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+@functools.cache
+def _create_statement(dialect: str) -> Any:
+    """Store a proposal unless its idempotency key is taken (then no row comes back)."""
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        dialect_insert(trade_intents)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(*trade_intents.c)
+    )
+
+
+# intents per compare-and-set UPDATE (each takes 6 parameters; SQLite allows 32,766)
+_CAS_CHUNK = 256
+
+
+@functools.lru_cache(maxsize=64)
+def _compare_and_set(n: int) -> Any:
+    """The UPDATE moving ``n`` intents at once, each to its own values, only where its status
+    is still the one read (``i<k>``: id, ``o<k>``: status read, ``s<k>``/``c<k>``: new status
+    and cause, ``a<k>``/``m<k>``: new amounts, NULL to keep). Built once per size: building
+    it is what costs, its parameters are cheap."""
+    c = trade_intents.c
+    ids = [bindparam(f"i{k}", type_=c.id.type) for k in range(n)]
+
+    def per_id(prefix: str, column: Any) -> Any:
+        whens = [(ids[k], bindparam(f"{prefix}{k}", type_=column.type)) for k in range(n)]
+        return case(*whens, value=c.id)
+
+    return (
+        update(trade_intents)
+        .where(c.id.in_(ids), c.status == per_id("o", c.status))
+        .values(
+            status=per_id("s", c.status),
+            status_cause=per_id("c", c.status_cause),
+            amount_in=func.coalesce(per_id("a", c.amount_in), c.amount_in),
+            min_amount_out=func.coalesce(per_id("m", c.min_amount_out), c.min_amount_out),
+            updated_at=bindparam("at", type_=c.updated_at.type),
+        )
+        .returning(*trade_intents.c)
+    )
+
+
 class IntentRepository(Repository):
     async def create(self, proposal: IntentProposal) -> tuple[TradeIntent, bool]:
         """Store a proposed intent; ``(intent, created)``. The same key again returns the stored
@@ -87,15 +175,12 @@ class IntentRepository(Repository):
         values = _values(proposal)
         now = utcnow()
         exact_in = proposal.kind == "exact_in"
-        insert = (
-            upsert_insert(self._scope, trade_intents)
-            .values(**values, amount_in=values["amount"] if exact_in else 0, min_amount_out=0,
-                    status="proposed", status_cause=None, created_at=now, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(*trade_intents.c)
-        )  # fmt: skip
+        row_values = {**values, "amount_in": values["amount"] if exact_in else 0,
+                      "min_amount_out": 0, "status": "proposed", "status_cause": None,
+                      "created_at": now, "updated_at": now}  # fmt: skip
         async with self._scope.begin() as conn:
-            row = (await conn.execute(insert)).first()
+            insert = _create_statement(self._scope.dialect)
+            row = (await conn.execute(insert, row_values)).first()
             if row is not None:
                 created = _intent(row)
                 await self._log(conn, created.id, None, "proposed", "proposed", now)
@@ -115,8 +200,8 @@ class IntentRepository(Repository):
         self, conn: AsyncConnection, intent_id: int, old: str | None, new: str,
         cause: str | None, at: Any,
     ) -> None:  # fmt: skip
-        await conn.execute(intent_events.insert().values(
-            intent_id=intent_id, from_status=old, to_status=new, cause=cause, at=at))  # fmt: skip
+        await conn.execute(_LOG, {"intent_id": intent_id, "from_status": old, "to_status": new,
+                                  "cause": cause, "at": at})  # fmt: skip
 
     async def get(self, intent_id: int) -> TradeIntent:
         async with self._scope.begin() as conn:
@@ -184,14 +269,8 @@ class IntentRepository(Repository):
         or if it is not ``expect`` when given), recording the change and its cause. A move to
         ``resized`` (risk) or ``routed`` (the route's exact quote) may set the amounts."""
         now = utcnow()
-        values: dict[str, Any] = {"status": status, "status_cause": cause, "updated_at": now}
-        if amount_in is not None or min_amount_out is not None:
-            if status not in _AMOUNT_SETTERS:
-                raise InvalidInputError("only a resize or a route may set an intent's amounts")
-            if amount_in is not None:
-                values["amount_in"] = check_u256(amount_in, "amount_in")
-            if min_amount_out is not None:
-                values["min_amount_out"] = check_u256(min_amount_out, "min_amount_out")
+        values: dict[str, Any] = {"status": status, "status_cause": cause, "updated_at": now,
+                                  **_amounts(status, amount_in, min_amount_out)}  # fmt: skip
         async with self._scope.begin() as conn:
             current = (
                 await conn.execute(
@@ -200,11 +279,7 @@ class IntentRepository(Repository):
             ).scalar()
             if current is None:
                 raise NotFoundError(f"no trade intent with id {intent_id}")
-            if expect is not None and current != expect:
-                raise InvalidTransitionError(
-                    f"trade intent {intent_id}: expected {expect!r}, found {current!r}"
-                )
-            check_transition(f"trade intent {intent_id}", current, status, INTENT_TRANSITIONS)
+            _check_move(intent_id, current, status, expect)
             row = (
                 await conn.execute(
                     update(trade_intents)
@@ -219,3 +294,63 @@ class IntentRepository(Repository):
                 )
             await self._log(conn, intent_id, current, status, cause, now)
         return _intent(row)
+
+    async def transition_many(self, moves: Sequence[IntentMove]) -> list[TradeIntent]:
+        """Every move, in order, as :meth:`transition` would make them one after another in one
+        database transaction, all or nothing: an illegal move (or an unknown intent, or bad
+        amounts) raises before anything is written. Several moves of one intent chain (each
+        from the status the previous one left). Three statements whatever the count: one read,
+        one compare-and-set UPDATE of every intent from the status read (InvalidTransitionError
+        if another writer moved one meanwhile), one INSERT of the events. The intents as they
+        end, in the order they first appear in ``moves``."""
+        if not moves:
+            return []
+        now = utcnow()
+        ids = list(dict.fromkeys(m.intent_id for m in moves))
+        async with self._scope.begin() as conn:
+            rows = await conn.execute(_READ_STATUSES, {"ids": ids})
+            found: dict[int, str] = {r.id: r.status for r in rows}
+            status = dict(found)
+            final: dict[int, dict[str, Any]] = {}
+            events = []
+            for m in moves:
+                amounts = _amounts(m.status, m.amount_in, m.min_amount_out)
+                current = status.get(m.intent_id)
+                if current is None:
+                    raise NotFoundError(f"no trade intent with id {m.intent_id}")
+                _check_move(m.intent_id, current, m.status, m.expect)
+                status[m.intent_id] = m.status
+                final.setdefault(m.intent_id, {}).update(
+                    amounts, status=m.status, status_cause=m.cause
+                )
+                events.append({"intent_id": m.intent_id, "from_status": current,
+                               "to_status": m.status, "cause": m.cause, "at": now})  # fmt: skip
+            changed = await self._compare_and_set(conn, found, final, now)
+            if len(changed) < len(ids):  # another writer moved these between read and write
+                raise InvalidTransitionError(
+                    "trade intents "
+                    f"{', '.join(str(i) for i in ids if i not in changed)} changed status "
+                    "concurrently"
+                )
+            await conn.execute(_LOG, events)
+        return [changed[i] for i in ids]
+
+    @staticmethod
+    async def _compare_and_set(
+        conn: AsyncConnection, found: dict[int, str], final: dict[int, dict[str, Any]], at: Any
+    ) -> dict[int, TradeIntent]:
+        """Each intent to its final values where its status is still the one read; the
+        intents changed, by id. (Not an executemany: asyncpg reports no rowcount for one.)"""
+        changed: dict[int, TradeIntent] = {}
+        ids = list(final)
+        for start in range(0, len(ids), _CAS_CHUNK):
+            chunk = ids[start : start + _CAS_CHUNK]
+            params: dict[str, Any] = {"at": at}
+            for k, i in enumerate(chunk):
+                v = final[i]
+                params.update({f"i{k}": i, f"o{k}": found[i], f"s{k}": v["status"],
+                               f"c{k}": v["status_cause"], f"a{k}": v.get("amount_in"),
+                               f"m{k}": v.get("min_amount_out")})  # fmt: skip
+            rows = await conn.execute(_compare_and_set(len(chunk)), params)
+            changed.update((row.id, _intent(row)) for row in rows)
+        return changed

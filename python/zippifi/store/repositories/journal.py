@@ -44,21 +44,21 @@ class SignedTxJournal(Repository):
             raise InvalidInputError("a journal batch holds one sender's transactions on one chain")
         if replacing is not None and len(batch) != 1:
             raise InvalidInputError("a replacement batch holds exactly one transaction")
-        stored: list[ChainTransaction] = []
+        chain_id, sender = batch[0].chain_id, batch[0].sender
         async with self._scope.begin() as conn:
             inner = Scope(self._scope.engine, self._scope.partitions, conn)
             txs, nonces = TransactionRepository(inner), NonceRepository(inner)
+            # the fence first: a stale holder writes nothing, and the account's head row is
+            # locked before the records go in
+            await nonces.mark_submitted_many(
+                chain_id, sender, [(s.nonce, s.hash_hex) for s in batch], fence=fence
+            )
             if replacing is not None:
-                old = await txs.by_hash(batch[0].chain_id, replacing)
+                old = await txs.by_hash(chain_id, replacing)
                 if old is not None and old.status in ("signed", "submitted"):
-                    await txs.mark_replaced(batch[0].chain_id, replacing)
-            for signed in batch:
-                row, _ = await txs.record(signed)
-                await nonces.mark_submitted(
-                    signed.chain_id, signed.sender, signed.nonce, signed.hash_hex, fence=fence
-                )
-                stored.append(row)
-        return stored
+                    await txs.mark_replaced(chain_id, replacing)
+            recorded = await txs.record_many(batch)
+        return [row for row, _ in recorded]
 
     async def mark_broadcast(self, chain_id: int, tx_hash: str) -> ChainTransaction | None:
         """The node has the transaction: ``signed`` -> ``submitted``. Idempotent (a later

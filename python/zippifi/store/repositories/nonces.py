@@ -13,16 +13,17 @@ Nonce life: ``reserved`` (handed out) -> ``submitted`` (a signed tx carries it) 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from zippifi.errors import InvalidInputError
 from zippifi.store.errors import InvalidTransitionError, NotFoundError, StaleFencingTokenError
-from zippifi.store.repositories._base import Repository, Scope, upsert_insert
+from zippifi.store.repositories._base import Repository, upsert_insert
 from zippifi.store.schema import nonce_heads, nonces
 from zippifi.store.types import normalize_hex, utcnow
 
@@ -58,25 +59,22 @@ def _record(row: Row[Any]) -> NonceRecord:
 
 class NonceRepository(Repository):
     async def _fence(self, conn: AsyncConnection, chain_id: int, account: str, token: int) -> int:
-        """Accept ``token`` for (chain, account) if no larger one was seen; return next_nonce."""
+        """Accept ``token`` for (chain, account) if no larger one was seen; return next_nonce.
+        One statement: the head is created, or its token raised, or (an older token) left."""
         if not isinstance(token, int) or isinstance(token, bool) or token < 1:
             raise InvalidInputError(f"fencing token must be a positive int, got {token!r}")
-        await conn.execute(
-            upsert_insert(self._scope, nonce_heads)
-            .values(chain_id=chain_id, account=account, next_nonce=0, fence_token=token,
-                    updated_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["chain_id", "account"])
+        insert = upsert_insert(self._scope, nonce_heads).values(
+            chain_id=chain_id, account=account, next_nonce=0, fence_token=token,
+            updated_at=utcnow(),
         )  # fmt: skip
-        # The row lock taken here serializes writers of one account until commit.
-        row = (
-            await conn.execute(
-                update(nonce_heads)
-                .where(nonce_heads.c.chain_id == chain_id, nonce_heads.c.account == account)
-                .where(nonce_heads.c.fence_token <= token)
-                .values(fence_token=token, updated_at=utcnow())
-                .returning(nonce_heads.c.next_nonce)
-            )
-        ).first()
+        # The row lock taken here (also when the token is refused) serializes writers of one
+        # account until commit.
+        accept = insert.on_conflict_do_update(
+            index_elements=["chain_id", "account"],
+            set_={"fence_token": token, "updated_at": insert.excluded.updated_at},
+            where=nonce_heads.c.fence_token <= token,
+        ).returning(nonce_heads.c.next_nonce)
+        row = (await conn.execute(accept)).first()
         if row is None:
             seen = (
                 await conn.execute(
@@ -110,52 +108,57 @@ class NonceRepository(Repository):
     ) -> int:
         """The next nonce to use: the lowest released one, else a new one (never below
         ``chain_nonce`` when given)."""
-        account = normalize_hex(account, 20, "account")
-        async with self._scope.begin() as conn:
-            next_nonce = await self._fence(conn, chain_id, account, fence)
-            floor = chain_nonce if chain_nonce is not None else 0
-            released = (
-                await conn.execute(
-                    select(nonces.c.nonce)
-                    .where(nonces.c.chain_id == chain_id, nonces.c.account == account)
-                    .where(nonces.c.status == "released", nonces.c.nonce >= floor)
-                    .order_by(nonces.c.nonce)
-                    .limit(1)
-                )
-            ).scalar()
-            values = {"status": "reserved", "fence_token": fence, "tx_hash": None,
-                      "updated_at": utcnow()}  # fmt: skip
-            if released is not None:
-                nonce = int(released)
-                await conn.execute(
-                    update(nonces)
-                    .where(nonces.c.chain_id == chain_id, nonces.c.account == account)
-                    .where(nonces.c.nonce == nonce)
-                    .values(**values)
-                )
-                return nonce
-            nonce = max(next_nonce, floor)
-            await conn.execute(
-                nonces.insert().values(chain_id=chain_id, account=account, nonce=nonce, **values)
-            )
-            await conn.execute(
-                update(nonce_heads)
-                .where(nonce_heads.c.chain_id == chain_id, nonce_heads.c.account == account)
-                .values(next_nonce=nonce + 1)
-            )
-            return nonce
+        (nonce,) = await self.reserve_many(chain_id, account, 1, fence=fence,
+                                           chain_nonce=chain_nonce)  # fmt: skip
+        return nonce
 
     async def reserve_many(
         self, chain_id: int, account: str, count: int, *, fence: int,
         chain_nonce: int | None = None,
     ) -> list[int]:  # fmt: skip
-        """``count`` nonces as :meth:`reserve` hands them out, in one database transaction."""
-        if count < 0:
-            raise InvalidInputError(f"count must be >= 0, got {count}")
+        """``count`` nonces as that many :meth:`reserve` calls hand them out (the lowest
+        released ones, then new ones in order), in one database transaction: one fence check,
+        one read of the released nonces, and one write each for the reused and the new ones."""
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise InvalidInputError(f"count must be an int >= 0, got {count!r}")
+        if count == 0:
+            return []
+        account = normalize_hex(account, 20, "account")
+        mine = (nonces.c.chain_id == chain_id, nonces.c.account == account)
+        floor = chain_nonce if chain_nonce is not None else 0
         async with self._scope.begin() as conn:
-            inner = NonceRepository(Scope(self._scope.engine, self._scope.partitions, conn))
-            return [await inner.reserve(chain_id, account, fence=fence, chain_nonce=chain_nonce)
-                    for _ in range(count)]  # fmt: skip
+            next_nonce = await self._fence(conn, chain_id, account, fence)
+            released = [
+                int(n)
+                for n in (
+                    await conn.execute(
+                        select(nonces.c.nonce)
+                        .where(*mine, nonces.c.status == "released", nonces.c.nonce >= floor)
+                        .order_by(nonces.c.nonce)
+                        .limit(count)
+                    )
+                ).scalars()
+            ]
+            values = {"status": "reserved", "fence_token": fence, "tx_hash": None,
+                      "updated_at": utcnow()}  # fmt: skip
+            if released:
+                await conn.execute(
+                    update(nonces).where(*mine, nonces.c.nonce.in_(released)).values(**values)
+                )
+            start = max(next_nonce, floor)
+            fresh = list(range(start, start + count - len(released)))
+            if fresh:
+                await conn.execute(
+                    nonces.insert(),
+                    [{"chain_id": chain_id, "account": account, "nonce": n, **values}
+                     for n in fresh],
+                )  # fmt: skip
+                await conn.execute(
+                    update(nonce_heads)
+                    .where(nonce_heads.c.chain_id == chain_id, nonce_heads.c.account == account)
+                    .values(next_nonce=fresh[-1] + 1)
+                )
+        return released + fresh
 
     async def _set(
         self,
@@ -200,6 +203,41 @@ class NonceRepository(Repository):
             chain_id, account, nonce, fence=fence, status="submitted",
             allowed_from=("reserved", "submitted"), tx_hash=normalize_hex(tx_hash, 32, "tx_hash"),
         )  # fmt: skip
+
+    async def mark_submitted_many(
+        self, chain_id: int, account: str, marks: Sequence[tuple[int, str]], *, fence: int
+    ) -> None:
+        """:meth:`mark_submitted` for each ``(nonce, tx_hash)``, all or nothing, in one
+        database transaction: one fence check, one read, one executemany."""
+        if not marks:
+            return
+        account = normalize_hex(account, 20, "account")
+        hashes = {n: normalize_hex(h, 32, "tx_hash") for n, h in marks}
+        mine = (nonces.c.chain_id == chain_id, nonces.c.account == account)
+        async with self._scope.begin() as conn:
+            await self._fence(conn, chain_id, account, fence)
+            rows = await conn.execute(
+                select(nonces.c.nonce, nonces.c.status).where(*mine, nonces.c.nonce.in_(hashes))
+            )
+            current = {int(r.nonce): r.status for r in rows}
+            for nonce in hashes:
+                status = current.get(nonce)
+                if status is None:
+                    raise NotFoundError(
+                        f"nonce {nonce} of {account} on chain {chain_id} was never reserved"
+                    )
+                if status not in ("reserved", "submitted"):
+                    raise InvalidTransitionError(
+                        f"nonce {nonce} of {account}: cannot go from {status!r} to 'submitted'"
+                    )
+            now = utcnow()
+            await conn.execute(
+                update(nonces)
+                .where(*mine, nonces.c.nonce == bindparam("b_nonce"))
+                .values(status="submitted", fence_token=fence, tx_hash=bindparam("b_hash"),
+                        updated_at=now),
+                [{"b_nonce": n, "b_hash": h} for n, h in hashes.items()],
+            )  # fmt: skip
 
     async def release(self, chain_id: int, account: str, nonce: int, *, fence: int) -> NonceRecord:
         """Give back a reserved nonce that no transaction used; the next reserve() reuses it."""

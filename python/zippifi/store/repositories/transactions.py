@@ -9,10 +9,11 @@ transaction twice returns the stored row. Status changes follow
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, insert, select, tuple_, update
 
 from zippifi.domain import (
     IN_FLIGHT_TXS,
@@ -22,9 +23,10 @@ from zippifi.domain import (
     TxStatus,
     check_transition,
 )
+from zippifi.domain.transactions import first_intent, serves
 from zippifi.errors import ConflictError, InvalidInputError, InvalidTransitionError, NotFoundError
 from zippifi.store.repositories._base import Repository, upsert_insert
-from zippifi.store.schema import transactions
+from zippifi.store.schema import transaction_intents, transactions
 from zippifi.store.types import check_u256, normalize_hex, utcnow
 
 
@@ -42,6 +44,53 @@ def _raw_hex(raw: bytes | str | None) -> str | None:
     return raw.lower()
 
 
+@dataclass(frozen=True, slots=True)
+class _Signed:
+    """What :meth:`TransactionRepository.record_signed` takes, for one transaction."""
+
+    chain_id: int
+    sender: str
+    nonce: int
+    tx_hash: str
+    raw_tx: bytes | str | None = None
+    intent_id: int | None = None
+    order_id: int | None = None
+    intent_ids: tuple[int, ...] = ()
+    gas_limit: int | None = None
+    max_fee_per_gas: int | None = None
+    max_priority_fee_per_gas: int | None = None
+    gas_price: int | None = None
+
+    @classmethod
+    def of(cls, signed: SignedTx) -> _Signed:
+        tx = signed.tx
+        return cls(
+            chain_id=tx.chain_id, sender=signed.sender, nonce=tx.nonce, tx_hash=signed.hash_hex,
+            raw_tx=signed.raw, intent_id=signed.intent_id, order_id=signed.order_id,
+            intent_ids=signed.intent_ids, gas_limit=tx.gas, max_fee_per_gas=tx.max_fee_per_gas,
+            max_priority_fee_per_gas=tx.max_priority_fee_per_gas, gas_price=tx.gas_price,
+        )  # fmt: skip
+
+    def values(self) -> dict[str, Any]:
+        """The stored columns, each checked."""
+        if self.nonce < 0:
+            raise InvalidInputError(f"nonce must be >= 0, got {self.nonce}")
+        fee, tip, price = self.max_fee_per_gas, self.max_priority_fee_per_gas, self.gas_price
+        return {
+            "chain_id": self.chain_id,
+            "sender": normalize_hex(self.sender, 20, "sender"),
+            "nonce": self.nonce,
+            "tx_hash": normalize_hex(self.tx_hash, 32, "tx_hash"),
+            "raw_tx": _raw_hex(self.raw_tx),
+            "intent_id": first_intent(self.intent_id, self.intent_ids),
+            "order_id": self.order_id,
+            "gas_limit": self.gas_limit,
+            "max_fee_per_gas": None if fee is None else check_u256(fee),
+            "max_priority_fee_per_gas": None if tip is None else check_u256(tip),
+            "gas_price": None if price is None else check_u256(price, "gas_price"),
+        }
+
+
 class TransactionRepository(Repository):
     async def record_signed(
         self,
@@ -53,6 +102,7 @@ class TransactionRepository(Repository):
         raw_tx: bytes | str | None = None,
         intent_id: int | None = None,
         order_id: int | None = None,
+        intent_ids: tuple[int, ...] = (),
         gas_limit: int | None = None,
         max_fee_per_gas: int | None = None,
         max_priority_fee_per_gas: int | None = None,
@@ -60,58 +110,71 @@ class TransactionRepository(Repository):
     ) -> tuple[ChainTransaction, bool]:
         """Record a signed transaction before broadcasting it; ``(tx, created)``. The same hash
         again returns the stored one; another live transaction with this nonce is a
-        ConflictError (mark the old one replaced first)."""
-        if nonce < 0:
-            raise InvalidInputError(f"nonce must be >= 0, got {nonce}")
+        ConflictError (mark the old one replaced first). ``intent_ids``: every intent a batch
+        transaction serves, in swap order (``intent_id`` is then the first)."""
+        (recorded,) = await self._record_many([_Signed(
+            chain_id=chain_id, sender=sender, nonce=nonce, tx_hash=tx_hash, raw_tx=raw_tx,
+            intent_id=intent_id, order_id=order_id, intent_ids=intent_ids, gas_limit=gas_limit,
+            max_fee_per_gas=max_fee_per_gas, max_priority_fee_per_gas=max_priority_fee_per_gas,
+            gas_price=gas_price,
+        )])  # fmt: skip
+        return recorded
+
+    async def record(self, signed: SignedTx) -> tuple[ChainTransaction, bool]:
+        """:meth:`record_signed` from the typed record the chain layer signs."""
+        (recorded,) = await self.record_many([signed])
+        return recorded
+
+    async def record_many(self, batch: Sequence[SignedTx]) -> list[tuple[ChainTransaction, bool]]:
+        """:meth:`record` of each, in one database transaction: one INSERT of the
+        transactions, one of the intents they serve (and one read of any already stored)."""
+        return await self._record_many([_Signed.of(s) for s in batch])
+
+    async def _record_many(self, batch: Sequence[_Signed]) -> list[tuple[ChainTransaction, bool]]:
+        if not batch:
+            return []
         now = utcnow()
-        values = {
-            "chain_id": chain_id,
-            "sender": normalize_hex(sender, 20, "sender"),
-            "nonce": nonce,
-            "tx_hash": normalize_hex(tx_hash, 32, "tx_hash"),
-            "raw_tx": _raw_hex(raw_tx),
-            "intent_id": intent_id,
-            "order_id": order_id,
-            "gas_limit": gas_limit,
-            "max_fee_per_gas": None if max_fee_per_gas is None else check_u256(max_fee_per_gas),
-            "max_priority_fee_per_gas": None
-            if max_priority_fee_per_gas is None
-            else check_u256(max_priority_fee_per_gas),
-            "gas_price": None if gas_price is None else check_u256(gas_price, "gas_price"),
-        }
-        insert = (
+        rows = [{**s.values(), "status": "signed", "created_at": now, "updated_at": now}
+                for s in batch]  # fmt: skip
+        served = [serves(r["intent_id"], s.intent_ids) for r, s in zip(rows, batch, strict=True)]
+        upsert = (
             upsert_insert(self._scope, transactions)
-            .values(**values, status="signed", created_at=now, updated_at=now)
             .on_conflict_do_nothing(index_elements=["chain_id", "tx_hash"])
             .returning(*transactions.c)
         )
         async with self._scope.begin() as conn:
-            row = (await conn.execute(insert)).first()
-            if row is not None:
-                return _tx(row), True
-            existing = _tx((await conn.execute(self._by_hash(chain_id, tx_hash))).one())
-        if (existing.sender, existing.nonce) != (values["sender"], nonce):
-            raise ConflictError(
-                f"transaction {tx_hash} on chain {chain_id} is stored with another sender/nonce"
-            )
-        return existing, False
-
-    async def record(self, signed: SignedTx) -> tuple[ChainTransaction, bool]:
-        """:meth:`record_signed` from the typed record the chain layer signs."""
-        tx = signed.tx
-        return await self.record_signed(
-            chain_id=tx.chain_id,
-            sender=signed.sender,
-            nonce=tx.nonce,
-            tx_hash=signed.hash_hex,
-            raw_tx=signed.raw,
-            intent_id=signed.intent_id,
-            order_id=signed.order_id,
-            gas_limit=tx.gas,
-            max_fee_per_gas=tx.max_fee_per_gas,
-            max_priority_fee_per_gas=tx.max_priority_fee_per_gas,
-            gas_price=tx.gas_price,
-        )
+            # a conflict returns no row, so rows are matched by their hash, not their position
+            new = {(r.chain_id, r.tx_hash): _tx(r) for r in await conn.execute(upsert, rows)}
+            keys = [(r["chain_id"], r["tx_hash"]) for r in rows]
+            links, linked = [], set()
+            for key, intents in zip(keys, served, strict=True):
+                if key in new and key not in linked:
+                    linked.add(key)
+                    links += [{"transaction_id": new[key].id, "position": i, "intent_id": intent}
+                              for i, intent in enumerate(intents)]  # fmt: skip
+            if links:
+                await conn.execute(insert(transaction_intents), links)
+            known = sorted({k for k in keys if k not in new})
+            existing = {}
+            if known:
+                pair = tuple_(transactions.c.chain_id, transactions.c.tx_hash)
+                query = select(transactions).where(pair.in_(known))
+                existing = {(r.chain_id, r.tx_hash): _tx(r) for r in await conn.execute(query)}
+            out: list[tuple[ChainTransaction, bool]] = []
+            handed: set[tuple[int, str]] = set()
+            for key, values in zip(keys, rows, strict=True):
+                if key in new:
+                    out.append((new[key], key not in handed))  # a repeat in the batch: stored
+                    handed.add(key)
+                    continue
+                old = existing[key]
+                if (old.sender, old.nonce) != (values["sender"], values["nonce"]):
+                    raise ConflictError(
+                        f"transaction {key[1]} on chain {key[0]} is stored with another "
+                        "sender/nonce"
+                    )
+                out.append((old, False))
+        return out
 
     @staticmethod
     def _by_hash(chain_id: int, tx_hash: str) -> Any:
@@ -140,13 +203,25 @@ class TransactionRepository(Repository):
             return [_tx(r) for r in await conn.execute(query)]
 
     async def for_intent(self, intent_id: int) -> list[ChainTransaction]:
+        """Every transaction that serves the intent, alone or in a batch, oldest first."""
         query = (
             select(transactions)
-            .where(transactions.c.intent_id == intent_id)
+            .join(transaction_intents, transaction_intents.c.transaction_id == transactions.c.id)
+            .where(transaction_intents.c.intent_id == intent_id)
             .order_by(transactions.c.id)
         )
         async with self._scope.begin() as conn:
             return [_tx(r) for r in await conn.execute(query)]
+
+    async def intents_of(self, transaction_id: int) -> tuple[int, ...]:
+        """The intents a transaction serves, in the order of its swaps."""
+        query = (
+            select(transaction_intents.c.intent_id)
+            .where(transaction_intents.c.transaction_id == transaction_id)
+            .order_by(transaction_intents.c.position)
+        )
+        async with self._scope.begin() as conn:
+            return tuple(r.intent_id for r in await conn.execute(query))
 
     async def in_flight(self, chain_id: int, sender: str | None = None) -> list[ChainTransaction]:
         """Signed or submitted transactions, by sender and nonce: what to reconcile."""
