@@ -204,28 +204,18 @@ class ExecutionEngine:
         if self._expired(intent):
             moves.append(IntentMove(intent.id, "expired", "deadline passed"))
             return None
-        try:
-            plan = await self.router.plan(intent, now=self._clock())
-        except ExecutionError as exc:
-            moves.append(IntentMove(intent.id, "failed", str(exc)))
+        planned = await self._plan_free(intent, moves, busy)
+        if planned is None:
             return None
-        if busy & set(plan.pools):
-            return None
-        routed = replace(intent, status="routed", amount_in=plan.amount_in,
-                         min_amount_out=plan.min_out)  # fmt: skip
+        plan, routed = planned
         decision = await self.gate.review(routed)  # again, just before signing
         smaller = decision.amount_in
         if decision.verdict == "resize" and smaller is not None and smaller < plan.amount_in:
             # the market moved since the first look: plan the size the gate allows now, once
-            try:
-                plan = await self.router.plan(replace(intent, amount_in=smaller), now=self._clock())
-            except ExecutionError as exc:
-                moves.append(IntentMove(intent.id, "failed", str(exc)))
+            planned = await self._plan_free(replace(intent, amount_in=smaller), moves, busy)
+            if planned is None:
                 return None
-            if busy & set(plan.pools):
-                return None
-            routed = replace(intent, status="routed", amount_in=plan.amount_in,
-                             min_amount_out=plan.min_out)  # fmt: skip
+            plan, routed = planned
             decision = await self.gate.review(routed)
         if decision.verdict != "approve":  # only an approval signs
             moves.append(IntentMove(intent.id, "rejected", "; ".join(decision.reasons)))
@@ -239,6 +229,22 @@ class ExecutionEngine:
             moves.append(IntentMove(intent.id, "routed", f"via {', '.join(plan.pools)}",
                                     plan.amount_in, plan.min_out))  # fmt: skip
         return plan
+
+    async def _plan_free(
+        self, intent: TradeIntent, moves: list[IntentMove], busy: set[str]
+    ) -> tuple[SwapPlan, TradeIntent] | None:
+        """A plan for ``intent`` and the intent as routed by it; None when planning failed (its
+        move added) or the route touches a pool in ``busy`` (no move: it waits)."""
+        try:
+            plan = await self.router.plan(intent, now=self._clock())
+        except ExecutionError as exc:
+            moves.append(IntentMove(intent.id, "failed", str(exc)))
+            return None
+        if busy & set(plan.pools):
+            return None
+        routed = replace(intent, status="routed", amount_in=plan.amount_in,
+                         min_amount_out=plan.min_out)  # fmt: skip
+        return plan, routed
 
     async def _route_and_execute(self, report: StepReport) -> None:
         ready = await self._mine(("approved", "resized", "routed"))
